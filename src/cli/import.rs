@@ -1,0 +1,121 @@
+//! `kulanz import customers FILE`: NDJSON or CSV by extension, `.gz` accepted, `-` is stdin.
+
+use crate::service::import::{check_csv_header, parse_csv_row, Importer};
+use crate::store::Store;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Ndjson,
+    Csv,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportCommand {
+    /// Import customer value records; prints a JSON summary.
+    Customers {
+        /// `.ndjson`/`.jsonl`/`.csv`, optionally `.gz`; `-` reads stdin.
+        file: PathBuf,
+        /// Format when the extension does not tell (stdin defaults to NDJSON).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        data: super::DataDir,
+    },
+}
+
+fn open(file: &PathBuf) -> anyhow::Result<Box<dyn Read>> {
+    let raw: Box<dyn Read> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(file)
+                .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.display()))?,
+        )
+    };
+    // Sniff the gzip magic number rather than trusting the name, so stdin works too.
+    let mut reader = BufReader::with_capacity(256 * 1024, raw);
+    let gz = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(reader))
+    } else {
+        Box::new(reader)
+    })
+}
+
+fn detect(file: &std::path::Path, explicit: Option<Format>) -> Format {
+    if let Some(f) = explicit {
+        return f;
+    }
+    let name = file.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".csv") {
+        Format::Csv
+    } else {
+        Format::Ndjson
+    }
+}
+
+pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    let ImportCommand::Customers { file, format, data } = cmd;
+    let store = Store::open(&data.data_dir)?;
+    let reader = open(&file)?;
+    let mut importer = Importer::new(&store, chrono::Utc::now());
+    match detect(&file, format) {
+        Format::Ndjson => {
+            let mut reader = BufReader::with_capacity(256 * 1024, reader);
+            let mut line = Vec::new();
+            let mut n = 0u64;
+            loop {
+                line.clear();
+                if reader.read_until(b'\n', &mut line)? == 0 {
+                    break;
+                }
+                n += 1;
+                importer.ndjson_line(n, &line)?;
+            }
+        }
+        Format::Csv => {
+            let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+            let header = csv.headers()?.clone();
+            check_csv_header(&header).map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
+            let mut row = csv::StringRecord::new();
+            loop {
+                match csv.read_record(&mut row) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let line = row.position().map(|p| p.line()).unwrap_or(0);
+                        importer.record(line, parse_csv_row(&header, &row))?
+                    }
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        let err = crate::domain::FieldError::new("$", e.to_string());
+                        importer.record(line, Err(err))?;
+                        if !matches!(
+                            e.kind(),
+                            csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                        ) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let summary = importer.finish()?;
+    store.flush_blocking()?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    eprintln!(
+        "{} imported, {} rejected",
+        summary.imported, summary.rejected
+    );
+    // Exit 2 when some lines were rejected: the good ones are stored, but a script
+    // should notice.
+    Ok(if summary.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,55 @@
+//! `kulanz keys add`: create an API key; only its hash is stored, the secret printed once.
+
+use crate::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
+use crate::store::{Command, Store};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; the secret is the last line of the output.
+    Add {
+        /// A name saying who uses the key (shown in logs and on uploaded policies).
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: decide, ingest, admin.
+        #[arg(long)]
+        scopes: String,
+        #[command(flatten)]
+        data: super::DataDir,
+    },
+}
+
+/// Create a key in an open store and return its secret.
+pub fn create(store: &Store, name: &str, scopes: Vec<Scope>) -> anyhow::Result<String> {
+    crate::domain::check_id("name", name)?;
+    let secret = new_secret();
+    let key = ApiKeyRecord {
+        name: name.to_string(),
+        scopes,
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    store.apply(&Command::PutKey {
+        hash: hash_secret(&secret),
+        key,
+    })?;
+    store.flush_blocking()?;
+    Ok(secret)
+}
+
+pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        KeysCommand::Add { name, scopes, data } => {
+            let scopes =
+                Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
+            let store = Store::open(&data.data_dir)?;
+            let list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+            let secret = create(&store, &name, scopes.clone())?;
+            eprintln!(
+                "created key `{name}` with scopes {}; store the secret now, it is not shown again:",
+                list.join(",")
+            );
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `kulanz policy validate PATH` and `kulanz policy test [PATH]`.
+
+use crate::policy::{cases, load, Problem};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file or every policy of a folder: schema, semantics, example cases.
+    Validate {
+        /// A policy file or a folder of them.
+        path: PathBuf,
+    },
+    /// Run every policy's example cases; prints `N passed, N failed` last.
+    Test {
+        /// A policy file or a folder of them.
+        #[arg(env = "KULANZ_POLICY_DIR", default_value = "./policies")]
+        path: PathBuf,
+    },
+}
+
+fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if path.is_dir() {
+        let files = load::policy_files(path)?;
+        if files.is_empty() {
+            anyhow::bail!("no policy files (*.json) in `{}`", path.display());
+        }
+        Ok(files)
+    } else if path.exists() {
+        Ok(vec![path.to_path_buf()])
+    } else {
+        anyhow::bail!("`{}` does not exist", path.display())
+    }
+}
+
+fn print_problems(file: &Path, problems: &[Problem]) {
+    for p in problems {
+        println!("{}: {}: {}", file.display(), p.path, p.message);
+    }
+}
+
+pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PolicyCommand::Validate { path } => {
+            let mut bad = 0;
+            for file in files(&path)? {
+                match load::from_file(&file) {
+                    Ok(p) => eprintln!("ok: {} ({} {})", file.display(), p.id, p.version),
+                    Err(e) => {
+                        bad += 1;
+                        print_problems(&file, &e.problems());
+                    }
+                }
+            }
+            Ok(if bad == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        PolicyCommand::Test { path } => {
+            let (mut passed, mut failed) = (0usize, 0usize);
+            for file in files(&path)? {
+                let policy = match load::read_file(&file).and_then(load::compile_value) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        print_problems(&file, &e.problems());
+                        failed += 1;
+                        continue;
+                    }
+                };
+                for r in cases::run(&policy) {
+                    if r.passed() {
+                        passed += 1;
+                        println!("ok    {} {}: {}", policy.id, policy.version, r.name);
+                    } else {
+                        failed += 1;
+                        println!("FAIL  {} {}: {}", policy.id, policy.version, r.name);
+                        for f in &r.failures {
+                            println!("        {f}");
+                        }
+                    }
+                }
+            }
+            println!("{passed} passed, {failed} failed");
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}

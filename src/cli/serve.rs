@@ -1,0 +1,45 @@
+//! `kulanz serve`: run the service; `--demo` seeds demo data and prints a key and requests.
+
+use crate::startup::{shutdown_signal, Application};
+use crate::telemetry::{self, LogFormat};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KULANZ_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub data: super::DataDir,
+    /// Folder of policy files (`*.json`); every valid one is stored as a version.
+    #[arg(long, env = "KULANZ_POLICY_DIR", default_value = "./policies")]
+    pub policy_dir: PathBuf,
+    /// Seed demo customers into an empty store and print a full-scope key and example requests.
+    #[arg(long)]
+    pub demo: bool,
+    /// Log format.
+    #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    telemetry::init(args.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir).await?;
+        for line in &app.report.refused {
+            tracing::warn!(problem = %line, "policy refused");
+        }
+        let addr = app.local_addr()?;
+        tracing::info!(%addr, policy = ?app.report.active, "kulanz listening");
+        if args.demo {
+            let demo = crate::demo::seed(&app.state.store, chrono::Utc::now())?;
+            println!("{}", crate::demo::banner(&addr.to_string(), &demo));
+        }
+        app.run_until(shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

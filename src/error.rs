@@ -1,0 +1,44 @@
+//! The service-level error: what can go wrong handling a request, independent of HTTP.
+//! `http::error` maps each variant to a status and a stable `code` in one table.
+
+use crate::domain::FieldError;
+use crate::policy::Problem;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Caller input is wrong; names the field.
+    #[error("{0}")]
+    Invalid(FieldError),
+    /// A policy document failed its checks; every problem with its JSON path.
+    #[error("the policy has {} problem(s)", .0.len())]
+    PolicyInvalid(Vec<Problem>),
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("no policy is active; activate one with POST /v1/policies/{{version}}/activate")]
+    NoActivePolicy,
+    /// Storage failed; details are logged, never returned.
+    #[error("storage failure")]
+    Store(StoreError),
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { code, message } => AppError::Conflict { code, message },
+            StoreError::NotFound(message) => AppError::NotFound {
+                code: "not_found",
+                message,
+            },
+            other => AppError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Authentication and scopes: `Authorization: Bearer <secret>`; 401 for a missing or
+//! unknown key, 403 for a known key without the route's scope.
+
+use super::error::ApiError;
+use super::extract::{allows, bearer, Caller};
+use crate::service::AppState;
+use crate::store::keys::Scope;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Route layer: check the key and its scope before any body is read.
+pub async fn require(
+    State((state, scope)): State<(AppState, Scope)>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let secret = bearer(req.headers()).ok_or_else(|| {
+        ApiError::new(
+            "unauthorized",
+            "send an API key as `Authorization: Bearer <secret>`",
+        )
+    })?;
+    let key = state
+        .store
+        .find_key(secret)
+        .map_err(|e| ApiError::from(crate::error::AppError::from(e)))?
+        .ok_or_else(|| ApiError::new("unauthorized", "unknown API key"))?;
+    if !allows(&key, scope) {
+        return Err(ApiError::new(
+            "forbidden",
+            format!(
+                "the key `{}` lacks the `{}` scope this route needs",
+                key.name,
+                scope.as_str()
+            ),
+        ));
+    }
+    req.extensions_mut().insert(Caller { key });
+    Ok(next.run(req).await)
+}

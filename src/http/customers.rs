@@ -1,0 +1,142 @@
+//! `PUT/GET/DELETE /v1/customers/{id}` and `POST /v1/customers/import`.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+use crate::domain::customer::CustomerRecordDto;
+use crate::service::customers::{self, CustomerView};
+use crate::service::import::{ImportSummary, Importer, MAX_LINE};
+use crate::service::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use http_body_util::BodyExt;
+
+/// Create or replace a customer value record.
+#[utoipa::path(put, path = "/v1/customers/{customer_id}", tag = "customers",
+    params(("customer_id" = String, Path)),
+    request_body = CustomerRecordDto,
+    responses(
+        (status = 201, description = "Created", body = CustomerView),
+        (status = 200, description = "Replaced", body = CustomerView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = ["ingest"])))]
+pub async fn put(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CustomerRecordDto>,
+) -> Result<(StatusCode, Json<CustomerView>), ApiError> {
+    let created = customers::put(&state, &id, body, chrono::Utc::now()).await?;
+    let view = customers::get(&state, &id)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view)))
+}
+
+/// Read a customer value record.
+#[utoipa::path(get, path = "/v1/customers/{customer_id}", tag = "customers",
+    params(("customer_id" = String, Path)),
+    responses((status = 200, body = CustomerView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["ingest"])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerView>, ApiError> {
+    Ok(Json(customers::get(&state, &id)?))
+}
+
+/// Erase a customer value record.
+#[utoipa::path(delete, path = "/v1/customers/{customer_id}", tag = "customers",
+    params(("customer_id" = String, Path)),
+    responses((status = 204, description = "Erased"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    customers::erase(&state, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Bulk import: one record per line (NDJSON), streamed; bad lines are listed, not fatal.
+#[utoipa::path(post, path = "/v1/customers/import", tag = "customers",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "One customer record per line, each with `customer_id`"),
+    responses(
+        (status = 200, description = "Summary: imported, rejected, the first 100 errors with line numbers", body = ImportSummary),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = ["ingest"])))]
+pub async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ImportSummary>, ApiError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/x-ndjson")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if ![
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/json",
+        "text/plain",
+    ]
+    .contains(&media.as_str())
+    {
+        return Err(ApiError::new(
+            "unsupported_media_type",
+            "send NDJSON with `Content-Type: application/x-ndjson`",
+        ));
+    }
+    let mut importer = Importer::new(&state.store, chrono::Utc::now());
+    let mut body = body;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut line_no = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            ApiError::new(
+                "payload_too_large",
+                "the import body could not be read (too large or cut off)",
+            )
+        })?;
+        let Some(chunk) = frame.data_ref() else {
+            continue;
+        };
+        for part in chunk.split_inclusive(|b| *b == b'\n') {
+            if pending.len() <= MAX_LINE + 1 {
+                pending.extend_from_slice(part);
+            }
+            if part.ends_with(b"\n") {
+                line_no += 1;
+                importer.ndjson_line(line_no, &pending)?;
+                pending.clear();
+            }
+        }
+    }
+    if !pending.is_empty() {
+        line_no += 1;
+        importer.ndjson_line(line_no, &pending)?;
+    }
+    let summary = importer.finish()?;
+    state
+        .store
+        .flush()
+        .await
+        .map_err(crate::error::AppError::from)?;
+    Ok(Json(summary))
+}

@@ -1,0 +1,74 @@
+//! `POST /v1/decisions`, `GET /v1/decisions/{id}`, `POST /v1/decisions/{id}/outcome`.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Caller};
+use crate::domain::decision::Decision;
+use crate::domain::request::DecisionRequestDto;
+use crate::service::decisions::{self, OutcomeDto};
+use crate::service::AppState;
+use crate::store::decisions::{OutcomeRecord, StoredDecision};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+/// Recommend a gesture for a complaint.
+#[utoipa::path(post, path = "/v1/decisions", tag = "decisions",
+    request_body = DecisionRequestDto,
+    responses(
+        (status = 200, description = "The recommendation, stored before it is returned", body = Decision),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Missing or unknown key", body = ErrorBody),
+        (status = 403, description = "Key lacks the `decide` scope", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is invalid; the message names it", body = ErrorBody),
+        (status = 503, description = "No active policy or store unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["decide"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<DecisionRequestDto>,
+) -> Result<Json<Decision>, ApiError> {
+    Ok(Json(
+        decisions::decide(&state, req, chrono::Utc::now()).await?,
+    ))
+}
+
+/// A stored decision with its request, the customer snapshot and the outcome.
+#[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions",
+    params(("decision_id" = String, Path, description = "The decision's ULID")),
+    responses(
+        (status = 200, body = StoredDecision),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such decision", body = ErrorBody),
+    ),
+    security(("bearer" = ["decide"])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StoredDecision>, ApiError> {
+    Ok(Json(decisions::get(&state, &id)?))
+}
+
+/// Record what was actually granted.
+#[utoipa::path(post, path = "/v1/decisions/{decision_id}/outcome", tag = "decisions",
+    params(("decision_id" = String, Path, description = "The decision's ULID")),
+    request_body = OutcomeDto,
+    responses(
+        (status = 201, description = "Recorded", body = OutcomeRecord),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`outcome_exists` or `approval_required`", body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = ["decide"])))]
+pub async fn outcome(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OutcomeDto>,
+) -> Result<(StatusCode, Json<OutcomeRecord>), ApiError> {
+    let o =
+        decisions::record_outcome(&state, &id, body, &caller.key.name, chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(o)))
+}

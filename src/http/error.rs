@@ -1,0 +1,157 @@
+//! The one mapping from errors to HTTP: status, stable `code`, and the contract's body
+//! `{"error": {"code", "message", "details"}}`. Internal details are logged, never returned.
+
+use crate::error::AppError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the API answers with, its status and when it happens. `docs/api.md`
+/// lists the same table; a test checks the two agree.
+pub const CODES: &[(&str, u16, &str)] = &[
+    ("malformed_json", 400, "the body is not valid JSON"),
+    ("unauthorized", 401, "missing, malformed or unknown API key"),
+    ("forbidden", 403, "the key lacks the scope the route needs"),
+    ("not_found", 404, "no such route or record"),
+    ("customer_not_found", 404, "no record for this customer id"),
+    ("decision_not_found", 404, "no decision with this id"),
+    ("policy_not_found", 404, "no policy with this version"),
+    (
+        "method_not_allowed",
+        405,
+        "the route exists but not with this method",
+    ),
+    ("outcome_exists", 409, "the decision already has an outcome"),
+    (
+        "approval_required",
+        409,
+        "granted above the role's authority without `approved_by`",
+    ),
+    (
+        "policy_version_conflict",
+        409,
+        "this version is stored with different content",
+    ),
+    (
+        "payload_too_large",
+        413,
+        "the body is above the route's size limit",
+    ),
+    (
+        "unsupported_media_type",
+        415,
+        "the body is not `application/json` (or NDJSON for imports)",
+    ),
+    (
+        "invalid_request",
+        422,
+        "a field is missing, of the wrong type or out of range",
+    ),
+    (
+        "policy_invalid",
+        422,
+        "the policy failed schema, semantic or example checks",
+    ),
+    (
+        "internal",
+        500,
+        "an unexpected failure; details are in the server log",
+    ),
+    (
+        "storage_unavailable",
+        503,
+        "the store could not be read or written",
+    ),
+    ("no_active_policy", 503, "no policy is active yet"),
+];
+
+/// The error body of the contract.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    /// More structured detail, e.g. every problem of a policy with its path.
+    #[schema(value_type = Vec<Object>)]
+    pub details: Vec<serde_json::Value>,
+}
+
+/// An HTTP error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        CODES
+            .iter()
+            .find(|(c, _, _)| *c == self.code)
+            .and_then(|(_, s, _)| StatusCode::from_u16(*s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(f) => {
+                let mut err = ApiError::new("invalid_request", f.to_string());
+                err.details = vec![serde_json::json!({"field": f.field, "message": f.message})];
+                err
+            }
+            AppError::PolicyInvalid(problems) => {
+                let first = problems.first().map(|p| p.to_string()).unwrap_or_default();
+                let mut err = ApiError::new(
+                    "policy_invalid",
+                    format!("{} problem(s); first: {first}", problems.len()),
+                );
+                err.details = problems
+                    .iter()
+                    .map(|p| serde_json::json!({"path": p.path, "message": p.message}))
+                    .collect();
+                err
+            }
+            AppError::NotFound { code, message } => ApiError::new(code, message),
+            AppError::Conflict { code, message } => ApiError::new(code, message),
+            AppError::NoActivePolicy => ApiError::new("no_active_policy", e.to_string()),
+            AppError::Store(inner) => {
+                tracing::error!(error = %inner, "storage failure");
+                ApiError::new(
+                    "storage_unavailable",
+                    "the store could not be read or written",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        crate::metrics::record_error(self.code);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,124 @@
+//! The HTTP API: routes, the auth layer per scope, body limits, metrics and tracing.
+//! Handlers are thin: parse, call the service layer, map the result.
+
+pub mod auth;
+pub mod customers;
+pub mod decisions;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ops;
+pub mod policies;
+
+use crate::service::AppState;
+use crate::store::keys::Scope;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use error::ApiError;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Largest JSON body on ordinary routes.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// Largest policy document.
+pub const POLICY_BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Largest bulk import body (streamed, so memory stays flat).
+pub const IMPORT_BODY_LIMIT: usize = 1024 * 1024 * 1024;
+
+fn scoped(state: &AppState, scope: Scope, routes: Router<AppState>) -> Router<AppState> {
+    routes.route_layer(middleware::from_fn_with_state(
+        (state.clone(), scope),
+        auth::require,
+    ))
+}
+
+/// The whole application; tests call this with a temporary store.
+pub fn app(state: AppState) -> Router {
+    let decide = Router::new()
+        .route("/v1/decisions", post(decisions::create))
+        .route("/v1/decisions/{decision_id}", get(decisions::get))
+        .route(
+            "/v1/decisions/{decision_id}/outcome",
+            post(decisions::outcome),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let ingest = Router::new()
+        .route(
+            "/v1/customers/{customer_id}",
+            put(customers::put).get(customers::get),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route(
+            "/v1/customers/import",
+            post(customers::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        );
+    let admin = Router::new()
+        .route(
+            "/v1/customers/{customer_id}",
+            axum::routing::delete(customers::delete),
+        )
+        .route("/v1/policies", get(policies::list))
+        .route("/v1/policies/active", get(policies::active))
+        .route("/v1/policies/validate", post(policies::validate))
+        .route("/v1/policies/{version}", put(policies::put))
+        .route("/v1/policies/{version}/activate", post(policies::activate))
+        .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
+    let open = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi));
+
+    Router::new()
+        .merge(scoped(&state, Scope::Decide, decide))
+        .merge(scoped(&state, Scope::Ingest, ingest))
+        .merge(scoped(&state, Scope::Admin, admin))
+        .merge(open)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(observe))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new("not_found", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new("method_not_allowed", "this route does not take this method")
+}
+
+// A panic is a bug; the caller gets the contract's 500 body and nothing internal.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    ApiError::new(
+        "internal",
+        "an unexpected error occurred; it has been logged",
+    )
+    .into_response()
+}
+
+/// Latency by route template and a tracing span; the raw path (which holds customer ids)
+/// is never logged.
+async fn observe(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let span = tracing::info_span!("request", %method, %route);
+    let response = next.run(req).instrument(span).await;
+    let status = response.status().as_u16();
+    let secs = start.elapsed().as_secs_f64();
+    crate::metrics::observe_request(&route, &method, status, secs);
+    tracing::info!(%method, %route, status, micros = (secs * 1e6) as u64, "request");
+    response
+}

@@ -1,0 +1,36 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the types.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kulanz", description = "Goodwill decision engine for support desks. Money is always `{\"amount\": \"100.00\", \"currency\": \"EUR\"}`; errors always `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    paths(
+        super::decisions::create, super::decisions::get, super::decisions::outcome,
+        super::customers::put, super::customers::get, super::customers::delete, super::customers::import,
+        super::policies::list, super::policies::active, super::policies::validate,
+        super::policies::put, super::policies::activate,
+        super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "decisions", description = "Recommend a gesture; record what was granted"),
+        (name = "customers", description = "Customer value records"),
+        (name = "policies", description = "Versioned goodwill policies"),
+        (name = "operations", description = "Health, readiness, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}

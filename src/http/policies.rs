@@ -1,0 +1,162 @@
+//! Policy routes: list, active, validate, upload a version, activate a version.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Caller};
+use crate::error::AppError;
+use crate::policy::Problem;
+use crate::service::{policies, AppState};
+use crate::store::policies::StoredPolicy;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One stored version, without its document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicySummary {
+    pub id: String,
+    pub version: String,
+    pub digest: String,
+    pub author: String,
+    pub uploaded_at: String,
+    pub active: bool,
+}
+
+/// Every stored version, oldest first, with which one is active.
+#[utoipa::path(get, path = "/v1/policies", tag = "policies",
+    responses((status = 200, body = Vec<PolicySummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PolicySummary>>, ApiError> {
+    let active = state.policy.load().as_ref().map(|p| p.version.clone());
+    let mut all = state.store.list_policies().map_err(AppError::from)?;
+    all.sort_by(|a, b| crate::policy::load::compare_versions(&a.version, &b.version));
+    Ok(Json(
+        all.into_iter()
+            .map(|p| PolicySummary {
+                active: active.as_deref() == Some(p.version.as_str()),
+                id: p.id,
+                version: p.version,
+                digest: p.digest,
+                author: p.author,
+                uploaded_at: p.uploaded_at,
+            })
+            .collect(),
+    ))
+}
+
+/// The active version with its document.
+#[utoipa::path(get, path = "/v1/policies/active", tag = "policies",
+    responses((status = 200, body = StoredPolicy), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn active(State(state): State<AppState>) -> Result<Json<StoredPolicy>, ApiError> {
+    let p = state.active_policy()?;
+    let stored = state
+        .store
+        .get_policy(&p.version)
+        .map_err(AppError::from)?
+        .ok_or(AppError::NoActivePolicy)?;
+    Ok(Json(stored))
+}
+
+/// Result of validating a policy document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationReport {
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Every problem with its JSON path; empty when valid.
+    pub problems: Vec<Problem>,
+}
+
+/// Check a policy document (schema, semantics, its example cases) without storing it.
+#[utoipa::path(post, path = "/v1/policies/validate", tag = "policies",
+    request_body(content = Object, description = "A policy document"),
+    responses((status = 200, description = "The verdict, valid or not", body = ValidationReport),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn validate(ApiJson(doc): ApiJson<serde_json::Value>) -> Json<ValidationReport> {
+    Json(match policies::validate(doc) {
+        Ok(p) => ValidationReport {
+            valid: true,
+            id: Some(p.id),
+            version: Some(p.version),
+            digest: Some(p.digest),
+            problems: vec![],
+        },
+        Err(AppError::PolicyInvalid(problems)) => ValidationReport {
+            valid: false,
+            id: None,
+            version: None,
+            digest: None,
+            problems,
+        },
+        Err(other) => ValidationReport {
+            valid: false,
+            id: None,
+            version: None,
+            digest: None,
+            problems: vec![Problem::new("$", other.to_string())],
+        },
+    })
+}
+
+/// Store a new, immutable policy version (not yet active).
+#[utoipa::path(put, path = "/v1/policies/{version}", tag = "policies",
+    params(("version" = String, Path)),
+    request_body(content = Object, description = "A policy document whose `version` matches the path"),
+    responses(
+        (status = 201, description = "Stored", body = StoredPolicy),
+        (status = 200, description = "Identical version already stored", body = StoredPolicy),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "Version stored with different content", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "Invalid policy: `details` lists every problem with its JSON path", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])))]
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(version): Path<String>,
+    ApiJson(doc): ApiJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<StoredPolicy>), ApiError> {
+    let (stored, created) = policies::upload(&state, &version, doc, &caller.key.name).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(stored)))
+}
+
+/// What activation answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Activated {
+    pub id: String,
+    pub version: String,
+    pub digest: String,
+}
+
+/// Make a stored version the active one, atomically.
+#[utoipa::path(post, path = "/v1/policies/{version}/activate", tag = "policies",
+    params(("version" = String, Path)),
+    responses((status = 200, body = Activated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn activate(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+) -> Result<Json<Activated>, ApiError> {
+    let p = policies::activate(&state, &version).await?;
+    Ok(Json(Activated {
+        id: p.id.clone(),
+        version: p.version.clone(),
+        digest: p.digest.clone(),
+    }))
+}

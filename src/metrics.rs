@@ -1,0 +1,88 @@
+//! Prometheus metrics: decisions by gesture, request latency by route, errors by code.
+//!
+//! One process-wide registry (like the `prometheus` crate's default one): metrics are
+//! counters that every part of the service bumps, and `/metrics` renders them.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+use std::sync::LazyLock;
+
+struct Metrics {
+    registry: Registry,
+    decisions: IntCounterVec,
+    errors: IntCounterVec,
+    requests: HistogramVec,
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "metric names and labels are constants; a failure is a programming error that every test run would show"
+)]
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let registry = Registry::new();
+    let decisions = IntCounterVec::new(
+        Opts::new(
+            "kulanz_decisions_total",
+            "Decisions made, by recommended gesture",
+        ),
+        &["gesture", "within_authority"],
+    )
+    .expect("valid metric");
+    let errors = IntCounterVec::new(
+        Opts::new("kulanz_errors_total", "Error responses, by error code"),
+        &["code"],
+    )
+    .expect("valid metric");
+    let requests = HistogramVec::new(
+        HistogramOpts::new(
+            "kulanz_http_request_duration_seconds",
+            "HTTP request latency, by route template, method and status",
+        )
+        .buckets(vec![
+            0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        ]),
+        &["route", "method", "status"],
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(decisions.clone()))
+        .expect("unique metric");
+    registry
+        .register(Box::new(errors.clone()))
+        .expect("unique metric");
+    registry
+        .register(Box::new(requests.clone()))
+        .expect("unique metric");
+    Metrics {
+        registry,
+        decisions,
+        errors,
+        requests,
+    }
+});
+
+pub fn record_decision(gesture: &str, within_authority: bool) {
+    METRICS
+        .decisions
+        .with_label_values(&[gesture, if within_authority { "true" } else { "false" }])
+        .inc();
+}
+
+pub fn record_error(code: &str) {
+    METRICS.errors.with_label_values(&[code]).inc();
+}
+
+pub fn observe_request(route: &str, method: &str, status: u16, seconds: f64) {
+    METRICS
+        .requests
+        .with_label_values(&[route, method, &status.to_string()])
+        .observe(seconds);
+}
+
+/// The Prometheus text exposition of every metric.
+pub fn render() -> String {
+    let mut buf = Vec::new();
+    let _ = TextEncoder::new().encode(&METRICS.registry.gather(), &mut buf);
+    String::from_utf8(buf).unwrap_or_default()
+}

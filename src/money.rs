@@ -1,0 +1,218 @@
+//! Exact money: a decimal amount with a currency, never a float.
+//!
+//! On the wire money is always `{"amount": "100.00", "currency": "EUR"}`; amounts are
+//! rounded half away from zero to cents only when they leave the engine.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// An ISO-4217-shaped currency code: three upper-case ASCII letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// ISO 4217's "no currency", a placeholder where a currency failed to parse.
+    pub const UNKNOWN: Currency = Currency(*b"XXX");
+
+    /// The code as text, e.g. `EUR`.
+    pub fn as_str(&self) -> &str {
+        // INVARIANT: the bytes are ASCII upper-case letters, checked in `FromStr`.
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+
+    /// The symbol agents expect in prose, falling back to the code.
+    pub fn symbol(&self) -> Option<&'static str> {
+        match &self.0 {
+            b"EUR" => Some("€"),
+            b"USD" => Some("$"),
+            b"GBP" => Some("£"),
+            b"CHF" => Some("CHF "),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for Currency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let b = s.as_bytes();
+        match b {
+            [a, b2, c] if b.iter().all(u8::is_ascii_uppercase) => Ok(Currency([*a, *b2, *c])),
+            _ => Err(format!(
+                "expected a three-letter upper-case currency code like `EUR`, got `{}`",
+                truncate(s)
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An exact amount in a currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Money { amount, currency }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Money::new(Decimal::ZERO, currency)
+    }
+
+    /// The amount rounded to cents, half away from zero (the one rounding rule for output).
+    pub fn rounded(&self) -> Money {
+        Money::new(round_cents(self.amount), self.currency)
+    }
+
+    /// Prose form for reasons: `€10,400` for whole amounts, `€99.50` otherwise.
+    pub fn display(&self) -> String {
+        let r = round_cents(self.amount);
+        let whole = r.trunc();
+        let neg = r.is_sign_negative() && !r.is_zero();
+        let digits = whole.abs().to_string();
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        let frac = (r.abs() - whole.abs()).round_dp(2);
+        let cents = if frac.is_zero() {
+            String::new()
+        } else {
+            format!(".{:02}", (frac * Decimal::ONE_HUNDRED).trunc())
+        };
+        let sign = if neg { "-" } else { "" };
+        match self.currency.symbol() {
+            Some(sym) => format!("{sign}{sym}{grouped}{cents}"),
+            None => format!("{sign}{grouped}{cents} {}", self.currency),
+        }
+    }
+}
+
+/// Round to two decimals, half away from zero.
+pub fn round_cents(d: Decimal) -> Decimal {
+    let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(2);
+    r
+}
+
+/// The wire form of money, used both ways in the HTTP API and in stored records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": "100.00", "currency": "EUR"}))]
+pub struct MoneyDto {
+    /// Decimal string, at most 2 decimals on input; never a JSON number.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
+    pub amount: String,
+    /// Three-letter currency code.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+}
+
+impl From<Money> for MoneyDto {
+    fn from(m: Money) -> Self {
+        MoneyDto {
+            amount: round_cents(m.amount).to_string(),
+            currency: m.currency.to_string(),
+        }
+    }
+}
+
+impl MoneyDto {
+    /// Parse into exact money. Amounts are plain decimals with at most two decimals.
+    pub fn parse(&self) -> Result<Money, String> {
+        let currency: Currency = self
+            .currency
+            .parse()
+            .map_err(|e| format!("currency: {e}"))?;
+        let amount = parse_amount(&self.amount).map_err(|e| format!("amount: {e}"))?;
+        Ok(Money::new(amount, currency))
+    }
+}
+
+/// Parse a decimal amount string such as `100.00`: digits, optional sign, at most 2 decimals.
+pub fn parse_amount(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    let body = t.strip_prefix('-').unwrap_or(t);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let ok = !int.is_empty()
+        && int.len() <= 15
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() <= 2
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(body.contains('.') && frac.is_empty());
+    if !ok {
+        return Err(format!(
+            "expected a decimal string with at most 2 decimals like \"100.00\", got `{}`",
+            truncate(s)
+        ));
+    }
+    Decimal::from_str(t).map_err(|e| format!("`{}` is not a decimal: {e}", truncate(s)))
+}
+
+/// Clip user input quoted in messages so an error never echoes a megabyte back.
+pub fn truncate(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(s: &str) -> Money {
+        Money::new(parse_amount(s).unwrap(), "EUR".parse().unwrap())
+    }
+
+    #[test]
+    fn displays_amounts_the_way_agents_read_them() {
+        assert_eq!(eur("10400").display(), "€10,400");
+        assert_eq!(eur("999.5").display(), "€999.50");
+        assert_eq!(eur("1234567.05").display(), "€1,234,567.05");
+        assert_eq!(eur("0").display(), "€0");
+        let sek = Money::new(parse_amount("12.00").unwrap(), "SEK".parse().unwrap());
+        assert_eq!(sek.display(), "12 SEK");
+    }
+
+    #[test]
+    fn parses_only_plain_decimal_strings() {
+        assert!(parse_amount("100.00").is_ok());
+        assert!(parse_amount("-5").is_ok());
+        for bad in ["1e3", "100.001", "", "abc", "1.", ".5", "NaN", "1 000"] {
+            assert!(parse_amount(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn wire_form_always_has_two_decimals() {
+        let dto = MoneyDto::from(eur("7.5"));
+        assert_eq!(dto.amount, "7.50");
+        assert_eq!(round_cents(Decimal::new(125, 3)).to_string(), "0.13");
+    }
+
+    #[test]
+    fn currency_codes_are_checked() {
+        assert!("eur".parse::<Currency>().is_err());
+        assert!("EURO".parse::<Currency>().is_err());
+        assert_eq!("USD".parse::<Currency>().unwrap().as_str(), "USD");
+    }
+}

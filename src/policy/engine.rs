@@ -1,0 +1,421 @@
+//! The decision engine: a pure function of (policy, request, customer record, now).
+//! No I/O, no clock: the caller passes `now`. Every answer names the rules and guards
+//! behind it and says in words what would change it.
+
+use super::compiled::{AttrCond, CompiledPolicy, GestureRef, GuardAction, Rule, When};
+use super::facts::{derive, Facts};
+use super::template::Var;
+use crate::domain::customer::CustomerRecord;
+use crate::domain::decision::*;
+use crate::domain::request::{AttrValue, DecisionInput};
+use crate::money::{round_cents, Money, MoneyDto};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+/// Evaluate one complaint under `policy`.
+pub fn evaluate(
+    policy: &CompiledPolicy,
+    input: &DecisionInput,
+    customer: Option<&CustomerRecord>,
+    now: DateTime<Utc>,
+) -> Evaluation {
+    let facts = derive(policy, input, customer, now.date_naive());
+    let rule = first_match(policy, input, &facts);
+    Builder::new(policy, input, &facts).build(rule)
+}
+
+/// First rule, in policy order, whose conditions all hold; only the rules that can match
+/// the request's category are scanned.
+pub fn first_match<'p>(
+    policy: &'p CompiledPolicy,
+    input: &DecisionInput,
+    facts: &Facts,
+) -> Option<&'p Rule> {
+    let candidates = policy.by_category.get(input.category)?;
+    candidates
+        .iter()
+        .filter_map(|&i| policy.rules.get(i as usize))
+        .find(|r| matches(&r.when, input, facts))
+}
+
+fn bit(mask: Option<u8>, i: usize) -> bool {
+    mask.is_none_or(|m| m & (1 << i) != 0)
+}
+
+fn bit64(mask: Option<u64>, i: usize) -> bool {
+    mask.is_none_or(|m| i < 64 && m & (1 << i) != 0)
+}
+
+fn matches(w: &When, input: &DecisionInput, f: &Facts) -> bool {
+    bit(w.fault, input.fault.index())
+        && bit(w.severity, input.severity.index())
+        && bit(w.channel, input.channel.index())
+        && bit(w.churn, f.churn as usize)
+        && bit64(w.segment, f.segment)
+        && bit64(w.tier, f.tier)
+        && bit64(w.peak_tier, f.peak_tier)
+        && w.lapsed.is_none_or(|b| b == f.lapsed)
+        && w.detractor.is_none_or(|b| b == f.detractor)
+        && w.known.is_none_or(|b| b == f.known)
+        && w.claim_min.is_none_or(|m| input.claim >= m)
+        && w.claim_max.is_none_or(|m| input.claim <= m)
+        && w.attributes
+            .iter()
+            .all(|(name, c)| attr_matches(c, input.attributes.get(name)))
+}
+
+fn attr_matches(c: &AttrCond, v: Option<&AttrValue>) -> bool {
+    if let Some(p) = c.present {
+        if p != v.is_some() {
+            return false;
+        }
+    }
+    let has_value_test =
+        c.equals.is_some() || !c.one_of.is_empty() || c.min.is_some() || c.max.is_some();
+    if !has_value_test {
+        return true;
+    }
+    let Some(v) = v else { return false };
+    let num = match v {
+        AttrValue::Number(n) => Some(*n),
+        _ => None,
+    };
+    c.equals.as_ref().is_none_or(|e| e == v)
+        && (c.one_of.is_empty() || c.one_of.contains(v))
+        && c.min.is_none_or(|m| num.is_some_and(|n| n >= m))
+        && c.max.is_none_or(|m| num.is_some_and(|n| n <= m))
+}
+
+/// Assembles the answer step by step: rule, guards, ceiling, floor, authority.
+struct Builder<'a> {
+    p: &'a CompiledPolicy,
+    input: &'a DecisionInput,
+    f: &'a Facts,
+    reasons: Vec<Reason>,
+    guards: Vec<GuardHit>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(p: &'a CompiledPolicy, input: &'a DecisionInput, f: &'a Facts) -> Self {
+        Builder {
+            p,
+            input,
+            f,
+            reasons: Vec::new(),
+            guards: Vec::new(),
+        }
+    }
+
+    fn money(&self, amount: Decimal) -> Money {
+        Money::new(amount, self.p.currency)
+    }
+
+    fn show(&self, amount: Decimal) -> String {
+        self.money(amount).display()
+    }
+
+    fn reason(&mut self, rule: &str, text: String) {
+        self.reasons.push(Reason {
+            rule: rule.to_string(),
+            text,
+        });
+    }
+
+    fn var(&self, v: Var, amount: Decimal) -> String {
+        let f = self.f;
+        let tier_name = |rank: usize| self.p.tiers.get(rank).cloned().unwrap_or_default();
+        match v {
+            Var::ValueAtRisk => self.show(f.value_at_risk),
+            Var::LifetimeRevenue => self.show(f.lifetime),
+            Var::Claim => self.show(self.input.claim),
+            Var::Amount => self.show(amount),
+            Var::Segment => self.segment_id().to_string(),
+            Var::Tier => tier_name(f.current_tier),
+            Var::PeakTier => tier_name(f.peak_tier),
+            Var::Orders => f
+                .orders
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            Var::Referrals => f.referrals.to_string(),
+            Var::Years => f.tenure_years.round_dp(1).normalize().to_string(),
+            Var::Category => self
+                .p
+                .categories
+                .get(self.input.category)
+                .cloned()
+                .unwrap_or_default(),
+            Var::GoodwillGiven => self.show(f.goodwill_12m),
+            Var::Claims90d => f.claims_90d.to_string(),
+        }
+    }
+
+    fn segment_id(&self) -> &str {
+        self.p
+            .segments
+            .get(self.f.segment)
+            .map(|s| s.id.as_str())
+            .unwrap_or("")
+    }
+
+    /// The most any role may grant this customer: the top role's limit.
+    fn ceiling(&self) -> Decimal {
+        self.p
+            .authority
+            .last()
+            .map(|l| l.at(self.f.value_at_risk))
+            .unwrap_or_default()
+    }
+
+    /// Apply the guards to a proposed (gesture, amount); returns the allowed amount and
+    /// whether the gesture was declined outright. Records hits only when `record`.
+    fn guard(&mut self, gesture: usize, amount: Decimal, record: bool) -> (Decimal, bool) {
+        let (f, g) = (self.f, &self.p.guards);
+        let mut allowed = amount;
+        let mut declined = false;
+        if let Some((max_claims, action, cap)) = g.claim_frequency {
+            let this_claim = f.claims_90d.saturating_add(1);
+            if this_claim > max_claims && amount > Decimal::ZERO {
+                let text = format!(
+                    "this is claim {this_claim} in 90 days; the policy allows {max_claims} before goodwill is limited"
+                );
+                match action {
+                    GuardAction::Decline => declined = true,
+                    GuardAction::Cap => allowed = allowed.min(cap),
+                }
+                if record {
+                    self.hit("claim_frequency", action, text);
+                }
+            }
+        }
+        if let Some((share, action)) = g.goodwill_share {
+            let budget = (share * f.revenue_12m).max(g.goodwill_allowance);
+            let left = (budget - f.goodwill_12m).max(Decimal::ZERO);
+            let cost_factor = self.p.cost_factor(gesture);
+            let cost = allowed * cost_factor;
+            // `decline` refuses only once the budget is used up (the gesture that crosses it
+            // is still granted); `cap` also trims a gesture to what is left.
+            let exhausted = left.is_zero();
+            let trims = action == GuardAction::Cap && cost > left;
+            if exhausted || trims {
+                let text = format!(
+                    "goodwill of {} in the last 12 months against a budget of {} ({}% of {} yearly revenue)",
+                    self.show(f.goodwill_12m),
+                    self.show(budget),
+                    (share * Decimal::ONE_HUNDRED).normalize(),
+                    self.show(f.revenue_12m),
+                );
+                if exhausted {
+                    declined = true;
+                } else if cost_factor > Decimal::ZERO {
+                    allowed = round_cents(left / cost_factor);
+                }
+                if record {
+                    let act = if exhausted {
+                        GuardAction::Decline
+                    } else {
+                        GuardAction::Cap
+                    };
+                    self.hit("goodwill_share", act, text);
+                }
+            }
+        }
+        if declined {
+            (Decimal::ZERO, true)
+        } else {
+            (allowed, false)
+        }
+    }
+
+    fn hit(&mut self, guard: &str, action: GuardAction, text: String) {
+        let action = match action {
+            GuardAction::Cap => "capped",
+            GuardAction::Decline => "declined",
+        };
+        self.reason(
+            &format!("guard:{guard}"),
+            format!("{guard} guard {action} the gesture: {text}"),
+        );
+        self.guards.push(GuardHit {
+            guard: guard.to_string(),
+            action: action.to_string(),
+            text,
+        });
+    }
+
+    fn build(mut self, rule: Option<&'a Rule>) -> Evaluation {
+        let (p, f, input) = (self.p, self.f, self.input);
+        let ceiling = self.ceiling();
+        let mut gesture: GestureRef = p.floor.gesture;
+        let mut amount = Decimal::ZERO;
+        let mut hours = p.floor.hours[input.severity.index()];
+        let mut script = p.floor.script.clone();
+        let mut callback = None;
+        let mut escalation = None;
+        let mut alternatives = Vec::new();
+        let mut floor_applied = true;
+        let mut matched = Vec::new();
+
+        if f.lapsed {
+            let text = format!(
+                "former {} member (now {}): recognised at {} for this decision",
+                self.var(Var::PeakTier, amount),
+                self.var(Var::Tier, amount),
+                self.var(Var::PeakTier, amount)
+            );
+            self.reason("lapsed-tier", text);
+        }
+        if f.currency_mismatch {
+            self.reason(
+                "currency",
+                format!(
+                    "the customer's record is not in {}, so their value was not used",
+                    p.currency
+                ),
+            );
+        }
+
+        if let Some(r) = rule {
+            matched.push(r.id.clone());
+            let t = &r.then;
+            gesture = t.gesture;
+            hours = hours.min(t.hours.unwrap_or(hours));
+            if let Some(s) = &t.script {
+                script = s.clone();
+            }
+            callback = t.callback.as_ref().map(|c| Callback {
+                priority: c.priority,
+                within_hours: c.within_hours,
+            });
+            let mut proposed = if p.is_monetary(gesture) {
+                round_cents(t.amount.amount(input.claim, f.value_at_risk))
+            } else {
+                Decimal::ZERO
+            };
+            if proposed > ceiling {
+                self.reason(
+                    "authority-ceiling",
+                    format!(
+                        "capped at {}, the most any role may grant this customer",
+                        self.show(ceiling)
+                    ),
+                );
+                proposed = ceiling;
+            }
+            let text = t.reason.render(|v| self.var(v, proposed));
+            self.reason(&r.id, text);
+            if let Some(g) = gesture.filter(|_| proposed > Decimal::ZERO) {
+                let (allowed, declined) = self.guard(g, proposed, true);
+                if declined {
+                    let to = p
+                        .roles
+                        .get(p.guards.escalate_to)
+                        .cloned()
+                        .unwrap_or_default();
+                    escalation = Some(Escalation {
+                        text: format!("if the customer disagrees, a {to} can review the case"),
+                        to_role: to,
+                    });
+                }
+                amount = allowed;
+            }
+            for (g, formula) in &t.alternatives {
+                if !p.gestures.get(*g).is_some_and(|x| x.monetary) {
+                    alternatives.push(Alternative {
+                        gesture: p.gesture_id(Some(*g)).to_string(),
+                        amount: Money::zero(p.currency).into(),
+                    });
+                    continue;
+                }
+                let a = round_cents(formula.amount(input.claim, f.value_at_risk)).min(ceiling);
+                let (a, declined) = self.guard(*g, a, false);
+                if !declined && a > Decimal::ZERO {
+                    alternatives.push(Alternative {
+                        gesture: p.gesture_id(Some(*g)).to_string(),
+                        amount: self.money(a).into(),
+                    });
+                }
+            }
+            floor_applied = gesture.is_some() && p.is_monetary(gesture) && amount.is_zero();
+            if floor_applied {
+                gesture = p.floor.gesture;
+                script = p.floor.script.clone();
+            }
+        }
+        if floor_applied {
+            let text = p.floor.reason.render(|v| self.var(v, Decimal::ZERO));
+            self.reason("floor", text);
+        }
+
+        let authority = self.authority(amount);
+        Evaluation {
+            policy: PolicyRef {
+                id: p.id.clone(),
+                version: p.version.clone(),
+                digest: p.digest.clone(),
+            },
+            customer: CustomerView {
+                known: f.known,
+                segment: self.segment_id().to_string(),
+                value_at_risk: self.money(f.value_at_risk).into(),
+                recognized_tier: f.known.then(|| p.tiers.get(f.tier).cloned()).flatten(),
+            },
+            recommendation: Recommendation {
+                gesture: p.gesture_id(gesture).to_string(),
+                amount: self.money(amount).into(),
+                respond_within_hours: hours,
+                agent_script: script,
+                alternatives,
+                floor_applied,
+                callback,
+                escalation,
+            },
+            authority,
+            reasons: self.reasons,
+            guards: self.guards,
+            signals: Signals {
+                churn_risk: f.churn.as_str().to_string(),
+                detractor: f.detractor,
+                lapsed_tier: f.lapsed,
+            },
+            matched_rules: matched,
+        }
+    }
+
+    fn authority(&mut self, amount: Decimal) -> Authority {
+        let (p, f) = (self.p, self.f);
+        let role = self.input.role;
+        let limit = p
+            .authority
+            .get(role)
+            .map(|l| l.at(f.value_at_risk))
+            .unwrap_or_default();
+        let within = amount <= limit;
+        let approver = if within {
+            None
+        } else {
+            // INVARIANT: amounts are capped at the top role's limit, so some role covers them.
+            p.authority
+                .iter()
+                .enumerate()
+                .skip(role + 1)
+                .find(|(_, l)| l.at(f.value_at_risk) >= amount)
+                .or_else(|| p.authority.iter().enumerate().last())
+                .and_then(|(i, _)| p.roles.get(i).cloned())
+        };
+        if let Some(a) = &approver {
+            let text = format!(
+                "{} is above the {} limit of {} for this customer; a {a} can approve it",
+                self.show(amount),
+                p.roles.get(role).map(String::as_str).unwrap_or(""),
+                self.show(limit),
+            );
+            self.reason("authority", text);
+        }
+        Authority {
+            role: p.roles.get(role).cloned().unwrap_or_default(),
+            limit: MoneyDto::from(self.money(round_cents(limit))),
+            within_authority: within,
+            approver_role: approver,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Customer facts the rules test: value at risk, segment, recognised tier, signals.
+//!
+//! Value at risk is forward-looking. The documented rule (docs/policy.md):
+//! - with a `predicted_value`: that value;
+//! - otherwise: average yearly revenue (lifetime revenue over the years since the first
+//!   order, at least one year) × `value.history_years`;
+//! - plus `referrals × value.referral_value` in both cases.
+
+use super::compiled::{CompiledPolicy, SegmentBasis};
+use crate::domain::complaint::{Channel, Severity};
+use crate::domain::customer::CustomerRecord;
+use crate::domain::request::DecisionInput;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// Churn risk level, ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChurnRisk {
+    Low = 0,
+    Medium = 1,
+    High = 2,
+}
+
+impl ChurnRisk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChurnRisk::Low => "low",
+            ChurnRisk::Medium => "medium",
+            ChurnRisk::High => "high",
+        }
+    }
+}
+
+/// What the engine knows about the customer for one decision.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub known: bool,
+    /// The record is in another currency than the policy: its amounts were not used.
+    pub currency_mismatch: bool,
+    pub value_at_risk: Decimal,
+    pub lifetime: Decimal,
+    pub revenue_12m: Decimal,
+    pub tenure_years: Decimal,
+    pub segment: usize,
+    /// Recognised tier rank: the higher of current and peak.
+    pub tier: usize,
+    pub current_tier: usize,
+    pub peak_tier: usize,
+    pub lapsed: bool,
+    pub detractor: bool,
+    pub inactive: bool,
+    pub churn: ChurnRisk,
+    pub goodwill_12m: Decimal,
+    pub claims_90d: u32,
+    pub orders: Option<u32>,
+    pub referrals: u32,
+}
+
+const DAYS_PER_YEAR: Decimal = Decimal::from_parts(36525, 0, 0, false, 2);
+
+fn years_between(from: NaiveDate, to: NaiveDate) -> Decimal {
+    Decimal::from((to - from).num_days().max(0)) / DAYS_PER_YEAR
+}
+
+fn tier_rank(policy: &CompiledPolicy, tier: Option<&str>) -> usize {
+    tier.and_then(|t| policy.tiers.iter().position(|x| x == t))
+        .unwrap_or(0)
+}
+
+/// Derive the facts; `today` is the decision date (the engine never reads the clock).
+pub fn derive(
+    policy: &CompiledPolicy,
+    input: &DecisionInput,
+    customer: Option<&CustomerRecord>,
+    today: NaiveDate,
+) -> Facts {
+    let zero = Decimal::ZERO;
+    let mut f = Facts {
+        known: customer.is_some(),
+        currency_mismatch: false,
+        value_at_risk: zero,
+        lifetime: zero,
+        revenue_12m: zero,
+        tenure_years: zero,
+        segment: policy.segments.len().saturating_sub(1),
+        tier: 0,
+        current_tier: 0,
+        peak_tier: 0,
+        lapsed: false,
+        detractor: false,
+        inactive: false,
+        churn: ChurnRisk::Low,
+        goodwill_12m: zero,
+        claims_90d: 0,
+        orders: None,
+        referrals: 0,
+    };
+    if let Some(c) = customer {
+        f.current_tier = tier_rank(policy, c.tier.as_deref());
+        f.peak_tier = tier_rank(policy, c.peak_tier.as_deref()).max(f.current_tier);
+        f.tier = f.peak_tier;
+        f.lapsed = f.peak_tier > f.current_tier;
+        f.detractor = c.nps.is_some_and(|(score, _)| score <= 6);
+        f.claims_90d = c.claims_90d;
+        f.orders = c.orders;
+        f.referrals = c.referrals;
+        f.inactive = match (policy.value.inactive_after_days, c.last_order_at) {
+            (Some(days), Some(last)) => (today - last).num_days() > i64::from(days),
+            _ => false,
+        };
+        if c.currency == policy.currency {
+            f.lifetime = c.lifetime_revenue;
+            f.goodwill_12m = c.goodwill_12m;
+            let tenure = c
+                .first_order_at
+                .map(|first| years_between(first, today))
+                .unwrap_or(zero);
+            f.tenure_years = tenure;
+            let yearly = c.lifetime_revenue / tenure.max(Decimal::ONE);
+            f.revenue_12m = c.revenue_12m.unwrap_or(yearly);
+            let referral = Decimal::from(c.referrals) * policy.value.referral_value;
+            f.value_at_risk = c
+                .predicted_value
+                .unwrap_or(yearly * policy.value.history_years)
+                + referral;
+        } else {
+            f.currency_mismatch = true;
+        }
+        let basis = match policy.value.segment_basis {
+            SegmentBasis::ValueAtRisk => f.value_at_risk,
+            SegmentBasis::LifetimeRevenue => f.lifetime,
+        };
+        f.segment = policy
+            .segments
+            .iter()
+            .position(|s| basis >= s.min)
+            .unwrap_or(f.segment);
+    }
+    f.churn = churn_risk(&f, input);
+    f
+}
+
+/// Points: detractor 2, lapsed tier 2, inactive 1, high or critical severity 1, a public
+/// (social) complaint 1. Three or more is high, two medium, less low.
+fn churn_risk(f: &Facts, input: &DecisionInput) -> ChurnRisk {
+    let points = 2 * u8::from(f.detractor)
+        + 2 * u8::from(f.lapsed)
+        + u8::from(f.inactive)
+        + u8::from(input.severity >= Severity::High)
+        + u8::from(input.channel == Channel::Social);
+    match points {
+        0..=1 => ChurnRisk::Low,
+        2 => ChurnRisk::Medium,
+        _ => ChurnRisk::High,
+    }
+}

@@ -1,0 +1,16 @@
+//! Policies: the document model, its schema and semantic checks, the compiled form, the
+//! pure engine that evaluates it, and the example cases each policy carries.
+
+pub mod cases;
+pub mod compile;
+pub mod compiled;
+pub mod engine;
+pub mod err;
+pub mod facts;
+pub mod load;
+pub mod model;
+pub mod template;
+
+pub use compiled::CompiledPolicy;
+pub use engine::evaluate;
+pub use err::{PolicyError, Problem};

@@ -1,0 +1,83 @@
+//! Customer value records: put, get, erase.
+
+use super::AppState;
+use crate::domain::customer::{check_customer_id, CustomerRecordDto};
+use crate::error::AppError;
+use crate::store::customers::StoredCustomer;
+use crate::store::{command::Applied, Command};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A customer record as `GET /v1/customers/{id}` returns it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerView {
+    pub customer_id: String,
+    #[serde(flatten)]
+    pub record: CustomerRecordDto,
+    pub updated_at: String,
+}
+
+/// Store (create or replace) a record; `true` when it was created.
+pub async fn put(
+    state: &AppState,
+    id: &str,
+    dto: CustomerRecordDto,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    check_customer_id("customer_id", id)?;
+    let record = normalise(dto)?;
+    let cmd = Command::PutCustomer {
+        customer_id: id.to_string(),
+        customer: StoredCustomer {
+            record,
+            updated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        },
+    };
+    Ok(state.store.apply_durable(&cmd).await? == Applied::Created)
+}
+
+/// Validate a record and bring it to its stored form (amounts with two decimals, tiers
+/// in lower case), so what is read back is what the engine saw.
+pub fn normalise(dto: CustomerRecordDto) -> Result<CustomerRecordDto, AppError> {
+    let r = dto.validate()?;
+    let money = |amount| crate::money::MoneyDto::from(crate::money::Money::new(amount, r.currency));
+    Ok(CustomerRecordDto {
+        currency: r.currency.to_string(),
+        lifetime_revenue: money(r.lifetime_revenue),
+        predicted_value: r.predicted_value.map(money),
+        revenue_12m: r.revenue_12m.map(money),
+        goodwill_12m: dto.goodwill_12m.as_ref().map(|_| money(r.goodwill_12m)),
+        tier: r.tier,
+        peak_tier: r.peak_tier,
+        ..dto
+    })
+}
+
+pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
+    let stored = state.store.get_customer(id)?.ok_or_else(|| not_found(id))?;
+    Ok(CustomerView {
+        customer_id: id.to_string(),
+        record: stored.record,
+        updated_at: stored.updated_at,
+    })
+}
+
+/// Erase a customer's record (right to erasure). Past decisions keep their snapshot for
+/// the audit until pseudonymisation lands (see issue notes).
+pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
+    let cmd = Command::DeleteCustomer {
+        customer_id: id.to_string(),
+    };
+    match state.store.apply_durable(&cmd).await? {
+        Applied::Unchanged => Err(not_found(id)),
+        _ => Ok(()),
+    }
+}
+
+fn not_found(id: &str) -> AppError {
+    AppError::NotFound {
+        code: "customer_not_found",
+        message: format!("no customer `{}`", crate::money::truncate(id)),
+    }
+}

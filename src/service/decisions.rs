@@ -1,0 +1,179 @@
+//! Decisions: evaluate a complaint under the active policy, store it durably, answer.
+//! Outcomes: record what was actually granted.
+
+use super::AppState;
+use crate::domain::check_id;
+use crate::domain::customer::parse_money_field;
+use crate::domain::decision::Decision;
+use crate::domain::request::{DecisionRequestDto, Vocab};
+use crate::domain::FieldError;
+use crate::error::AppError;
+use crate::policy::evaluate;
+use crate::store::decisions::{GrantedDto, OutcomeRecord, StoredDecision};
+use crate::store::Command;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Decide, then store the decision with its request and the customer snapshot before
+/// answering: a decision the caller received is always on disk.
+pub async fn decide(
+    state: &AppState,
+    dto: DecisionRequestDto,
+    now: DateTime<Utc>,
+) -> Result<Decision, AppError> {
+    let policy = state.active_policy()?;
+    let vocab = Vocab {
+        categories: &policy.categories,
+        roles: &policy.roles,
+        currency: policy.currency,
+    };
+    let input = dto.validate(&vocab)?;
+    let stored = state.store.get_customer(&input.customer_id)?;
+    let customer = match &stored {
+        None => None,
+        Some(s) => Some(s.record.validate().map_err(|e| {
+            AppError::Store(crate::store::StoreError::Corrupt(format!(
+                "stored customer record no longer validates: {e}"
+            )))
+        })?),
+    };
+    let evaluation = evaluate(&policy, &input, customer.as_ref(), now);
+    let decision = Decision {
+        decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),
+        ticket_id: input.ticket_id.clone(),
+        created_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        evaluation,
+    };
+    let record = StoredDecision {
+        decision: decision.clone(),
+        request: dto,
+        customer_snapshot: stored.map(|s| s.record),
+        outcome: None,
+    };
+    state
+        .store
+        .apply_durable(&Command::PutDecision {
+            decision: Box::new(record),
+        })
+        .await?;
+    crate::metrics::record_decision(
+        &decision.evaluation.recommendation.gesture,
+        decision.evaluation.authority.within_authority,
+    );
+    Ok(decision)
+}
+
+pub fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {
+    state
+        .store
+        .get_decision(id)?
+        .ok_or_else(|| AppError::NotFound {
+            code: "decision_not_found",
+            message: format!("no decision `{}`", crate::money::truncate(id)),
+        })
+}
+
+/// Body of `POST /v1/decisions/{id}/outcome`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeDto {
+    /// The gesture actually granted (`none` if nothing) and its amount.
+    pub granted: GrantedDto,
+    /// Who approved a grant above the deciding role's authority.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    #[serde(default)]
+    pub customer_accepted: Option<bool>,
+    /// Free text; stored, never logged.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The agent recording it; defaults to the API key's name.
+    #[serde(default)]
+    pub recorded_by: Option<String>,
+}
+
+/// Record the outcome of a decision once. Granting above the deciding role's authority
+/// needs `approved_by`.
+pub async fn record_outcome(
+    state: &AppState,
+    id: &str,
+    dto: OutcomeDto,
+    key_name: &str,
+    now: DateTime<Utc>,
+) -> Result<OutcomeRecord, AppError> {
+    let decision = get(state, id)?;
+    let eval = &decision.decision.evaluation;
+    let gesture = &dto.granted.gesture;
+    check_id("granted.gesture", gesture)?;
+    let limit = parse_money_field("authority.limit", &eval.authority.limit)?;
+    let amount = match &dto.granted.amount {
+        None => None,
+        Some(m) => {
+            let m = parse_money_field("granted.amount", m)?;
+            if m.currency != limit.currency {
+                return Err(FieldError::new(
+                    "granted.amount.currency",
+                    format!(
+                        "`{}` is not the decision's currency `{}`",
+                        m.currency, limit.currency
+                    ),
+                )
+                .into());
+            }
+            if m.amount.is_sign_negative() && !m.amount.is_zero() {
+                return Err(
+                    FieldError::new("granted.amount.amount", "must not be negative").into(),
+                );
+            }
+            Some(m)
+        }
+    };
+    for (field, v) in [
+        ("approved_by", &dto.approved_by),
+        ("recorded_by", &dto.recorded_by),
+    ] {
+        if let Some(v) = v {
+            check_id(field, v)?;
+        }
+    }
+    if dto
+        .note
+        .as_ref()
+        .is_some_and(|n| n.len() > crate::domain::request::MAX_TEXT)
+    {
+        return Err(FieldError::new("note", "must be at most 10000 bytes").into());
+    }
+    if let Some(m) = amount {
+        if m.amount > limit.amount && dto.approved_by.is_none() {
+            return Err(AppError::Conflict {
+                code: "approval_required",
+                message: format!(
+                    "{} is above the {} limit of {}; record who approved it in `approved_by`",
+                    m.display(),
+                    eval.authority.role,
+                    limit.display()
+                ),
+            });
+        }
+    }
+    let outcome = OutcomeRecord {
+        granted: GrantedDto {
+            gesture: gesture.clone(),
+            amount: amount.map(Into::into),
+        },
+        approved_by: dto.approved_by,
+        customer_accepted: dto.customer_accepted,
+        note: dto.note,
+        recorded_by: dto.recorded_by.unwrap_or_else(|| key_name.to_string()),
+        recorded_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+    };
+    state
+        .store
+        .apply_durable(&Command::RecordOutcome {
+            decision_id: decision.decision.decision_id.clone(),
+            outcome: outcome.clone(),
+        })
+        .await?;
+    Ok(outcome)
+}

@@ -1,0 +1,173 @@
+//! Policy versions: bootstrap from the policy folder, upload, list, activate.
+//! A version is activated only after it passed schema, semantic and example checks; the
+//! swap is one atomic pointer store, so requests in flight keep the version they loaded.
+
+use super::AppState;
+use crate::error::AppError;
+use crate::policy::{load, CompiledPolicy, PolicyError};
+use crate::store::command::Applied;
+use crate::store::policies::StoredPolicy;
+use crate::store::{Command, Store};
+use chrono::{SecondsFormat, Utc};
+use std::path::Path;
+use std::sync::Arc;
+
+fn invalid(e: PolicyError) -> AppError {
+    AppError::PolicyInvalid(e.problems())
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn stored(p: &CompiledPolicy, author: &str) -> Result<StoredPolicy, AppError> {
+    Ok(StoredPolicy {
+        id: p.id.clone(),
+        version: p.version.clone(),
+        digest: p.digest.clone(),
+        author: author.to_string(),
+        uploaded_at: now_text(),
+        document: serde_json::to_value(&p.doc)
+            .map_err(|e| AppError::Store(crate::store::StoreError::Corrupt(e.to_string())))?,
+    })
+}
+
+/// Compile a stored version (the checks run again: the code may be newer than the data).
+pub fn compile_stored(store: &Store, version: &str) -> Result<CompiledPolicy, AppError> {
+    let sp = store
+        .get_policy(version)?
+        .ok_or_else(|| not_found(version))?;
+    load::from_value(sp.document).map_err(invalid)
+}
+
+fn not_found(version: &str) -> AppError {
+    AppError::NotFound {
+        code: "policy_not_found",
+        message: format!("no policy version `{}`", crate::money::truncate(version)),
+    }
+}
+
+/// What start-up found, for the log and `serve`'s banner.
+#[derive(Debug, Default)]
+pub struct Bootstrap {
+    pub loaded: Vec<String>,
+    /// File and problem, one per line.
+    pub refused: Vec<String>,
+    pub active: Option<String>,
+}
+
+/// Store every valid policy of `dir`, then pick the active version: the one recorded in
+/// the store if it still loads, else the newest valid version found, else the embedded
+/// default. A bad file is refused and logged; it never stops the service.
+pub fn bootstrap(
+    store: &Store,
+    dir: &Path,
+) -> Result<(Option<CompiledPolicy>, Bootstrap), AppError> {
+    let mut report = Bootstrap::default();
+    let mut newest: Option<CompiledPolicy> = None;
+    let files = load::policy_files(dir).unwrap_or_default();
+    for file in files {
+        match load::from_file(&file) {
+            Ok(p) => {
+                match store.apply(&Command::PutPolicy {
+                    policy: Box::new(stored(&p, "policy-dir")?),
+                }) {
+                    Ok(_) => report.loaded.push(format!("{} {}", p.id, p.version)),
+                    Err(e) => report.refused.push(format!("{}: {e}", file.display())),
+                }
+                if newest
+                    .as_ref()
+                    .is_none_or(|n| load::compare_versions(&p.version, &n.version).is_gt())
+                {
+                    newest = Some(p);
+                }
+            }
+            Err(e) => {
+                for problem in e.problems() {
+                    report
+                        .refused
+                        .push(format!("{}: {problem}", file.display()));
+                }
+            }
+        }
+    }
+    let recorded = match store.active_version()? {
+        Some(v) => match compile_stored(store, &v) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                report
+                    .refused
+                    .push(format!("active version {v} no longer loads: {e}"));
+                None
+            }
+        },
+        None => None,
+    };
+    let active = match recorded.or(newest) {
+        Some(p) => Some(p),
+        None => {
+            let p = load::from_slice(load::DEFAULT_POLICY.as_bytes()).map_err(invalid)?;
+            store.apply(&Command::PutPolicy {
+                policy: Box::new(stored(&p, "embedded")?),
+            })?;
+            Some(p)
+        }
+    };
+    if let Some(p) = &active {
+        store.apply(&Command::ActivatePolicy {
+            version: p.version.clone(),
+        })?;
+        report.active = Some(format!("{} {}", p.id, p.version));
+    }
+    store.flush_blocking()?;
+    Ok((active, report))
+}
+
+/// Validate a document without storing it.
+pub fn validate(doc: serde_json::Value) -> Result<CompiledPolicy, AppError> {
+    load::from_value(doc).map_err(invalid)
+}
+
+/// Store a new version. The path's version must match the document's.
+pub async fn upload(
+    state: &AppState,
+    version: &str,
+    doc: serde_json::Value,
+    author: &str,
+) -> Result<(StoredPolicy, bool), AppError> {
+    let p = validate(doc)?;
+    if p.version != version {
+        return Err(AppError::Invalid(crate::domain::FieldError::new(
+            "version",
+            format!(
+                "the document says `{}` but the path says `{}`",
+                p.version,
+                crate::money::truncate(version)
+            ),
+        )));
+    }
+    let sp = stored(&p, author)?;
+    let created = state
+        .store
+        .apply_durable(&Command::PutPolicy {
+            policy: Box::new(sp.clone()),
+        })
+        .await?
+        == Applied::Created;
+    let sp = state.store.get_policy(version)?.unwrap_or(sp);
+    Ok((sp, created))
+}
+
+/// Activate a stored version: checks, persist, then one atomic swap.
+pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
+    let p = Arc::new(compile_stored(&state.store, version)?);
+    state
+        .store
+        .apply_durable(&Command::ActivatePolicy {
+            version: version.to_string(),
+        })
+        .await?;
+    state.policy.store(Some(p.clone()));
+    tracing::info!(policy = %p.id, version = %p.version, "policy activated");
+    Ok(p)
+}

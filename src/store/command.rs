@@ -1,0 +1,85 @@
+//! Writes as commands: serialisable values applied in one place, in order.
+//!
+//! Today they are applied to the local sled; the plan (product.md) is to append them to a
+//! replicated log first and have every replica apply them, so each command carries every
+//! input it needs (times, ids) and applying it reads nothing but the store.
+
+use super::customers::StoredCustomer;
+use super::decisions::{OutcomeRecord, StoredDecision};
+use super::keys::ApiKeyRecord;
+use super::policies::StoredPolicy;
+use super::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// One write to the store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    PutCustomer {
+        customer_id: String,
+        customer: StoredCustomer,
+    },
+    PutCustomers {
+        customers: Vec<(String, StoredCustomer)>,
+    },
+    DeleteCustomer {
+        customer_id: String,
+    },
+    PutDecision {
+        decision: Box<StoredDecision>,
+    },
+    RecordOutcome {
+        decision_id: String,
+        outcome: OutcomeRecord,
+    },
+    PutKey {
+        hash: String,
+        key: ApiKeyRecord,
+    },
+    PutPolicy {
+        policy: Box<StoredPolicy>,
+    },
+    ActivatePolicy {
+        version: String,
+    },
+}
+
+/// What applying a command changed, for the caller's response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// A record was created (as opposed to replaced).
+    Created,
+    /// The command found nothing to change (e.g. deleting a missing customer, or
+    /// re-uploading an identical policy version).
+    Unchanged,
+}
+
+impl Store {
+    /// Apply one command. This is the only place the store is written.
+    pub fn apply(&self, cmd: &Command) -> Result<Applied, StoreError> {
+        match cmd {
+            Command::PutCustomer {
+                customer_id,
+                customer,
+            } => self.apply_put_customer(customer_id, customer),
+            Command::PutCustomers { customers } => self.apply_put_customers(customers),
+            Command::DeleteCustomer { customer_id } => self.apply_delete_customer(customer_id),
+            Command::PutDecision { decision } => self.apply_put_decision(decision),
+            Command::RecordOutcome {
+                decision_id,
+                outcome,
+            } => self.apply_record_outcome(decision_id, outcome),
+            Command::PutKey { hash, key } => self.apply_put_key(hash, key),
+            Command::PutPolicy { policy } => self.apply_put_policy(policy),
+            Command::ActivatePolicy { version } => self.apply_activate(version),
+        }
+    }
+
+    /// Apply, then flush: the durable write every 2xx stands on.
+    pub async fn apply_durable(&self, cmd: &Command) -> Result<Applied, StoreError> {
+        let applied = self.apply(cmd)?;
+        self.flush().await?;
+        Ok(applied)
+    }
+}

@@ -1,0 +1,60 @@
+//! Customer value records, keyed by customer id.
+
+use super::command::Applied;
+use super::{from_json, to_json, Store, StoreError};
+use crate::domain::customer::CustomerRecordDto;
+use serde::{Deserialize, Serialize};
+
+/// A customer record as stored: the validated wire form and when it was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCustomer {
+    pub record: CustomerRecordDto,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl Store {
+    pub fn get_customer(&self, id: &str) -> Result<Option<StoredCustomer>, StoreError> {
+        self.customers
+            .get(id.as_bytes())?
+            .map(|v| from_json(&v))
+            .transpose()
+    }
+
+    pub fn customer_count(&self) -> usize {
+        self.customers.len()
+    }
+
+    pub(super) fn apply_put_customer(
+        &self,
+        id: &str,
+        c: &StoredCustomer,
+    ) -> Result<Applied, StoreError> {
+        let old = self.customers.insert(id.as_bytes(), to_json(c)?)?;
+        Ok(if old.is_some() {
+            Applied::Done
+        } else {
+            Applied::Created
+        })
+    }
+
+    /// One sled batch: either every record of the batch is written or none is.
+    pub(super) fn apply_put_customers(
+        &self,
+        items: &[(String, StoredCustomer)],
+    ) -> Result<Applied, StoreError> {
+        let mut batch = sled::Batch::default();
+        for (id, c) in items {
+            batch.insert(id.as_bytes(), to_json(c)?);
+        }
+        self.customers.apply_batch(batch)?;
+        Ok(Applied::Done)
+    }
+
+    pub(super) fn apply_delete_customer(&self, id: &str) -> Result<Applied, StoreError> {
+        Ok(match self.customers.remove(id.as_bytes())? {
+            Some(_) => Applied::Done,
+            None => Applied::Unchanged,
+        })
+    }
+}

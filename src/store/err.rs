@@ -1,0 +1,17 @@
+//! Errors of the store layer.
+
+/// What can go wrong reading or writing the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store in `{dir}`: {reason}")]
+    Open { dir: String, reason: String },
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored record cannot be read: {0}")]
+    Corrupt(String),
+    /// A command conflicts with what is stored; the code is the API error code.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    NotFound(String),
+}
