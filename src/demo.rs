@@ -50,10 +50,12 @@ fn generated(i: usize) -> CustomerRecordDto {
         tier: Some(tier.into()),
         peak_tier: Some(tier.into()),
         referrals: Some((i % 5) as i64),
-        nps: (i % 4 == 0).then(|| crate::domain::customer::NpsDto {
-            score: (i % 11) as i64,
-            at: "2026-09-01".into(),
-        }),
+        nps: i
+            .is_multiple_of(4)
+            .then(|| crate::domain::customer::NpsDto {
+                score: (i % 11) as i64,
+                at: "2026-09-01".into(),
+            }),
         goodwill_12m: Some(eur((i * 31) % 90)),
         claims_90d: Some((i % 4) as i64),
     }

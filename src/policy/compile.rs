@@ -282,7 +282,11 @@ fn compile_rule(c: &mut Checker<'_>, i: usize, r: &RuleDoc) -> Rule {
             }),
             alternatives,
             reason: c.template(&format!("{path}.then.reason"), &r.then.reason),
-            script: r.then.agent_script.clone(),
+            script: r
+                .then
+                .agent_script
+                .as_ref()
+                .map(|s| c.template(&format!("{path}.then.agent_script"), s)),
         },
     }
 }
@@ -371,7 +375,7 @@ pub fn compile(doc: PolicyDoc, digest: String) -> Result<CompiledPolicy, Vec<Pro
     let floor = Floor {
         gesture: c.gesture("$.floor.gesture", &doc.floor.gesture, false),
         hours: [h.low, h.medium, h.high, h.critical],
-        script: doc.floor.agent_script.clone(),
+        script: c.template("$.floor.agent_script", &doc.floor.agent_script),
         reason: c.template("$.floor.reason", &doc.floor.reason),
     };
     if h.critical > h.high || h.high > h.medium || h.medium > h.low {
@@ -415,7 +419,7 @@ pub fn compile(doc: PolicyDoc, digest: String) -> Result<CompiledPolicy, Vec<Pro
                 format!("maximum {} is below base {}", l.max, l.base),
             );
         }
-        if let Some(prev) = authority.last().map(|p: &Limit| *p) {
+        if let Some(prev) = authority.last().copied() {
             if l.base < prev.base || l.max < prev.max || l.share < prev.share {
                 c.fail(
                     p.clone(),

@@ -45,7 +45,7 @@ pub struct Floor {
     pub gesture: GestureRef,
     /// Indexed by `Severity::index()`.
     pub hours: [u32; 4],
-    pub script: String,
+    pub script: Template,
     pub reason: Template,
 }
 
@@ -149,7 +149,7 @@ pub struct Then {
     pub callback: Option<CallbackSpec>,
     pub alternatives: Vec<(usize, Formula)>,
     pub reason: Template,
-    pub script: Option<String>,
+    pub script: Option<Template>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use super::compiled::{AttrCond, CompiledPolicy, GestureRef, GuardAction, Rule, When};
 use super::facts::{derive, Facts};
-use super::template::Var;
+use super::template::{Template, Var};
 use crate::domain::customer::CustomerRecord;
 use crate::domain::decision::*;
 use crate::domain::request::{AttrValue, DecisionInput};
@@ -248,7 +248,7 @@ impl<'a> Builder<'a> {
         let mut gesture: GestureRef = p.floor.gesture;
         let mut amount = Decimal::ZERO;
         let mut hours = p.floor.hours[input.severity.index()];
-        let mut script = p.floor.script.clone();
+        let mut script: Option<&Template> = None;
         let mut callback = None;
         let mut escalation = None;
         let mut alternatives = Vec::new();
@@ -279,9 +279,7 @@ impl<'a> Builder<'a> {
             let t = &r.then;
             gesture = t.gesture;
             hours = hours.min(t.hours.unwrap_or(hours));
-            if let Some(s) = &t.script {
-                script = s.clone();
-            }
+            script = t.script.as_ref();
             callback = t.callback.as_ref().map(|c| Callback {
                 priority: c.priority,
                 within_hours: c.within_hours,
@@ -338,7 +336,7 @@ impl<'a> Builder<'a> {
             floor_applied = gesture.is_some() && p.is_monetary(gesture) && amount.is_zero();
             if floor_applied {
                 gesture = p.floor.gesture;
-                script = p.floor.script.clone();
+                script = None;
             }
         }
         if floor_applied {
@@ -346,6 +344,7 @@ impl<'a> Builder<'a> {
             self.reason("floor", text);
         }
 
+        let agent_script = self.script(script, gesture, amount);
         let authority = self.authority(amount);
         Evaluation {
             policy: PolicyRef {
@@ -363,7 +362,7 @@ impl<'a> Builder<'a> {
                 gesture: p.gesture_id(gesture).to_string(),
                 amount: self.money(amount).into(),
                 respond_within_hours: hours,
-                agent_script: script,
+                agent_script,
                 alternatives,
                 floor_applied,
                 callback,
@@ -378,6 +377,26 @@ impl<'a> Builder<'a> {
                 lapsed_tier: f.lapsed,
             },
             matched_rules: matched,
+        }
+    }
+
+    /// The rule's script; else, for a monetary gesture, an offer in plain words; else the floor's.
+    fn script(
+        &self,
+        rule_script: Option<&Template>,
+        gesture: GestureRef,
+        amount: Decimal,
+    ) -> String {
+        if let Some(t) = rule_script {
+            return t.render(|v| self.var(v, amount));
+        }
+        match gesture.and_then(|g| self.p.gestures.get(g)) {
+            Some(g) if g.monetary && amount > Decimal::ZERO => format!(
+                "I am sorry about this. As a gesture of goodwill I can offer you a {} of {}.",
+                g.label.to_lowercase(),
+                self.show(amount)
+            ),
+            _ => self.p.floor.script.render(|v| self.var(v, amount)),
         }
     }
 
@@ -399,7 +418,7 @@ impl<'a> Builder<'a> {
                 .enumerate()
                 .skip(role + 1)
                 .find(|(_, l)| l.at(f.value_at_risk) >= amount)
-                .or_else(|| p.authority.iter().enumerate().last())
+                .or_else(|| p.authority.iter().enumerate().next_back())
                 .and_then(|(i, _)| p.roles.get(i).cloned())
         };
         if let Some(a) = &approver {

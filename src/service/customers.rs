@@ -29,10 +29,10 @@ pub async fn put(
     let record = normalise(dto)?;
     let cmd = Command::PutCustomer {
         customer_id: id.to_string(),
-        customer: StoredCustomer {
+        customer: Box::new(StoredCustomer {
             record,
             updated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        },
+        }),
     };
     Ok(state.store.apply_durable(&cmd).await? == Applied::Created)
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub enum Command {
     PutCustomer {
         customer_id: String,
-        customer: StoredCustomer,
+        customer: Box<StoredCustomer>,
     },
     PutCustomers {
         customers: Vec<(String, StoredCustomer)>,
