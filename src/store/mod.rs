@@ -42,8 +42,13 @@ impl Store {
             .map_err(|e| StoreError::Open {
                 dir: dir.display().to_string(),
                 reason: match e {
-                    sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                        "the data directory is in use by another kulanz process".to_string()
+                    // sled reports the held file lock as an I/O error; say what it means.
+                    sled::Error::Io(io)
+                        if io.kind() == std::io::ErrorKind::WouldBlock
+                            || io.to_string().contains("could not acquire lock") =>
+                    {
+                        "the data directory is in use by another kulanz process (stop the server first)"
+                            .to_string()
                     }
                     other => other.to_string(),
                 },

@@ -1,0 +1,210 @@
+//! Bad input: every 4xx carries the contract's body and names the field; nothing changes.
+
+use crate::helpers::{expect_error, request, spawn_app};
+use serde_json::json;
+
+#[tokio::test]
+async fn an_unknown_severity_is_a_422_naming_the_field_and_the_allowed_values() {
+    let app = spawn_app().await;
+    let mut req = request("c-10442", "cancellation_refund", "unclear", "100.00");
+    req["complaint"]["severity"] = json!("urgent");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert_eq!(
+        msg,
+        "complaint.severity: expected one of low, medium, high, critical, got `urgent`"
+    );
+}
+
+#[tokio::test]
+async fn unknown_categories_roles_and_channels_list_what_the_policy_knows() {
+    let app = spawn_app().await;
+    let mut req = request("c-1", "lost_luggage", "ours", "10.00");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert!(
+        msg.starts_with("complaint.category: expected one of late_delivery"),
+        "{msg}"
+    );
+    req["complaint"]["category"] = json!("late_delivery");
+    req["agent"]["role"] = json!("ceo");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert!(msg.contains("agent, senior, lead, manager"), "{msg}");
+    req["agent"]["role"] = json!("agent");
+    req["complaint"]["channel"] = json!("fax");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert!(msg.starts_with("complaint.channel:"), "{msg}");
+}
+
+#[tokio::test]
+async fn wrong_types_and_missing_fields_are_named_by_path() {
+    let app = spawn_app().await;
+    let mut req = request("c-1", "late_delivery", "ours", "10.00");
+    req["complaint"]["amount_at_stake"]["amount"] = json!(10.5);
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert!(
+        msg.starts_with("complaint.amount_at_stake.amount:"),
+        "{msg}"
+    );
+
+    let mut req = request("c-1", "late_delivery", "ours", "10.00");
+    req["complaint"].as_object_mut().unwrap().remove("fault");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert_eq!(msg, "complaint.fault: is required");
+
+    let mut req = request("c-1", "late_delivery", "ours", "10.00");
+    req["complaint"]["amount_at_stake"]["amount"] = json!("1e9");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert!(
+        msg.starts_with("complaint.amount_at_stake.amount:"),
+        "{msg}"
+    );
+
+    let mut req = request("c-1", "late_delivery", "ours", "10.00");
+    req["complaint"]["severty"] = json!("low");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert!(msg.contains("unknown field `severty`"), "{msg}");
+
+    let mut req = request("c-1", "late_delivery", "ours", "-10.00");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert_eq!(
+        msg,
+        "complaint.amount_at_stake.amount: must not be negative"
+    );
+    req["customer_id"] = json!("");
+    let msg = expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    assert_eq!(msg, "customer_id: must not be empty");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_and_a_non_json_body_a_415() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/v1/decisions"))
+        .bearer_auth(&app.decide_key)
+        .header("content-type", "application/json")
+        .body("{\"ticket_id\": ")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 400, "malformed_json").await;
+    let r = app
+        .client
+        .post(app.url("/v1/decisions"))
+        .bearer_auth(&app.decide_key)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("ticket_id=1")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 415, "unsupported_media_type").await;
+    let deep = format!(
+        r#"{{"ticket_id":"T","customer_id":"c","agent":{{"id":"a","role":"agent"}},"attributes":{{"x":{}{}}}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let r = app
+        .client
+        .post(app.url("/v1/decisions"))
+        .bearer_auth(&app.decide_key)
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 400, "malformed_json").await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_413() {
+    let app = spawn_app().await;
+    let mut req = request("c-1", "late_delivery", "ours", "10.00");
+    req["complaint"]["description"] = json!("x".repeat(300 * 1024));
+    expect_error(app.decide(&req).await, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn a_missing_or_unknown_key_is_401_and_a_key_without_the_scope_403() {
+    let app = spawn_app().await;
+    let req = request("c-1", "late_delivery", "ours", "10.00");
+    let r = app
+        .client
+        .post(app.url("/v1/decisions"))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "unauthorized").await;
+    let r = app.post_json("/v1/decisions", "kz_not_a_key", &req).await;
+    expect_error(r, 401, "unauthorized").await;
+    let r = app
+        .client
+        .post(app.url("/v1/decisions"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "unauthorized").await;
+    let r = app.post_json("/v1/decisions", &app.ingest_key, &req).await;
+    let msg = expect_error(r, 403, "forbidden").await;
+    assert!(msg.contains("`decide` scope"), "{msg}");
+    let r = app.get("/v1/policies", &app.decide_key).await;
+    expect_error(r, 403, "forbidden").await;
+    let r = app.get("/v1/customers/c-10442", &app.decide_key).await;
+    expect_error(r, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_with_the_error_body() {
+    let app = spawn_app().await;
+    expect_error(
+        app.get("/v2/nothing", &app.admin_key).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let r = app
+        .client
+        .delete(app.url("/v1/decisions"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 405, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn bad_input_changes_nothing_in_the_decision_log() {
+    let app = spawn_app().await;
+    let mut req = request("c-10442", "cancellation_refund", "unclear", "100.00");
+    req["complaint"]["fault"] = json!("nobody");
+    expect_error(app.decide(&req).await, 422, "invalid_request").await;
+    let bad_customer =
+        json!({"currency": "EUR", "lifetime_revenue": {"amount": "5.00", "currency": "USD"}});
+    let msg = expect_error(
+        app.put_customer("c-10442", bad_customer).await,
+        422,
+        "invalid_request",
+    )
+    .await;
+    assert!(msg.starts_with("lifetime_revenue.currency"), "{msg}");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("kulanz_errors_total{code=\"invalid_request\"}"),
+        "{metrics}"
+    );
+
+    let dir = app.stop().await;
+    let store = kulanz::store::Store::open(dir.path()).unwrap();
+    assert_eq!(store.decision_count(), 0);
+    let kept = store.get_customer("c-10442").unwrap().unwrap();
+    assert_eq!(kept.record.lifetime_revenue.amount, "10400.00");
+}

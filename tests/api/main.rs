@@ -1,0 +1,9 @@
+//! The HTTP test binary: the real app on port 0 with a temporary sled directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod customers;
+mod decisions;
+mod errors;
+mod helpers;
+mod ops;
+mod policies;
