@@ -111,11 +111,11 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
         "{} imported, {} rejected",
         summary.imported, summary.rejected
     );
-    // Exit 2 when some lines were rejected: the good ones are stored, but a script
+    // Exit 3 when some lines were rejected: the good ones are stored, but a script
     // should notice.
     Ok(if summary.rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(3)
     })
 }

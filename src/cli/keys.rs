@@ -8,7 +8,7 @@ use std::process::ExitCode;
 pub enum KeysCommand {
     /// Create a key; the secret is the last line of the output.
     Add {
-        /// A name saying who uses the key (shown in logs and on uploaded policies).
+        /// A name saying who uses the key (recorded as the author of policies it uploads and outcomes it records).
         #[arg(long)]
         name: String,
         /// Comma-separated scopes: decide, ingest, admin.

@@ -107,6 +107,7 @@ pub async fn import(
     let mut body = body;
     let mut pending: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
+    let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {
             ApiError::new(
@@ -117,6 +118,25 @@ pub async fn import(
         let Some(chunk) = frame.data_ref() else {
             continue;
         };
+        // A streamed body is not bounded by `DefaultBodyLimit`; count it here. Lines
+        // already read stay imported (each batch is whole), and the 413 says how many.
+        total += chunk.len();
+        if total > crate::http::IMPORT_BODY_LIMIT {
+            let summary = importer.finish()?;
+            state
+                .store
+                .flush()
+                .await
+                .map_err(crate::error::AppError::from)?;
+            return Err(ApiError::new(
+                "payload_too_large",
+                format!(
+                    "the import is larger than {} bytes; the first {} records were imported, send the rest separately",
+                    crate::http::IMPORT_BODY_LIMIT,
+                    summary.imported
+                ),
+            ));
+        }
         for part in chunk.split_inclusive(|b| *b == b'\n') {
             if pending.len() <= MAX_LINE + 1 {
                 pending.extend_from_slice(part);

@@ -301,7 +301,11 @@ fn check_unique<'x>(c: &mut Checker<'_>, path: &str, ids: impl Iterator<Item = &
 }
 
 /// Check and compile a schema-valid document. `digest` is computed by the loader.
-pub fn compile(doc: PolicyDoc, digest: String) -> Result<CompiledPolicy, Vec<Problem>> {
+pub fn compile(
+    doc: PolicyDoc,
+    source: serde_json::Value,
+    digest: String,
+) -> Result<CompiledPolicy, Vec<Problem>> {
     let mut c = Checker {
         doc: &doc,
         problems: Vec::new(),
@@ -516,5 +520,6 @@ pub fn compile(doc: PolicyDoc, digest: String) -> Result<CompiledPolicy, Vec<Pro
         by_category,
         test_clock,
         doc,
+        source,
     })
 }

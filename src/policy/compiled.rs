@@ -185,8 +185,10 @@ pub struct CompiledPolicy {
     /// decision scans only its category's rules.
     pub by_category: Vec<Vec<u32>>,
     pub test_clock: Option<DateTime<Utc>>,
-    /// The document as written, for `GET /v1/policies/active` and the example cases.
+    /// The document as parsed into its model, for the example cases.
     pub doc: PolicyDoc,
+    /// The document exactly as uploaded or read (what the digest is over, and what is stored).
+    pub source: serde_json::Value,
 }
 
 impl CompiledPolicy {

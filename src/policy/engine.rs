@@ -159,10 +159,15 @@ impl<'a> Builder<'a> {
 
     /// The most any role may grant this customer: the top role's limit.
     fn ceiling(&self) -> Decimal {
+        self.limit_of(self.p.roles.len().saturating_sub(1))
+    }
+
+    /// A role's limit for this customer, in cents: the number shown is the number used.
+    fn limit_of(&self, role: usize) -> Decimal {
         self.p
             .authority
-            .last()
-            .map(|l| l.at(self.f.value_at_risk))
+            .get(role)
+            .map(|l| round_cents(l.at(self.f.value_at_risk)))
             .unwrap_or_default()
     }
 
@@ -300,10 +305,15 @@ impl<'a> Builder<'a> {
                 proposed = ceiling;
             }
             let text = t.reason.render(|v| self.var(v, proposed));
+            let rule_reason = self.reasons.len();
             self.reason(&r.id, text);
             if let Some(g) = gesture.filter(|_| proposed > Decimal::ZERO) {
                 let (allowed, declined) = self.guard(g, proposed, true);
                 if declined {
+                    // The rule's reason describes what it would grant; say that it is not.
+                    if let Some(reason) = self.reasons.get_mut(rule_reason) {
+                        reason.text.push_str(" (not granted: a guard declined it)");
+                    }
                     let to = p
                         .roles
                         .get(p.guards.escalate_to)
@@ -401,25 +411,18 @@ impl<'a> Builder<'a> {
     }
 
     fn authority(&mut self, amount: Decimal) -> Authority {
-        let (p, f) = (self.p, self.f);
+        let p = self.p;
         let role = self.input.role;
-        let limit = p
-            .authority
-            .get(role)
-            .map(|l| l.at(f.value_at_risk))
-            .unwrap_or_default();
+        let limit = self.limit_of(role);
         let within = amount <= limit;
         let approver = if within {
             None
         } else {
             // INVARIANT: amounts are capped at the top role's limit, so some role covers them.
-            p.authority
-                .iter()
-                .enumerate()
-                .skip(role + 1)
-                .find(|(_, l)| l.at(f.value_at_risk) >= amount)
-                .or_else(|| p.authority.iter().enumerate().next_back())
-                .and_then(|(i, _)| p.roles.get(i).cloned())
+            (role + 1..p.roles.len())
+                .find(|&r| self.limit_of(r) >= amount)
+                .or(p.roles.len().checked_sub(1))
+                .and_then(|r| p.roles.get(r).cloned())
         };
         if let Some(a) = &approver {
             let text = format!(
@@ -432,7 +435,7 @@ impl<'a> Builder<'a> {
         }
         Authority {
             role: p.roles.get(role).cloned().unwrap_or_default(),
-            limit: MoneyDto::from(self.money(round_cents(limit))),
+            limit: MoneyDto::from(self.money(limit)),
             within_authority: within,
             approver_role: approver,
         }

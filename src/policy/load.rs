@@ -64,13 +64,13 @@ pub fn compile_value(value: serde_json::Value) -> Result<CompiledPolicy, PolicyE
         return Err(PolicyError::Invalid(problems));
     }
     let digest = digest(&value);
-    let doc: PolicyDoc = serde_path_to_error::deserialize(value).map_err(|e| {
+    let doc: PolicyDoc = serde_path_to_error::deserialize(&value).map_err(|e| {
         PolicyError::Invalid(vec![Problem::new(
             format!("$.{}", e.path()),
             e.inner().to_string(),
         )])
     })?;
-    compile(doc, digest).map_err(PolicyError::Invalid)
+    compile(doc, value, digest).map_err(PolicyError::Invalid)
 }
 
 /// Parse JSON bytes, reporting a syntax error with its line and column.

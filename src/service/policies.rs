@@ -20,16 +20,15 @@ fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn stored(p: &CompiledPolicy, author: &str) -> Result<StoredPolicy, AppError> {
-    Ok(StoredPolicy {
+fn stored(p: &CompiledPolicy, author: &str) -> StoredPolicy {
+    StoredPolicy {
         id: p.id.clone(),
         version: p.version.clone(),
         digest: p.digest.clone(),
         author: author.to_string(),
         uploaded_at: now_text(),
-        document: serde_json::to_value(&p.doc)
-            .map_err(|e| AppError::Store(crate::store::StoreError::Corrupt(e.to_string())))?,
-    })
+        document: p.source.clone(),
+    }
 }
 
 /// Compile a stored version (the checks run again: the code may be newer than the data).
@@ -65,30 +64,42 @@ pub fn bootstrap(
 ) -> Result<(Option<CompiledPolicy>, Bootstrap), AppError> {
     let mut report = Bootstrap::default();
     let mut newest: Option<CompiledPolicy> = None;
-    let files = load::policy_files(dir).unwrap_or_default();
+    let files = match load::policy_files(dir) {
+        Ok(files) => files,
+        Err(e) => {
+            report.refused.push(format!(
+                "policy folder `{}` cannot be read ({e}); using the stored or embedded policy",
+                dir.display()
+            ));
+            Vec::new()
+        }
+    };
     for file in files {
-        match load::from_file(&file) {
-            Ok(p) => {
-                match store.apply(&Command::PutPolicy {
-                    policy: Box::new(stored(&p, "policy-dir")?),
-                }) {
-                    Ok(_) => report.loaded.push(format!("{} {}", p.id, p.version)),
-                    Err(e) => report.refused.push(format!("{}: {e}", file.display())),
-                }
-                if newest
-                    .as_ref()
-                    .is_none_or(|n| load::compare_versions(&p.version, &n.version).is_gt())
-                {
-                    newest = Some(p);
-                }
-            }
+        let p = match load::from_file(&file) {
+            Ok(p) => p,
             Err(e) => {
                 for problem in e.problems() {
                     report
                         .refused
                         .push(format!("{}: {problem}", file.display()));
                 }
+                continue;
             }
+        };
+        // A file whose version is stored with other content is refused: versions are
+        // immutable, and the store's copy is what decisions were made with.
+        if let Err(e) = store.apply(&Command::PutPolicy {
+            policy: Box::new(stored(&p, "policy-dir")),
+        }) {
+            report.refused.push(format!("{}: {e}", file.display()));
+            continue;
+        }
+        report.loaded.push(format!("{} {}", p.id, p.version));
+        if newest
+            .as_ref()
+            .is_none_or(|n| load::compare_versions(&p.version, &n.version).is_gt())
+        {
+            newest = Some(p);
         }
     }
     let recorded = match store.active_version()? {
@@ -104,23 +115,28 @@ pub fn bootstrap(
         None => None,
     };
     let active = match recorded.or(newest) {
-        Some(p) => Some(p),
-        None => {
-            let p = load::from_slice(load::DEFAULT_POLICY.as_bytes()).map_err(invalid)?;
-            store.apply(&Command::PutPolicy {
-                policy: Box::new(stored(&p, "embedded")?),
-            })?;
-            Some(p)
-        }
+        Some(p) => p,
+        None => embedded(store)?,
     };
-    if let Some(p) = &active {
-        store.apply(&Command::ActivatePolicy {
-            version: p.version.clone(),
-        })?;
-        report.active = Some(format!("{} {}", p.id, p.version));
-    }
+    store.apply(&Command::ActivatePolicy {
+        version: active.version.clone(),
+    })?;
+    report.active = Some(format!("{} {}", active.id, active.version));
     store.flush_blocking()?;
-    Ok((active, report))
+    Ok((Some(active), report))
+}
+
+/// The embedded default policy, stored under its version (or the stored copy of that
+/// version, if one exists: versions are immutable).
+fn embedded(store: &Store) -> Result<CompiledPolicy, AppError> {
+    let p = load::from_slice(load::DEFAULT_POLICY.as_bytes()).map_err(invalid)?;
+    match store.apply(&Command::PutPolicy {
+        policy: Box::new(stored(&p, "embedded")),
+    }) {
+        Ok(_) => Ok(p),
+        Err(crate::store::StoreError::Conflict { .. }) => compile_stored(store, &p.version),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Validate a document without storing it.
@@ -146,7 +162,7 @@ pub async fn upload(
             ),
         )));
     }
-    let sp = stored(&p, author)?;
+    let sp = stored(&p, author);
     let created = state
         .store
         .apply_durable(&Command::PutPolicy {

@@ -81,7 +81,10 @@ impl Store {
         let k = key(id)?;
         loop {
             let Some(old) = self.decisions.get(k)? else {
-                return Err(StoreError::NotFound(format!("no decision `{id}`")));
+                return Err(StoreError::NotFound(format!(
+                    "no decision `{}`",
+                    crate::money::truncate(id)
+                )));
             };
             let mut d: StoredDecision = from_json(&old)?;
             if d.outcome.is_some() {

@@ -121,3 +121,12 @@ async fn a_data_dir_in_use_is_a_clear_error_not_an_empty_store() {
     let text = err.to_string();
     assert!(text.contains("in use by another kulanz process"), "{text}");
 }
+
+#[test]
+fn every_error_code_is_documented_with_its_status() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+    for (code, status, _) in kulanz::http::error::CODES {
+        let row = format!("| `{code}` | {status} |");
+        assert!(doc.contains(&row), "docs/api.md lacks the row {row}");
+    }
+}

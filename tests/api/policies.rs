@@ -188,3 +188,37 @@ async fn a_version_whose_own_examples_fail_cannot_be_uploaded() {
     let first = v["error"]["details"][0]["message"].as_str().unwrap();
     assert!(first.contains("S1"), "{first}");
 }
+
+#[tokio::test]
+async fn the_digest_in_a_decision_is_the_digest_of_the_stored_document_across_restarts() {
+    let app = spawn_app().await;
+    let digest_of = |v: &Value| kulanz::policy::load::digest(v);
+    let active: Value = app
+        .get("/v1/policies/active", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["document"], shipped(), "stored exactly as written");
+    assert_eq!(active["digest"].as_str().unwrap(), digest_of(&shipped()));
+    let d = app
+        .decide_ok(&request(
+            "c-10442",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    assert_eq!(d["policy"]["digest"], active["digest"]);
+    let dir = app.stop().await;
+    let app = crate::helpers::start(dir).await;
+    let d = app
+        .decide_ok(&request(
+            "c-unknown",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    assert_eq!(d["policy"]["digest"], active["digest"]);
+}

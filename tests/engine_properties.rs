@@ -1,0 +1,171 @@
+//! Property tests on the pure engine with the shipped policy: invariants that must hold
+//! for every request and customer, not just the seed scenarios.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use kulanz::domain::complaint::{Channel, Fault, Severity};
+use kulanz::domain::customer::CustomerRecord;
+use kulanz::domain::decision::Evaluation;
+use kulanz::domain::request::{AttrValue, DecisionInput};
+use kulanz::policy::{evaluate, load, CompiledPolicy};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+fn policy() -> &'static CompiledPolicy {
+    static P: OnceLock<CompiledPolicy> = OnceLock::new();
+    P.get_or_init(|| load::from_slice(load::DEFAULT_POLICY.as_bytes()).unwrap())
+}
+
+fn money(cents: u64) -> Decimal {
+    Decimal::new(cents as i64, 2)
+}
+
+fn amount(m: &kulanz::money::MoneyDto) -> Decimal {
+    m.amount.parse().unwrap()
+}
+
+prop_compose! {
+    fn input()(
+        category in 0usize..10, role in 0usize..4, sev in 0usize..4, ch in 0usize..6, fault in 0usize..4,
+        claim in 0u64..400_000, unanswered in prop::option::of(0u32..5),
+    ) -> DecisionInput {
+        let mut attributes = BTreeMap::new();
+        if let Some(n) = unanswered {
+            attributes.insert("unanswered_contacts".to_string(), AttrValue::Number(f64::from(n)));
+        }
+        DecisionInput {
+            ticket_id: "T".into(), customer_id: "c".into(), agent_id: "a".into(),
+            role, category,
+            severity: Severity::ALL[sev], channel: Channel::ALL[ch], fault: Fault::ALL[fault],
+            claim: money(claim), attributes,
+        }
+    }
+}
+
+prop_compose! {
+    fn customer()(
+        lifetime in 0u64..5_000_000, predicted in prop::option::of(0u64..5_000_000),
+        first_days in prop::option::of(0i64..5000), tier in 0usize..5, peak_extra in 0usize..3,
+        referrals in 0u32..10, nps in prop::option::of(0u8..=10),
+        goodwill in 0u64..100_000, claims in 0u32..8, revenue_12m in prop::option::of(0u64..1_000_000),
+    ) -> CustomerRecord {
+        let tiers = ["none", "bronze", "silver", "gold", "platinum"];
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        CustomerRecord {
+            currency: "EUR".parse().unwrap(),
+            lifetime_revenue: money(lifetime),
+            orders: Some(3),
+            first_order_at: first_days.map(|d| today - chrono::Duration::days(d)),
+            last_order_at: None,
+            predicted_value: predicted.map(money),
+            revenue_12m: revenue_12m.map(money),
+            tier: Some(tiers[tier].to_string()),
+            peak_tier: Some(tiers[(tier + peak_extra).min(4)].to_string()),
+            referrals,
+            nps: nps.map(|s| (s, today)),
+            goodwill_12m: money(goodwill),
+            claims_90d: claims,
+        }
+    }
+}
+
+fn decide(input: &DecisionInput, c: Option<&CustomerRecord>) -> Evaluation {
+    evaluate(
+        policy(),
+        input,
+        c,
+        Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+    )
+}
+
+fn all_money(e: &Evaluation) -> Vec<&kulanz::money::MoneyDto> {
+    let mut v = vec![
+        &e.recommendation.amount,
+        &e.authority.limit,
+        &e.customer.value_at_risk,
+    ];
+    v.extend(e.recommendation.alternatives.iter().map(|a| &a.amount));
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn more_predicted_value_never_lowers_the_gesture_or_the_authority(
+        input in input(), c in customer(), extra in 1u64..10_000_000,
+    ) {
+        let mut richer = c.clone();
+        richer.predicted_value = Some(c.predicted_value.unwrap_or_default() + money(extra));
+        let mut base = c.clone();
+        base.predicted_value = Some(c.predicted_value.unwrap_or_default());
+        let (a, b) = (decide(&input, Some(&base)), decide(&input, Some(&richer)));
+        prop_assert!(amount(&b.recommendation.amount) >= amount(&a.recommendation.amount),
+            "{:?} -> {:?}", a.recommendation, b.recommendation);
+        prop_assert!(amount(&b.authority.limit) >= amount(&a.authority.limit));
+    }
+
+    #[test]
+    fn more_lifetime_revenue_never_lowers_the_gesture_or_the_authority(
+        input in input(), c in customer(), extra in 1u64..10_000_000,
+    ) {
+        let mut base = c.clone();
+        base.predicted_value = None;
+        base.revenue_12m = None;
+        let mut richer = base.clone();
+        richer.lifetime_revenue += money(extra);
+        let (a, b) = (decide(&input, Some(&base)), decide(&input, Some(&richer)));
+        prop_assert!(amount(&b.recommendation.amount) >= amount(&a.recommendation.amount),
+            "{:?} -> {:?}", a.recommendation, b.recommendation);
+        prop_assert!(amount(&b.authority.limit) >= amount(&a.authority.limit));
+    }
+
+    #[test]
+    fn a_known_customer_without_goodwill_history_never_gets_less_than_an_unknown_one(input in input(), c in customer()) {
+        let mut c = c;
+        c.goodwill_12m = Decimal::ZERO;
+        c.claims_90d = 0;
+        let known = decide(&input, Some(&c));
+        let unknown = decide(&input, None);
+        prop_assert!(amount(&known.recommendation.amount) >= amount(&unknown.recommendation.amount),
+            "{:?} vs {:?}", known.recommendation, unknown.recommendation);
+    }
+
+    #[test]
+    fn a_lapsed_peak_tier_never_gets_less_than_no_tier(input in input(), c in customer(), peak in 1usize..5) {
+        let tiers = ["none", "bronze", "silver", "gold", "platinum"];
+        let mut never = c.clone();
+        never.tier = Some("none".into());
+        never.peak_tier = Some("none".into());
+        let mut lapsed = never.clone();
+        lapsed.peak_tier = Some(tiers[peak].into());
+        let (a, b) = (decide(&input, Some(&never)), decide(&input, Some(&lapsed)));
+        prop_assert!(amount(&b.recommendation.amount) >= amount(&a.recommendation.amount));
+        prop_assert!(b.signals.lapsed_tier);
+    }
+
+    #[test]
+    fn an_amount_above_the_limit_is_always_flagged_with_an_approver(input in input(), c in prop::option::of(customer())) {
+        let e = decide(&input, c.as_ref());
+        let above = amount(&e.recommendation.amount) > amount(&e.authority.limit);
+        prop_assert_eq!(e.authority.within_authority, !above);
+        prop_assert_eq!(e.authority.approver_role.is_some(), above);
+        if let Some(approver) = &e.authority.approver_role {
+            let rank = |r: &str| policy().roles.iter().position(|x| x == r).unwrap();
+            prop_assert!(rank(approver) > rank(&e.authority.role));
+        }
+    }
+
+    #[test]
+    fn amounts_are_never_negative_and_always_in_the_policy_currency(input in input(), c in prop::option::of(customer())) {
+        let e = decide(&input, c.as_ref());
+        for m in all_money(&e) {
+            prop_assert!(amount(m) >= Decimal::ZERO, "{m:?}");
+            prop_assert_eq!(&m.currency, "EUR");
+        }
+        prop_assert!(e.recommendation.respond_within_hours > 0);
+        prop_assert!(!e.reasons.is_empty(), "every answer says why");
+    }
+}
