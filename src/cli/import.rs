@@ -65,16 +65,14 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
     let mut importer = Importer::new(&store, chrono::Utc::now());
     match detect(&file, format) {
         Format::Ndjson => {
-            let mut reader = BufReader::with_capacity(256 * 1024, reader);
-            let mut line = Vec::new();
-            let mut n = 0u64;
+            let mut reader = reader;
+            let mut buf = vec![0u8; 256 * 1024];
             loop {
-                line.clear();
-                if reader.read_until(b'\n', &mut line)? == 0 {
+                let n = reader.read(&mut buf)?;
+                if n == 0 {
                     break;
                 }
-                n += 1;
-                importer.ndjson_line(n, &line)?;
+                importer.ndjson_bytes(buf.get(..n).unwrap_or_default())?;
             }
         }
         Format::Csv => {

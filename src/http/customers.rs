@@ -3,8 +3,9 @@
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::domain::customer::CustomerRecordDto;
+use crate::http::IMPORT_BODY_LIMIT;
 use crate::service::customers::{self, CustomerView};
-use crate::service::import::{ImportSummary, Importer, MAX_LINE};
+use crate::service::import::{ImportSummary, Importer};
 use crate::service::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -105,8 +106,6 @@ pub async fn import(
     }
     let mut importer = Importer::new(&state.store, chrono::Utc::now());
     let mut body = body;
-    let mut pending: Vec<u8> = Vec::new();
-    let mut line_no = 0u64;
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {
@@ -118,45 +117,31 @@ pub async fn import(
         let Some(chunk) = frame.data_ref() else {
             continue;
         };
-        // A streamed body is not bounded by `DefaultBodyLimit`; count it here. Lines
+        // A streamed body is not bounded by `DefaultBodyLimit`; count it here. Records
         // already read stay imported (each batch is whole), and the 413 says how many.
         total += chunk.len();
-        if total > crate::http::IMPORT_BODY_LIMIT {
-            let summary = importer.finish()?;
-            state
-                .store
-                .flush()
-                .await
-                .map_err(crate::error::AppError::from)?;
+        if total > IMPORT_BODY_LIMIT {
+            let summary = finish(&state, importer).await?;
             return Err(ApiError::new(
                 "payload_too_large",
                 format!(
-                    "the import is larger than {} bytes; the first {} records were imported, send the rest separately",
-                    crate::http::IMPORT_BODY_LIMIT,
+                    "the import is larger than {IMPORT_BODY_LIMIT} bytes; the first {} records were imported, send the rest separately",
                     summary.imported
                 ),
             ));
         }
-        for part in chunk.split_inclusive(|b| *b == b'\n') {
-            if pending.len() <= MAX_LINE + 1 {
-                pending.extend_from_slice(part);
-            }
-            if part.ends_with(b"\n") {
-                line_no += 1;
-                importer.ndjson_line(line_no, &pending)?;
-                pending.clear();
-            }
-        }
+        importer.ndjson_bytes(chunk)?;
     }
-    if !pending.is_empty() {
-        line_no += 1;
-        importer.ndjson_line(line_no, &pending)?;
-    }
+    Ok(Json(finish(&state, importer).await?))
+}
+
+/// Write the last batch and flush: the summary is only returned once it is on disk.
+async fn finish(state: &AppState, importer: Importer<'_>) -> Result<ImportSummary, ApiError> {
     let summary = importer.finish()?;
     state
         .store
         .flush()
         .await
         .map_err(crate::error::AppError::from)?;
-    Ok(Json(summary))
+    Ok(summary)
 }

@@ -43,6 +43,9 @@ pub struct Importer<'a> {
     now: String,
     batch: Vec<(String, StoredCustomer)>,
     summary: ImportSummary,
+    /// NDJSON: the part of a line not yet ended by a newline, and lines seen so far.
+    pending: Vec<u8>,
+    lines: u64,
 }
 
 impl<'a> Importer<'a> {
@@ -52,6 +55,8 @@ impl<'a> Importer<'a> {
             now: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             batch: Vec::with_capacity(BATCH),
             summary: ImportSummary::default(),
+            pending: Vec::new(),
+            lines: 0,
         }
     }
 
@@ -108,6 +113,29 @@ impl<'a> Importer<'a> {
         self.record(line, parsed)
     }
 
+    /// Take the next chunk of an NDJSON stream, wherever it splits lines.
+    pub fn ndjson_bytes(&mut self, chunk: &[u8]) -> Result<(), AppError> {
+        for part in chunk.split_inclusive(|b| *b == b'\n') {
+            // An over-long line is kept only up to the limit: enough to refuse it.
+            if self.pending.len() <= MAX_LINE {
+                self.pending.extend_from_slice(part);
+            }
+            if part.ends_with(b"\n") {
+                self.end_line()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), AppError> {
+        self.lines += 1;
+        let line = std::mem::take(&mut self.pending);
+        self.ndjson_line(self.lines, &line)?;
+        self.pending = line;
+        self.pending.clear();
+        Ok(())
+    }
+
     fn write_batch(&mut self) -> Result<(), AppError> {
         if self.batch.is_empty() {
             return Ok(());
@@ -122,6 +150,9 @@ impl<'a> Importer<'a> {
 
     /// Write what is left. The caller flushes before acknowledging.
     pub fn finish(mut self) -> Result<ImportSummary, AppError> {
+        if !self.pending.is_empty() {
+            self.end_line()?;
+        }
         self.write_batch()?;
         Ok(self.summary)
     }

@@ -97,15 +97,7 @@ async fn an_ndjson_import_stores_good_lines_and_reports_bad_ones_by_number() {
         r#"{"customer_id":"imp-3","currency":"EUR","lifetime_revenue":{"amount":"300.00","currency":"EUR"},"claims_90d":2}"#,
     ]
     .join("\n");
-    let r = app
-        .client
-        .post(app.url("/v1/customers/import"))
-        .bearer_auth(&app.ingest_key)
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.import(body).await;
     assert_eq!(r.status(), 200);
     let summary: Value = r.json().await.unwrap();
     assert_eq!(summary["imported"], 2);
@@ -138,15 +130,7 @@ async fn a_large_import_streams_in_batches() {
     let body: String = (0..n)
         .map(|i| format!("{{\"customer_id\":\"bulk-{i}\",\"currency\":\"EUR\",\"lifetime_revenue\":{{\"amount\":\"{i}.00\",\"currency\":\"EUR\"}}}}\n"))
         .collect();
-    let r = app
-        .client
-        .post(app.url("/v1/customers/import"))
-        .bearer_auth(&app.ingest_key)
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.import(body).await;
     let summary: Value = r.json().await.unwrap();
     assert_eq!(summary["imported"], n);
     assert_eq!(summary["rejected"], 0);

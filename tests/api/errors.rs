@@ -78,24 +78,20 @@ async fn wrong_types_and_missing_fields_are_named_by_path() {
 async fn malformed_json_is_a_400_and_a_non_json_body_a_415() {
     let app = spawn_app().await;
     let r = app
-        .client
-        .post(app.url("/v1/decisions"))
-        .bearer_auth(&app.decide_key)
-        .header("content-type", "application/json")
-        .body("{\"ticket_id\": ")
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            "/v1/decisions",
+            "application/json",
+            "{\"ticket_id\": ".into(),
+        )
+        .await;
     expect_error(r, 400, "malformed_json").await;
     let r = app
-        .client
-        .post(app.url("/v1/decisions"))
-        .bearer_auth(&app.decide_key)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("ticket_id=1")
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            "/v1/decisions",
+            "application/x-www-form-urlencoded",
+            "ticket_id=1".into(),
+        )
+        .await;
     expect_error(r, 415, "unsupported_media_type").await;
     let deep = format!(
         r#"{{"ticket_id":"T","customer_id":"c","agent":{{"id":"a","role":"agent"}},"attributes":{{"x":{}{}}}}}"#,
@@ -103,14 +99,8 @@ async fn malformed_json_is_a_400_and_a_non_json_body_a_415() {
         "]".repeat(10_000)
     );
     let r = app
-        .client
-        .post(app.url("/v1/decisions"))
-        .bearer_auth(&app.decide_key)
-        .header("content-type", "application/json")
-        .body(deep)
-        .send()
-        .await
-        .unwrap();
+        .post_raw("/v1/decisions", "application/json", deep.into())
+        .await;
     expect_error(r, 400, "malformed_json").await;
 }
 

@@ -96,6 +96,45 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn put_json(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /v1/customers/import` with an NDJSON body.
+    pub async fn import(&self, body: String) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/customers/import"))
+            .bearer_auth(&self.ingest_key)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A raw body with a content type, for malformed-input tests.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.decide_key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, key: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

@@ -71,36 +71,21 @@ async fn a_new_version_is_uploaded_then_activated_and_decisions_use_it() {
     next["authority"]["agent"]["max"] = json!("300.00");
     next["examples"] = json!([]);
     let r = app
-        .client
-        .put(app.url("/v1/policies/2026.12.0"))
-        .bearer_auth(&app.admin_key)
-        .json(&next)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/v1/policies/2026.12.0", &app.admin_key, &next)
+        .await;
     assert_eq!(r.status(), 201);
     let stored: Value = r.json().await.unwrap();
     assert_eq!(stored["author"], "test-admin");
 
     // Identical content again is fine; different content under the same version is not.
     let again = app
-        .client
-        .put(app.url("/v1/policies/2026.12.0"))
-        .bearer_auth(&app.admin_key)
-        .json(&next)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/v1/policies/2026.12.0", &app.admin_key, &next)
+        .await;
     assert_eq!(again.status(), 200);
     next["authority"]["agent"]["max"] = json!("350.00");
     let clash = app
-        .client
-        .put(app.url("/v1/policies/2026.12.0"))
-        .bearer_auth(&app.admin_key)
-        .json(&next)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/v1/policies/2026.12.0", &app.admin_key, &next)
+        .await;
     expect_error(clash, 409, "policy_version_conflict").await;
 
     // Uploading does not activate.
@@ -139,13 +124,8 @@ async fn an_invalid_upload_is_refused_and_nothing_is_stored() {
     bad["version"] = json!("2027.1.0");
     bad["floor"]["gesture"] = json!("hug");
     let r = app
-        .client
-        .put(app.url("/v1/policies/2027.1.0"))
-        .bearer_auth(&app.admin_key)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/v1/policies/2027.1.0", &app.admin_key, &bad)
+        .await;
     assert_eq!(r.status(), 422);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "policy_invalid");
@@ -158,13 +138,8 @@ async fn an_invalid_upload_is_refused_and_nothing_is_stored() {
     let mut mismatch = shipped();
     mismatch["version"] = json!("2027.2.0");
     let r = app
-        .client
-        .put(app.url("/v1/policies/2027.3.0"))
-        .bearer_auth(&app.admin_key)
-        .json(&mismatch)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/v1/policies/2027.3.0", &app.admin_key, &mismatch)
+        .await;
     let msg = expect_error(r, 422, "invalid_request").await;
     assert!(msg.starts_with("version:"), "{msg}");
 }
@@ -176,13 +151,8 @@ async fn a_version_whose_own_examples_fail_cannot_be_uploaded() {
     bad["version"] = json!("2027.4.0");
     bad["rules"][1]["then"]["amount"]["of_claim"] = json!("0.5");
     let r = app
-        .client
-        .put(app.url("/v1/policies/2027.4.0"))
-        .bearer_auth(&app.admin_key)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/v1/policies/2027.4.0", &app.admin_key, &bad)
+        .await;
     assert_eq!(r.status(), 422);
     let v: Value = r.json().await.unwrap();
     let first = v["error"]["details"][0]["message"].as_str().unwrap();
