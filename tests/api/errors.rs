@@ -99,7 +99,7 @@ async fn malformed_json_is_a_400_and_a_non_json_body_a_415() {
         "]".repeat(10_000)
     );
     let r = app
-        .post_raw("/v1/decisions", "application/json", deep.into())
+        .post_raw("/v1/decisions", "application/json", deep)
         .await;
     expect_error(r, 400, "malformed_json").await;
 }
