@@ -106,6 +106,20 @@ pub async fn record_outcome(
     let eval = &decision.decision.evaluation;
     let gesture = &dto.granted.gesture;
     check_id("granted.gesture", gesture)?;
+    if let Ok(policy) = state.active_policy() {
+        if gesture != "none" && !policy.gestures.iter().any(|g| &g.id == gesture) {
+            let known: Vec<&str> = policy.gestures.iter().map(|g| g.id.as_str()).collect();
+            return Err(FieldError::new(
+                "granted.gesture",
+                format!(
+                    "expected `none` or one of {}, got `{}`",
+                    known.join(", "),
+                    crate::money::truncate(gesture)
+                ),
+            )
+            .into());
+        }
+    }
     let limit = parse_money_field("authority.limit", &eval.authority.limit)?;
     let amount = match &dto.granted.amount {
         None => None,
