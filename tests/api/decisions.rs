@@ -245,6 +245,17 @@ async fn a_bad_outcome_is_refused_and_leaves_the_decision_without_one() {
     )
     .await;
     assert!(msg.starts_with("granted.amount.amount"), "{msg}");
+    let hug = json!({"granted": {"gesture": "hug"}});
+    let msg = expect_error(
+        app.post_json(&path, &app.decide_key, &hug).await,
+        422,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        msg.starts_with("granted.gesture: expected `none` or one of"),
+        "{msg}"
+    );
     let usd =
         json!({"granted": {"gesture": "refund", "amount": {"amount": "5.00", "currency": "USD"}}});
     expect_error(
