@@ -11,6 +11,13 @@ pub enum PolicyCommand {
         /// A policy file or a folder of them.
         path: PathBuf,
     },
+    /// Static checks: dead rules, uncovered cases, the most each role can grant, and the
+    /// monotonicity check (more value never gets less). Exit 1 on errors, not on warnings.
+    Check {
+        /// A policy file or a folder of them.
+        #[arg(env = "KULANZ_POLICY_DIR", default_value = "./policies")]
+        path: PathBuf,
+    },
     /// Run every policy's example cases; prints `N passed, N failed` last.
     Test {
         /// A policy file or a folder of them.
@@ -57,6 +64,45 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        PolicyCommand::Check { path } => {
+            let mut errors = 0;
+            for file in files(&path)? {
+                let policy = match load::read_file(&file).and_then(load::compile_value) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        print_problems(&file, &e.problems());
+                        errors += 1;
+                        continue;
+                    }
+                };
+                let report = crate::policy::check::check(&policy);
+                println!("{}: {} {}", file.display(), policy.id, policy.version);
+                for p in &report.errors {
+                    println!("  error:   {}: {}", p.path, p.message);
+                }
+                for p in &report.warnings {
+                    println!("  warning: {}: {}", p.path, p.message);
+                }
+                let largest = report.largest_amount.as_deref().unwrap_or("0.00");
+                println!("  largest single recommendation: {largest} {}", policy.currency);
+                for r in &report.by_role {
+                    println!(
+                        "  {:<10} grants alone up to {} {} (limit maximum {})",
+                        r.role, r.alone_up_to, policy.currency, r.limit_max
+                    );
+                }
+                println!(
+                    "  monotonicity: {}",
+                    if report.errors.is_empty() {
+                        format!("no counterexample in {} sampled cases", crate::policy::check::SAMPLES)
+                    } else {
+                        "counterexample found (see error above)".to_string()
+                    }
+                );
+                errors += report.errors.len();
+            }
+            Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         PolicyCommand::Test { path } => {
             let (mut passed, mut failed) = (0usize, 0usize);

@@ -1,14 +1,14 @@
 //! `PUT/GET/DELETE /v1/customers/{id}` and `POST /v1/customers/import`.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use crate::domain::customer::CustomerRecordDto;
 use crate::http::IMPORT_BODY_LIMIT;
 use crate::service::customers::{self, CustomerView};
 use crate::service::import::{ImportSummary, Importer};
 use crate::service::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use http_body_util::BodyExt;
@@ -26,7 +26,7 @@ use http_body_util::BodyExt;
     security(("bearer" = ["ingest"])))]
 pub async fn put(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CustomerRecordDto>,
 ) -> Result<(StatusCode, Json<CustomerView>), ApiError> {
     let created = customers::put(&state, &id, body, chrono::Utc::now()).await?;
@@ -47,7 +47,7 @@ pub async fn put(
     security(("bearer" = ["ingest"])))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CustomerView>, ApiError> {
     Ok(Json(customers::get(&state, &id)?))
 }
@@ -60,7 +60,7 @@ pub async fn get(
     security(("bearer" = ["admin"])))]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     customers::erase(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)

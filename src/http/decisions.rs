@@ -1,13 +1,13 @@
 //! `POST /v1/decisions`, `GET /v1/decisions/{id}`, `POST /v1/decisions/{id}/outcome`.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, Caller};
 use crate::domain::decision::Decision;
 use crate::domain::request::DecisionRequestDto;
 use crate::service::decisions::{self, OutcomeDto};
 use crate::service::AppState;
 use crate::store::decisions::{OutcomeRecord, StoredDecision};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -45,7 +45,7 @@ pub async fn create(
     security(("bearer" = ["decide"])))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
     Ok(Json(decisions::get(&state, &id)?))
 }
@@ -65,7 +65,7 @@ pub async fn get(
 pub async fn outcome(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<OutcomeDto>,
 ) -> Result<(StatusCode, Json<OutcomeRecord>), ApiError> {
     let o =

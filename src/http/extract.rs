@@ -140,3 +140,33 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub fn allows(key: &ApiKeyRecord, scope: Scope) -> bool {
     key.scopes.contains(&scope)
 }
+
+/// A query string parsed into `T`; a bad one is a 422 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query).map(ApiQuery).map_err(|e| {
+            crate::error::AppError::Invalid(crate::domain::FieldError::new("query", e.to_string())).into()
+        })
+    }
+}
+
+/// Path parameters; a malformed one (e.g. bad percent-encoding) is a 422, not axum's text.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| {
+                crate::error::AppError::Invalid(crate::domain::FieldError::new("path", e.body_text())).into()
+            })
+    }
+}

@@ -1,16 +1,16 @@
 //! Policy routes: list, active, validate, upload a version, activate a version.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::AppError;
 use crate::policy::Problem;
 use crate::service::{policies, AppState};
 use crate::store::policies::StoredPolicy;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// One stored version, without its document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,6 +20,8 @@ pub struct PolicySummary {
     pub digest: String,
     pub author: String,
     pub uploaded_at: String,
+    /// `valid` or `draft`.
+    pub status: crate::store::policies::PolicyStatus,
     pub active: bool,
 }
 
@@ -40,6 +42,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PolicySummar
                 digest: p.digest,
                 author: p.author,
                 uploaded_at: p.uploaded_at,
+                status: p.status,
             })
             .collect(),
     ))
@@ -107,9 +110,16 @@ pub async fn validate(ApiJson(doc): ApiJson<serde_json::Value>) -> Json<Validati
     })
 }
 
+/// Query of `PUT /v1/policies/{version}`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// Store the version even if it fails its checks, as a draft that cannot be activated.
+    pub draft: Option<bool>,
+}
+
 /// Store a new, immutable policy version (not yet active).
 #[utoipa::path(put, path = "/v1/policies/{version}", tag = "policies",
-    params(("version" = String, Path)),
+    params(("version" = String, Path), UploadQuery),
     request_body(content = Object, description = "A policy document whose `version` matches the path"),
     responses(
         (status = 201, description = "Stored", body = StoredPolicy),
@@ -123,10 +133,12 @@ pub async fn validate(ApiJson(doc): ApiJson<serde_json::Value>) -> Json<Validati
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
-    Path(version): Path<String>,
+    ApiPath(version): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     ApiJson(doc): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<StoredPolicy>), ApiError> {
-    let (stored, created) = policies::upload(&state, &version, doc, &caller.key.name).await?;
+    let (stored, created) =
+        policies::upload(&state, &version, doc, &caller.key.name, q.draft.unwrap_or(false)).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -141,6 +153,8 @@ pub struct Activated {
     pub id: String,
     pub version: String,
     pub digest: String,
+    /// Static-check warnings (dead rules, uncovered cases); they do not block activation.
+    pub warnings: Vec<Problem>,
 }
 
 /// Make a stored version the active one, atomically.
@@ -151,12 +165,13 @@ pub struct Activated {
     security(("bearer" = ["admin"])))]
 pub async fn activate(
     State(state): State<AppState>,
-    Path(version): Path<String>,
+    ApiPath(version): ApiPath<String>,
 ) -> Result<Json<Activated>, ApiError> {
     let p = policies::activate(&state, &version).await?;
     Ok(Json(Activated {
         id: p.id.clone(),
         version: p.version.clone(),
         digest: p.digest.clone(),
+        warnings: crate::policy::check::check(&p).warnings,
     }))
 }

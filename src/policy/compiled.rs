@@ -79,7 +79,7 @@ pub struct Guards {
     pub escalate_to: usize,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttrCond {
     pub equals: Option<AttrValue>,
     pub one_of: Vec<AttrValue>,

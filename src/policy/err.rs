@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// One problem found in a policy document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// JSON path into the document, e.g. `$.rules[3].when.category[0]`.
     pub path: String,

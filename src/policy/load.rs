@@ -46,12 +46,14 @@ pub fn schema_problems(value: &serde_json::Value) -> Vec<Problem> {
     }
 }
 
-/// Load a policy from a parsed JSON value: every check, its example cases included.
+/// Load a policy from a parsed JSON value: every check, its example cases and the
+/// blocking static checks (`check::check` errors) included.
 pub fn from_value(value: serde_json::Value) -> Result<CompiledPolicy, PolicyError> {
     let policy = compile_value(value)?;
-    let failures = super::cases::problems(&policy);
-    if !failures.is_empty() {
-        return Err(PolicyError::Invalid(failures));
+    let mut problems = super::cases::problems(&policy);
+    problems.extend(super::check::check(&policy).errors);
+    if !problems.is_empty() {
+        return Err(PolicyError::Invalid(problems));
     }
     Ok(policy)
 }

@@ -2,6 +2,7 @@
 //! pure engine that evaluates it, and the example cases each policy carries.
 
 pub mod cases;
+pub mod check;
 pub mod compile;
 pub mod compiled;
 pub mod engine;

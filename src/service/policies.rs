@@ -6,7 +6,7 @@ use super::AppState;
 use crate::error::AppError;
 use crate::policy::{load, CompiledPolicy, PolicyError};
 use crate::store::command::Applied;
-use crate::store::policies::StoredPolicy;
+use crate::store::policies::{PolicyStatus, StoredPolicy};
 use crate::store::{Command, Store};
 use chrono::{SecondsFormat, Utc};
 use std::path::Path;
@@ -27,6 +27,8 @@ fn stored(p: &CompiledPolicy, author: &str) -> StoredPolicy {
         digest: p.digest.clone(),
         author: author.to_string(),
         uploaded_at: now_text(),
+        status: PolicyStatus::Valid,
+        problems: Vec::new(),
         document: p.source.clone(),
     }
 }
@@ -144,25 +146,24 @@ pub fn validate(doc: serde_json::Value) -> Result<CompiledPolicy, AppError> {
     load::from_value(doc).map_err(invalid)
 }
 
-/// Store a new version. The path's version must match the document's.
+/// Store a new version. The path's version must match the document's. An invalid
+/// document is refused, unless `draft`: then it is stored as a draft with its problems,
+/// and can be fixed by uploading a new version (it can never be activated).
 pub async fn upload(
     state: &AppState,
     version: &str,
     doc: serde_json::Value,
     author: &str,
+    draft: bool,
 ) -> Result<(StoredPolicy, bool), AppError> {
-    let p = validate(doc)?;
-    if p.version != version {
-        return Err(AppError::Invalid(crate::domain::FieldError::new(
-            "version",
-            format!(
-                "the document says `{}` but the path says `{}`",
-                p.version,
-                crate::money::truncate(version)
-            ),
-        )));
-    }
-    let sp = stored(&p, author);
+    let sp = match validate(doc.clone()) {
+        Ok(p) => {
+            check_version(&p.version, version)?;
+            stored(&p, author)
+        }
+        Err(AppError::PolicyInvalid(problems)) if draft => draft_of(doc, version, author, problems)?,
+        Err(e) => return Err(e),
+    };
     let created = state
         .store
         .apply_durable(&Command::PutPolicy {
@@ -172,6 +173,47 @@ pub async fn upload(
         == Applied::Created;
     let sp = state.store.get_policy(version)?.unwrap_or(sp);
     Ok((sp, created))
+}
+
+fn check_version(document: &str, path: &str) -> Result<(), AppError> {
+    if document == path {
+        return Ok(());
+    }
+    Err(AppError::Invalid(crate::domain::FieldError::new(
+        "version",
+        format!(
+            "the document says `{}` but the path says `{}`",
+            crate::money::truncate(document),
+            crate::money::truncate(path)
+        ),
+    )))
+}
+
+/// A draft still needs an `id` and the path's `version`, so it can be listed and replaced.
+fn draft_of(
+    doc: serde_json::Value,
+    version: &str,
+    author: &str,
+    problems: Vec<crate::policy::Problem>,
+) -> Result<StoredPolicy, AppError> {
+    let text = |field: &str| {
+        doc.get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| AppError::Invalid(crate::domain::FieldError::new(field, "a draft needs it as a string")))
+    };
+    let (id, doc_version) = (text("id")?, text("version")?);
+    check_version(&doc_version, version)?;
+    Ok(StoredPolicy {
+        id,
+        version: doc_version,
+        digest: load::digest(&doc),
+        author: author.to_string(),
+        uploaded_at: now_text(),
+        status: PolicyStatus::Draft,
+        problems,
+        document: doc,
+    })
 }
 
 /// Activate a stored version: checks, persist, then one atomic swap.

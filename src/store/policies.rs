@@ -16,8 +16,23 @@ pub struct StoredPolicy {
     /// Name of the API key that uploaded it, or `policy-dir` / `embedded`.
     pub author: String,
     pub uploaded_at: String,
+    /// `valid`, or `draft` for a version stored with problems (never activatable).
+    #[serde(default)]
+    pub status: PolicyStatus,
+    /// A draft's problems, each with its JSON path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<crate::policy::Problem>,
     #[schema(value_type = Object)]
     pub document: serde_json::Value,
+}
+
+/// Whether a stored version passed every check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyStatus {
+    #[default]
+    Valid,
+    Draft,
 }
 
 impl Store {
