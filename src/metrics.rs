@@ -13,6 +13,7 @@ struct Metrics {
     decisions: IntCounterVec,
     errors: IntCounterVec,
     requests: HistogramVec,
+    shadow: IntCounterVec,
 }
 
 #[expect(
@@ -54,11 +55,23 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry
         .register(Box::new(requests.clone()))
         .expect("unique metric");
+    let shadow = IntCounterVec::new(
+        Opts::new(
+            "kulanz_shadow_decisions_total",
+            "Live decisions also evaluated under the shadow version, by whether its answer differs",
+        ),
+        &["result"],
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(shadow.clone()))
+        .expect("unique metric");
     Metrics {
         registry,
         decisions,
         errors,
         requests,
+        shadow,
     }
 });
 
@@ -66,6 +79,13 @@ pub fn record_decision(gesture: &str, within_authority: bool) {
     METRICS
         .decisions
         .with_label_values(&[gesture, if within_authority { "true" } else { "false" }])
+        .inc();
+}
+
+pub fn record_shadow(differs: bool) {
+    METRICS
+        .shadow
+        .with_label_values(&[if differs { "different" } else { "same" }])
         .inc();
 }
 

@@ -21,8 +21,9 @@ impl Application {
     /// (port 0 picks a free port; see `local_addr`).
     pub async fn build(listen: &str, data_dir: &Path, policy_dir: &Path) -> anyhow::Result<Self> {
         let store = Store::open(data_dir)?;
-        let (policy, report) = policies::bootstrap(&store, policy_dir).map_err(describe)?;
+        let (policy, mut report) = policies::bootstrap(&store, policy_dir).map_err(describe)?;
         let state = AppState::new(store, policy.map(Arc::new));
+        restore_shadow(&state, &mut report);
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on `{listen}`: {e}"))?;
@@ -50,6 +51,19 @@ impl Application {
         store.flush_blocking()?;
         tracing::info!("store flushed; bye");
         Ok(())
+    }
+}
+
+/// Resume shadow runs of the version recorded in the store, if it still compiles.
+fn restore_shadow(state: &AppState, report: &mut policies::Bootstrap) {
+    let Ok(Some(version)) = state.store.shadow_version() else {
+        return;
+    };
+    match policies::compile_candidate(&state.store, &version) {
+        Ok(p) => state.shadow.store(Some(Arc::new(p))),
+        Err(e) => report
+            .refused
+            .push(format!("shadow version {version} no longer loads: {e}")),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line of the contract: `serve`, `keys add`, `policy validate|test`,
 //! `import customers`. Every flag also reads its `KULANZ_*` environment variable.
 
+mod backtest;
 mod import;
 mod keys;
 mod policy;

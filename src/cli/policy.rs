@@ -18,6 +18,24 @@ pub enum PolicyCommand {
         #[arg(env = "KULANZ_POLICY_DIR", default_value = "./policies")]
         path: PathBuf,
     },
+    /// Replay stored decisions under a candidate (a stored version or a policy file) and
+    /// report what would change. Opens the store: run it while the server is stopped, or
+    /// use `POST /v1/policies/{version}/backtest`.
+    Backtest {
+        /// A stored version (e.g. `2026.12.0`) or a policy file.
+        version: String,
+        /// First day to replay, `YYYY-MM-DD`.
+        #[arg(long)]
+        since: Option<String>,
+        /// Day to stop before, `YYYY-MM-DD`.
+        #[arg(long)]
+        until: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: super::DataDir,
+    },
     /// Run every policy's example cases; prints `N passed, N failed` last.
     Test {
         /// A policy file or a folder of them.
@@ -65,6 +83,13 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        PolicyCommand::Backtest {
+            version,
+            since,
+            until,
+            json,
+            data,
+        } => super::backtest::run(&version, &since, &until, &data.data_dir, json),
         PolicyCommand::Check { path } => {
             let mut errors = 0;
             for file in files(&path)? {
@@ -85,7 +110,10 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
                     println!("  warning: {}: {}", p.path, p.message);
                 }
                 let largest = report.largest_amount.as_deref().unwrap_or("0.00");
-                println!("  largest single recommendation: {largest} {}", policy.currency);
+                println!(
+                    "  largest single recommendation: {largest} {}",
+                    policy.currency
+                );
                 for r in &report.by_role {
                     println!(
                         "  {:<10} grants alone up to {} {} (limit maximum {})",
@@ -95,14 +123,21 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
                 println!(
                     "  monotonicity: {}",
                     if report.errors.is_empty() {
-                        format!("no counterexample in {} sampled cases", crate::policy::check::SAMPLES)
+                        format!(
+                            "no counterexample in {} sampled cases",
+                            crate::policy::check::SAMPLES
+                        )
                     } else {
                         "counterexample found (see error above)".to_string()
                     }
                 );
                 errors += report.errors.len();
             }
-            Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if errors == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         PolicyCommand::Test { path } => {
             let (mut passed, mut failed) = (0usize, 0usize);

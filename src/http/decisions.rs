@@ -7,6 +7,7 @@ use crate::domain::request::DecisionRequestDto;
 use crate::service::decisions::{self, OutcomeDto};
 use crate::service::AppState;
 use crate::store::decisions::{OutcomeRecord, StoredDecision};
+use crate::store::shadows::ShadowResult;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -71,4 +72,17 @@ pub async fn outcome(
     let o =
         decisions::record_outcome(&state, &id, body, &caller.key.name, chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(o)))
+}
+
+/// What the shadow version answered for this decision.
+#[utoipa::path(get, path = "/v1/decisions/{decision_id}/shadow", tag = "decisions",
+    params(("decision_id" = String, Path)),
+    responses((status = 200, body = ShadowResult), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "`shadow_result_not_found`", body = ErrorBody)),
+    security(("bearer" = ["decide"])))]
+pub async fn shadow(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ShadowResult>, ApiError> {
+    Ok(Json(crate::service::shadow::result(&state, &id)?))
 }

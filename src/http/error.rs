@@ -18,6 +18,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("decision_not_found", 404, "no decision with this id"),
     ("policy_not_found", 404, "no policy with this version"),
     (
+        "shadow_result_not_found",
+        404,
+        "no shadow result for this decision",
+    ),
+    (
         "method_not_allowed",
         405,
         "the route exists but not with this method",

@@ -149,9 +149,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(query).map(ApiQuery).map_err(|e| {
-            crate::error::AppError::Invalid(crate::domain::FieldError::new("query", e.to_string())).into()
-        })
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| {
+                crate::error::AppError::Invalid(crate::domain::FieldError::new(
+                    "query",
+                    e.to_string(),
+                ))
+                .into()
+            })
     }
 }
 
@@ -166,7 +172,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))
             .map_err(|e| {
-                crate::error::AppError::Invalid(crate::domain::FieldError::new("path", e.body_text())).into()
+                crate::error::AppError::Invalid(crate::domain::FieldError::new(
+                    "path",
+                    e.body_text(),
+                ))
+                .into()
             })
     }
 }

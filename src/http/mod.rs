@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     let decide = Router::new()
         .route("/v1/decisions", post(decisions::create))
         .route("/v1/decisions/{decision_id}", get(decisions::get))
+        .route("/v1/decisions/{decision_id}/shadow", get(decisions::shadow))
         .route(
             "/v1/decisions/{decision_id}/outcome",
             post(decisions::outcome),
@@ -65,6 +66,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/validate", post(policies::validate))
         .route("/v1/policies/{version}", put(policies::put))
         .route("/v1/policies/{version}/activate", post(policies::activate))
+        .route("/v1/policies/{version}/backtest", post(policies::backtest))
+        .route("/v1/policies/{version}/shadow", post(policies::set_shadow))
+        .route(
+            "/v1/policies/shadow",
+            get(policies::get_shadow).delete(policies::clear_shadow),
+        )
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))

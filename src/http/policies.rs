@@ -4,6 +4,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::AppError;
 use crate::policy::Problem;
+use crate::service::backtest::BacktestReport;
 use crate::service::{policies, AppState};
 use crate::store::policies::StoredPolicy;
 use axum::extract::State;
@@ -137,8 +138,14 @@ pub async fn put(
     ApiQuery(q): ApiQuery<UploadQuery>,
     ApiJson(doc): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<StoredPolicy>), ApiError> {
-    let (stored, created) =
-        policies::upload(&state, &version, doc, &caller.key.name, q.draft.unwrap_or(false)).await?;
+    let (stored, created) = policies::upload(
+        &state,
+        &version,
+        doc,
+        &caller.key.name,
+        q.draft.unwrap_or(false),
+    )
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -174,4 +181,99 @@ pub async fn activate(
         digest: p.digest.clone(),
         warnings: crate::policy::check::check(&p).warnings,
     }))
+}
+
+/// Period of a backtest; dates are `YYYY-MM-DD` (UTC), `until` exclusive.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BacktestQuery {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+fn day(field: &str, s: &Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    s.as_deref()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+                .map_err(|_| {
+                    AppError::Invalid(crate::domain::FieldError::new(
+                        field,
+                        format!(
+                            "expected a date `YYYY-MM-DD`, got `{}`",
+                            crate::money::truncate(d)
+                        ),
+                    ))
+                    .into()
+                })
+        })
+        .transpose()
+}
+
+/// Replay stored decisions under a stored version and report what would change.
+#[utoipa::path(post, path = "/v1/policies/{version}/backtest", tag = "policies",
+    params(("version" = String, Path), BacktestQuery),
+    responses((status = 200, body = BacktestReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn backtest(
+    State(state): State<AppState>,
+    ApiPath(version): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BacktestQuery>,
+) -> Result<Json<BacktestReport>, ApiError> {
+    let (since, until) = (day("since", &q.since)?, day("until", &q.until)?);
+    let candidate = policies::compile_candidate(&state.store, &version)?;
+    // A backtest reads the whole log: keep it off the async workers.
+    let report = tokio::task::spawn_blocking(move || {
+        crate::service::backtest::run(&state.store, &candidate, since, until)
+    })
+    .await
+    .map_err(|_| ApiError::new("internal", "the backtest stopped unexpectedly"))?
+    .map_err(AppError::from)?;
+    Ok(Json(report))
+}
+
+/// The shadow version, if any.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShadowState {
+    /// `id version` of the shadow policy, or null.
+    pub shadow: Option<String>,
+}
+
+/// Evaluate every live decision under this version too (never affects answers).
+#[utoipa::path(post, path = "/v1/policies/{version}/shadow", tag = "policies",
+    params(("version" = String, Path)),
+    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn set_shadow(
+    State(state): State<AppState>,
+    ApiPath(version): ApiPath<String>,
+) -> Result<Json<ShadowState>, ApiError> {
+    let p = crate::service::shadow::set(&state, &version).await?;
+    Ok(Json(ShadowState {
+        shadow: Some(format!("{} {}", p.id, p.version)),
+    }))
+}
+
+/// Which version shadows the active one.
+#[utoipa::path(get, path = "/v1/policies/shadow", tag = "policies",
+    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn get_shadow(State(state): State<AppState>) -> Json<ShadowState> {
+    Json(ShadowState {
+        shadow: state
+            .shadow
+            .load()
+            .as_ref()
+            .map(|p| format!("{} {}", p.id, p.version)),
+    })
+}
+
+/// Stop shadow runs.
+#[utoipa::path(delete, path = "/v1/policies/shadow", tag = "policies",
+    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn clear_shadow(State(state): State<AppState>) -> Result<Json<ShadowState>, ApiError> {
+    crate::service::shadow::clear(&state).await?;
+    Ok(Json(ShadowState { shadow: None }))
 }

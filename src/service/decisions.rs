@@ -39,6 +39,7 @@ pub async fn decide(
         })?),
     };
     let evaluation = evaluate(&policy, &input, customer.as_ref(), now);
+    let shadow_inputs = (dto.clone(), customer);
     let decision = Decision {
         decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),
         ticket_id: input.ticket_id.clone(),
@@ -61,6 +62,17 @@ pub async fn decide(
         &decision.evaluation.recommendation.gesture,
         decision.evaluation.authority.within_authority,
     );
+    if state.shadow.load().is_some() {
+        let (request, customer) = shadow_inputs;
+        super::shadow::spawn(
+            state,
+            decision.decision_id.clone(),
+            request,
+            customer,
+            now,
+            decision.evaluation.clone(),
+        );
+    }
     Ok(decision)
 }
 

@@ -1,16 +1,19 @@
 //! The service layer: what each request does, between the thin HTTP handlers and the pure
 //! engine and the store. The CLI calls the same functions.
 
+pub mod backtest;
 pub mod customers;
 pub mod decisions;
 pub mod import;
 pub mod policies;
+pub mod shadow;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;
 use crate::store::Store;
 use arc_swap::ArcSwapOption;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Shared state of the running service; cloned into every handler.
 #[derive(Clone)]
@@ -21,13 +24,24 @@ pub struct AppState {
     /// and keeps that version for its whole evaluation, so no request sees a half-loaded
     /// policy and the hot path takes no lock.
     pub policy: Arc<ArcSwapOption<CompiledPolicy>>,
+    /// Versions that passed every check in this process, by version, so activating one
+    /// is a pointer swap. A std mutex: held only for a map lookup, never across `.await`.
+    pub verified: Arc<Mutex<HashMap<String, Arc<CompiledPolicy>>>>,
+    /// A candidate evaluated beside the active policy on every decision; never answers.
+    pub shadow: Arc<ArcSwapOption<CompiledPolicy>>,
 }
 
 impl AppState {
     pub fn new(store: Store, policy: Option<Arc<CompiledPolicy>>) -> Self {
+        let verified = policy
+            .iter()
+            .map(|p| (p.version.clone(), p.clone()))
+            .collect();
         AppState {
             store,
             policy: Arc::new(ArcSwapOption::new(policy)),
+            verified: Arc::new(Mutex::new(verified)),
+            shadow: Arc::new(ArcSwapOption::empty()),
         }
     }
 

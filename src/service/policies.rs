@@ -41,6 +41,15 @@ pub fn compile_stored(store: &Store, version: &str) -> Result<CompiledPolicy, Ap
     load::from_value(sp.document).map_err(invalid)
 }
 
+/// A stored version compiled for analysis (backtest, shadow): its example cases and
+/// monotonicity need not pass, so a draft that only fails those can still be evaluated.
+pub fn compile_candidate(store: &Store, version: &str) -> Result<CompiledPolicy, AppError> {
+    let sp = store
+        .get_policy(version)?
+        .ok_or_else(|| not_found(version))?;
+    load::compile_value(sp.document).map_err(invalid)
+}
+
 fn not_found(version: &str) -> AppError {
     AppError::NotFound {
         code: "policy_not_found",
@@ -156,12 +165,17 @@ pub async fn upload(
     author: &str,
     draft: bool,
 ) -> Result<(StoredPolicy, bool), AppError> {
+    let mut checked = None;
     let sp = match validate(doc.clone()) {
         Ok(p) => {
             check_version(&p.version, version)?;
-            stored(&p, author)
+            let sp = stored(&p, author);
+            checked = Some(p);
+            sp
         }
-        Err(AppError::PolicyInvalid(problems)) if draft => draft_of(doc, version, author, problems)?,
+        Err(AppError::PolicyInvalid(problems)) if draft => {
+            draft_of(doc, version, author, problems)?
+        }
         Err(e) => return Err(e),
     };
     let created = state
@@ -172,6 +186,12 @@ pub async fn upload(
         .await?
         == Applied::Created;
     let sp = state.store.get_policy(version)?.unwrap_or(sp);
+    // Remember the checked version for activation, now that the store holds this content.
+    if let Some(p) = checked.filter(|p| p.digest == sp.digest) {
+        if let Ok(mut m) = state.verified.lock() {
+            m.entry(p.version.clone()).or_insert_with(|| Arc::new(p));
+        }
+    }
     Ok((sp, created))
 }
 
@@ -200,7 +220,12 @@ fn draft_of(
         doc.get(field)
             .and_then(|v| v.as_str())
             .map(str::to_string)
-            .ok_or_else(|| AppError::Invalid(crate::domain::FieldError::new(field, "a draft needs it as a string")))
+            .ok_or_else(|| {
+                AppError::Invalid(crate::domain::FieldError::new(
+                    field,
+                    "a draft needs it as a string",
+                ))
+            })
     };
     let (id, doc_version) = (text("id")?, text("version")?);
     check_version(&doc_version, version)?;
@@ -216,9 +241,27 @@ fn draft_of(
     })
 }
 
-/// Activate a stored version: checks, persist, then one atomic swap.
-pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
+/// A stored version that passed every check: from this process's cache, else compiled
+/// and checked now (e.g. after a restart) and remembered.
+fn verified(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
+    let cached = state
+        .verified
+        .lock()
+        .ok()
+        .and_then(|m| m.get(version).cloned());
+    if let Some(p) = cached {
+        return Ok(p);
+    }
     let p = Arc::new(compile_stored(&state.store, version)?);
+    if let Ok(mut m) = state.verified.lock() {
+        m.insert(version.to_string(), p.clone());
+    }
+    Ok(p)
+}
+
+/// Activate a stored version: checks (once per process), persist, then one atomic swap.
+pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
+    let p = verified(state, version)?;
     state
         .store
         .apply_durable(&Command::ActivatePolicy {

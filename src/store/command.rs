@@ -8,6 +8,7 @@ use super::customers::StoredCustomer;
 use super::decisions::{OutcomeRecord, StoredDecision};
 use super::keys::ApiKeyRecord;
 use super::policies::StoredPolicy;
+use super::shadows::ShadowResult;
 use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,15 @@ pub enum Command {
     ActivatePolicy {
         version: String,
     },
+    /// Set (or with `None` clear) the version every live decision is also evaluated under.
+    SetShadow {
+        version: Option<String>,
+    },
+    /// What the shadow version answered for a live decision.
+    PutShadowResult {
+        decision_id: String,
+        result: Box<ShadowResult>,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -73,6 +83,11 @@ impl Store {
             Command::PutKey { hash, key } => self.apply_put_key(hash, key),
             Command::PutPolicy { policy } => self.apply_put_policy(policy),
             Command::ActivatePolicy { version } => self.apply_activate(version),
+            Command::SetShadow { version } => self.apply_set_shadow(version.as_deref()),
+            Command::PutShadowResult {
+                decision_id,
+                result,
+            } => self.apply_put_shadow_result(decision_id, result),
         }
     }
 

@@ -105,3 +105,24 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Every stored decision from `since` (inclusive) up to `until` (exclusive), oldest
+    /// first, read lazily: a backtest streams through the log in constant memory.
+    pub fn decisions_between(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> impl Iterator<Item = Result<StoredDecision, StoreError>> + '_ {
+        // ULIDs start with their millisecond timestamp, so a time range is a key range.
+        let bound = |t: chrono::DateTime<chrono::Utc>| {
+            ulid::Ulid::from_parts(t.timestamp_millis().max(0) as u64, 0).to_bytes()
+        };
+        let start = since.map(bound).unwrap_or([0u8; 16]);
+        let end = until.map(bound).unwrap_or([0xffu8; 16]);
+        self.decisions.range(start..end).map(|item| {
+            item.map_err(StoreError::from)
+                .and_then(|(_, v)| from_json(&v))
+        })
+    }
+}

@@ -10,6 +10,7 @@ pub mod decisions;
 pub mod err;
 pub mod keys;
 pub mod policies;
+pub mod shadows;
 
 pub use command::Command;
 pub use err::StoreError;
@@ -25,6 +26,7 @@ pub struct Store {
     keys: sled::Tree,
     policies: sled::Tree,
     meta: sled::Tree,
+    shadows: sled::Tree,
 }
 
 impl Store {
@@ -59,6 +61,7 @@ impl Store {
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
+            shadows: db.open_tree("shadows")?,
             db,
         })
     }

@@ -54,7 +54,8 @@ pub fn check(policy: &CompiledPolicy) -> CheckReport {
         .zip(&policy.authority)
         .map(|(role, limit)| RoleReach {
             role: role.clone(),
-            alone_up_to: crate::money::round_cents(largest.unwrap_or(Decimal::ZERO).min(limit.max)).to_string(),
+            alone_up_to: crate::money::round_cents(largest.unwrap_or(Decimal::ZERO).min(limit.max))
+                .to_string(),
             limit_max: crate::money::round_cents(limit.max).to_string(),
         })
         .collect();
@@ -72,7 +73,12 @@ mod tests {
     }
 
     fn rule_index(v: &Value, id: &str) -> usize {
-        v["rules"].as_array().unwrap().iter().position(|r| r["id"] == id).unwrap()
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|r| r["id"] == id)
+            .unwrap()
     }
 
     #[test]
@@ -91,7 +97,11 @@ mod tests {
         v["rules"][i]["then"]["amount"] = json!({"of_claim": "3", "max": "5000.00"});
         let r = check(&compile_value(v).unwrap());
         let e = r.errors.first().expect("violation found");
-        assert!(e.message.starts_with("more customer value gets less"), "{}", e.message);
+        assert!(
+            e.message.starts_with("more customer value gets less"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("our-fault-standard"), "{}", e.message);
     }
 

@@ -45,7 +45,11 @@ fn pick<T: Copy>(rng: &mut StdRng, all: &[T]) -> T {
     all[rng.gen_range(0..all.len())]
 }
 
-fn sample_input(rng: &mut StdRng, p: &CompiledPolicy, attrs: &BTreeMap<String, Vec<AttrValue>>) -> DecisionInput {
+fn sample_input(
+    rng: &mut StdRng,
+    p: &CompiledPolicy,
+    attrs: &BTreeMap<String, Vec<AttrValue>>,
+) -> DecisionInput {
     let mut attributes = BTreeMap::new();
     for (name, values) in attrs {
         if !values.is_empty() && rng.gen_bool(0.7) {
@@ -73,7 +77,9 @@ fn sample_customer(rng: &mut StdRng, p: &CompiledPolicy, today: NaiveDate) -> Cu
         currency: p.currency,
         lifetime_revenue: money(rng, 100_000),
         orders: Some(rng.gen_range(1..60)),
-        first_order_at: rng.gen_bool(0.8).then(|| today - Duration::days(rng.gen_range(0..4000))),
+        first_order_at: rng
+            .gen_bool(0.8)
+            .then(|| today - Duration::days(rng.gen_range(0..4000))),
         last_order_at: None,
         predicted_value: rng.gen_bool(0.5).then(|| money(rng, 100_000)),
         revenue_12m: None,
@@ -81,7 +87,11 @@ fn sample_customer(rng: &mut StdRng, p: &CompiledPolicy, today: NaiveDate) -> Cu
         peak_tier: p.tiers.get(rng.gen_range(tier..tiers)).cloned(),
         referrals: rng.gen_range(0..5),
         nps: rng.gen_bool(0.3).then(|| (rng.gen_range(0..=10), today)),
-        goodwill_12m: if rng.gen_bool(0.5) { Decimal::ZERO } else { money(rng, 2_000) },
+        goodwill_12m: if rng.gen_bool(0.5) {
+            Decimal::ZERO
+        } else {
+            money(rng, 2_000)
+        },
         claims_90d: rng.gen_range(0..6),
     }
 }
@@ -104,13 +114,18 @@ fn amount(m: &crate::money::MoneyDto) -> Decimal {
 /// The first sampled case where more value gets less, described for a policy author.
 pub fn counterexample(policy: &CompiledPolicy) -> Option<Problem> {
     let mut rng = StdRng::seed_from_u64(0x6b75_6c61_6e7a);
-    let now: DateTime<Utc> = policy.test_clock.unwrap_or(DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000));
+    let now: DateTime<Utc> = policy
+        .test_clock
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000));
     let attrs = attribute_values(policy);
     for _ in 0..SAMPLES {
         let input = sample_input(&mut rng, policy, &attrs);
         let base = sample_customer(&mut rng, policy, now.date_naive());
         let more = richer(&base, &mut rng);
-        let (a, b) = (evaluate(policy, &input, Some(&base), now), evaluate(policy, &input, Some(&more), now));
+        let (a, b) = (
+            evaluate(policy, &input, Some(&base), now),
+            evaluate(policy, &input, Some(&more), now),
+        );
         let (ra, rb) = (&a.recommendation, &b.recommendation);
         let lower_gesture = amount(&rb.amount) < amount(&ra.amount);
         let lower_limit = amount(&b.authority.limit) < amount(&a.authority.limit);
@@ -128,7 +143,10 @@ pub fn counterexample(policy: &CompiledPolicy) -> Option<Problem> {
                 b.matched_rules.first().map_or("floor", String::as_str),
             )
         } else {
-            format!("the authority limit falls from {} to {}", a.authority.limit.amount, b.authority.limit.amount)
+            format!(
+                "the authority limit falls from {} to {}",
+                a.authority.limit.amount, b.authority.limit.amount
+            )
         };
         return Some(Problem::new(
             "$.rules",

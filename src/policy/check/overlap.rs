@@ -61,11 +61,19 @@ pub fn shadowed_rules(policy: &CompiledPolicy, out: &mut Vec<Problem>) {
         if let Some(field) = empty(&later.when) {
             out.push(Problem::new(
                 format!("$.rules[{j}].when.{field}"),
-                format!("rule `{}` can never match: its {field} conditions exclude every value", later.id),
+                format!(
+                    "rule `{}` can never match: its {field} conditions exclude every value",
+                    later.id
+                ),
             ));
             continue;
         }
-        if let Some(earlier) = policy.rules.iter().take(j).find(|e| covers(&e.when, &later.when)) {
+        if let Some(earlier) = policy
+            .rules
+            .iter()
+            .take(j)
+            .find(|e| covers(&e.when, &later.when))
+        {
             out.push(Problem::new(
                 format!("$.rules[{j}]"),
                 format!(

@@ -1,0 +1,113 @@
+//! Shadow runs: a candidate version evaluates every live decision beside the active one.
+//! The comparison runs in a task spawned after the live decision is stored, so the
+//! response neither waits for it nor can be changed by it.
+
+use super::AppState;
+use crate::domain::customer::CustomerRecord;
+use crate::domain::decision::Evaluation;
+use crate::domain::request::{DecisionRequestDto, Vocab};
+use crate::error::AppError;
+use crate::policy::{evaluate, CompiledPolicy};
+use crate::store::shadows::ShadowResult;
+use crate::store::Command;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Evaluate under the shadow version and compare with the live answer.
+pub fn compare(
+    shadow: &CompiledPolicy,
+    request: &DecisionRequestDto,
+    customer: Option<&CustomerRecord>,
+    now: DateTime<Utc>,
+    live: &Evaluation,
+) -> ShadowResult {
+    let policy = format!("{} {}", shadow.id, shadow.version);
+    let vocab = Vocab {
+        categories: &shadow.categories,
+        roles: &shadow.roles,
+        currency: shadow.currency,
+    };
+    match request.validate(&vocab) {
+        Err(e) => ShadowResult {
+            policy,
+            differs: true,
+            evaluation: None,
+            not_evaluable: Some(e.to_string()),
+        },
+        Ok(input) => {
+            let e = evaluate(shadow, &input, customer, now);
+            let (a, b) = (&live.recommendation, &e.recommendation);
+            let differs = a.gesture != b.gesture
+                || a.amount != b.amount
+                || live.authority.within_authority != e.authority.within_authority;
+            ShadowResult {
+                policy,
+                differs,
+                evaluation: Some(e),
+                not_evaluable: None,
+            }
+        }
+    }
+}
+
+/// Run the shadow comparison for a stored live decision, in the background.
+pub fn spawn(
+    state: &AppState,
+    decision_id: String,
+    request: DecisionRequestDto,
+    customer: Option<CustomerRecord>,
+    now: DateTime<Utc>,
+    live: Evaluation,
+) {
+    let Some(shadow) = state.shadow.load_full() else {
+        return;
+    };
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let result = compare(&shadow, &request, customer.as_ref(), now, &live);
+        crate::metrics::record_shadow(result.differs);
+        // Shadow results are diagnostics: written without waiting for a flush.
+        let cmd = Command::PutShadowResult {
+            decision_id,
+            result: Box::new(result),
+        };
+        if let Err(e) = store.apply(&cmd) {
+            tracing::warn!(error = %e, "shadow result not stored");
+        }
+    });
+}
+
+/// Set the shadow version (a stored version that compiles; its example cases need not pass).
+pub async fn set(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
+    let p = Arc::new(super::policies::compile_candidate(&state.store, version)?);
+    state
+        .store
+        .apply_durable(&Command::SetShadow {
+            version: Some(version.to_string()),
+        })
+        .await?;
+    state.shadow.store(Some(p.clone()));
+    Ok(p)
+}
+
+pub async fn clear(state: &AppState) -> Result<(), AppError> {
+    state
+        .store
+        .apply_durable(&Command::SetShadow { version: None })
+        .await?;
+    state.shadow.store(None);
+    Ok(())
+}
+
+pub fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult, AppError> {
+    state
+        .store
+        .get_shadow_result(decision_id)?
+        .ok_or_else(|| AppError::NotFound {
+            code: "shadow_result_not_found",
+            message: format!(
+                "no shadow result for decision `{}` (no shadow version was set when it was made)",
+                crate::money::truncate(decision_id)
+            ),
+        })
+}

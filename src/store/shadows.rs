@@ -1,0 +1,64 @@
+//! Shadow runs: which version shadows the active one, and what it answered per decision.
+
+use super::command::Applied;
+use super::{from_json, to_json, Store, StoreError};
+use crate::domain::decision::Evaluation;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const SHADOW: &[u8] = b"shadow_policy";
+
+/// The shadow version's answer for one live decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ShadowResult {
+    /// `id version` of the shadow policy.
+    pub policy: String,
+    /// Gesture, amount or authority verdict differ from the live answer.
+    pub differs: bool,
+    /// What the shadow version would have answered; absent when it could not evaluate
+    /// the request (e.g. a category it does not know).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_evaluable: Option<String>,
+}
+
+impl Store {
+    pub fn shadow_version(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta
+            .get(SHADOW)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn get_shadow_result(&self, decision_id: &str) -> Result<Option<ShadowResult>, StoreError> {
+        self.shadows
+            .get(decision_id.as_bytes())?
+            .map(|v| from_json(&v))
+            .transpose()
+    }
+
+    pub(super) fn apply_set_shadow(&self, version: Option<&str>) -> Result<Applied, StoreError> {
+        match version {
+            Some(v) => {
+                if !self.policies.contains_key(v.as_bytes())? {
+                    return Err(StoreError::NotFound(format!("no policy version `{v}`")));
+                }
+                self.meta.insert(SHADOW, v.as_bytes())?;
+            }
+            None => {
+                self.meta.remove(SHADOW)?;
+            }
+        }
+        Ok(Applied::Done)
+    }
+
+    pub(super) fn apply_put_shadow_result(
+        &self,
+        id: &str,
+        r: &ShadowResult,
+    ) -> Result<Applied, StoreError> {
+        self.shadows.insert(id.as_bytes(), to_json(r)?)?;
+        Ok(Applied::Done)
+    }
+}

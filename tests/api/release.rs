@@ -1,0 +1,376 @@
+//! Releasing a policy safely: backtest, atomic swaps under load, restarts, shadow runs.
+
+use crate::helpers::{request, spawn_app, start, TestApp};
+use serde_json::{json, Value};
+
+fn shipped() -> Value {
+    serde_json::from_str(kulanz::policy::load::DEFAULT_POLICY).unwrap()
+}
+
+fn rule<'a>(v: &'a mut Value, id: &str) -> &'a mut Value {
+    v["rules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["id"] == id)
+        .unwrap()
+}
+
+/// A candidate: S1-type refunds at 80%, high-value our-fault refunds capped at €400.
+fn candidate(version: &str) -> Value {
+    let mut v = shipped();
+    v["version"] = json!(version);
+    v["examples"] = json!([]);
+    rule(&mut v, "cancellation-high-value")["then"]["amount"] =
+        json!({"of_claim": "0.8", "max": "2000.00"});
+    rule(&mut v, "our-fault-high-value")["then"]["amount"] =
+        json!({"of_claim": "1", "max": "400.00"});
+    v
+}
+
+async fn upload(app: &TestApp, version: &str, doc: &Value) {
+    let r = app
+        .put_json(&format!("/v1/policies/{version}"), &app.admin_key, doc)
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+/// Store a version as a draft: a candidate under evaluation need not pass every check.
+async fn upload_draft(app: &TestApp, version: &str, doc: &Value) -> Value {
+    let r = app
+        .put_json(
+            &format!("/v1/policies/{version}?draft=true"),
+            &app.admin_key,
+            doc,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_backtest_reports_exact_changes_and_money_for_a_seeded_log() {
+    let app = spawn_app().await;
+    // 3 × S1 (refund €100), 2 × S6 (refund €450, above agent authority), 1 unknown (voucher €50).
+    for _ in 0..3 {
+        app.decide_ok(&request(
+            "c-10442",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    }
+    for _ in 0..2 {
+        app.decide_ok(&request("c-60606", "damaged_item", "ours", "450.00"))
+            .await;
+    }
+    app.decide_ok(&request(
+        "c-nobody",
+        "cancellation_refund",
+        "unclear",
+        "100.00",
+    ))
+    .await;
+    // The candidate caps high-value refunds below what regular customers get: the
+    // monotonicity check refuses it as a release, but it can still be backtested.
+    let draft = upload_draft(&app, "2026.12.0", &candidate("2026.12.0")).await;
+    assert_eq!(draft["status"], "draft");
+    assert!(draft["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("more customer value gets less"));
+
+    let r = app
+        .post_json(
+            "/v1/policies/2026.12.0/backtest",
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["decisions"], 6);
+    assert_eq!(rep["evaluated"], 6);
+    assert_eq!(rep["changed"], 5);
+    assert_eq!(rep["total_before"]["amount"], "1250.00");
+    assert_eq!(rep["total_after"]["amount"], "1090.00");
+    assert_eq!(rep["total_delta"]["amount"], "-160.00");
+    let refund = rep["by_gesture"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "refund")
+        .unwrap();
+    assert_eq!(refund["before"]["amount"], "1200.00");
+    assert_eq!(refund["after"]["amount"], "1040.00");
+    let largest = rep["largest_changes"].as_array().unwrap();
+    assert_eq!(largest.len(), 5);
+    assert_eq!(largest[0]["delta"]["amount"], "-50.00");
+    assert_eq!(largest[0]["before"]["amount"]["amount"], "450.00");
+    assert_eq!(largest[0]["after"]["amount"]["amount"], "400.00");
+    assert_eq!(largest[4]["delta"]["amount"], "-20.00");
+    assert!((rep["above_authority"]["before"].as_f64().unwrap() - 2.0 / 6.0).abs() < 1e-9);
+
+    // A period with no decisions replays nothing.
+    let r = app
+        .post_json(
+            "/v1/policies/2026.12.0/backtest?since=2000-01-01&until=2000-02-01",
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["decisions"], 0);
+    let bad = app
+        .post_json(
+            "/v1/policies/2026.12.0/backtest?since=yesterday",
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn decisions_during_repeated_swaps_all_succeed_and_each_carries_one_whole_version() {
+    let app = spawn_app().await;
+    let mut next = shipped();
+    next["version"] = json!("2026.12.0");
+    rule(&mut next, "cancellation-high-value")["then"]["reason"] =
+        json!("version twelve: {value_at_risk} at risk");
+    next["examples"] = json!([]);
+    upload(&app, "2026.12.0", &next).await;
+    let digests: Value = app
+        .get("/v1/policies", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let digest_of = |v: &str| {
+        digests
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["version"] == v)
+            .unwrap()["digest"]
+            .clone()
+    };
+    let (d11, d12) = (digest_of("2026.11.0"), digest_of("2026.12.0"));
+
+    let app = std::sync::Arc::new(app);
+    let swapper = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            for i in 0..40 {
+                let v = if i % 2 == 0 { "2026.12.0" } else { "2026.11.0" };
+                let r = app
+                    .post_json(
+                        &format!("/v1/policies/{v}/activate"),
+                        &app.admin_key,
+                        &json!({}),
+                    )
+                    .await;
+                assert_eq!(r.status(), 200);
+            }
+        })
+    };
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let app = app.clone();
+        workers.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..25 {
+                let d = app
+                    .decide_ok(&request(
+                        "c-10442",
+                        "cancellation_refund",
+                        "unclear",
+                        "100.00",
+                    ))
+                    .await;
+                seen.push(d);
+            }
+            seen
+        }));
+    }
+    swapper.await.unwrap();
+    for w in workers {
+        for d in w.await.unwrap() {
+            let version = d["policy"]["version"].as_str().unwrap();
+            let text = d["reasons"][0]["text"].as_str().unwrap();
+            match version {
+                "2026.11.0" => {
+                    assert_eq!(d["policy"]["digest"], d11);
+                    assert!(text.starts_with("lifetime bookings"), "{text}");
+                }
+                "2026.12.0" => {
+                    assert_eq!(d["policy"]["digest"], d12);
+                    assert!(text.starts_with("version twelve"), "{text}");
+                }
+                other => panic!("unexpected version {other}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_active_version_survives_a_restart() {
+    let app = spawn_app().await;
+    upload(&app, "2026.12.0", &candidate_with_examples("2026.12.0")).await;
+    let r = app
+        .post_json(
+            "/v1/policies/2026.12.0/activate",
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let dir = app.stop().await;
+    let app = start(dir).await;
+    let d = app
+        .decide_ok(&request("c-nobody", "late_delivery", "ours", "10.00"))
+        .await;
+    assert_eq!(d["policy"]["version"], "2026.12.0");
+}
+
+fn candidate_with_examples(version: &str) -> Value {
+    let mut v = shipped();
+    v["version"] = json!(version);
+    v
+}
+
+#[tokio::test]
+async fn a_draft_is_stored_with_its_problems_but_never_activated() {
+    let app = spawn_app().await;
+    let mut draft = candidate("2027.1.0");
+    draft["floor"]["gesture"] = json!("hug");
+    let r = app
+        .put_json("/v1/policies/2027.1.0?draft=true", &app.admin_key, &draft)
+        .await;
+    assert_eq!(r.status(), 201);
+    let stored: Value = r.json().await.unwrap();
+    assert_eq!(stored["status"], "draft");
+    assert_eq!(stored["problems"][0]["path"], "$.floor.gesture");
+    let r = app
+        .post_json("/v1/policies/2027.1.0/activate", &app.admin_key, &json!({}))
+        .await;
+    assert_eq!(r.status(), 422);
+    let d = app
+        .decide_ok(&request("c-nobody", "late_delivery", "ours", "10.00"))
+        .await;
+    assert_eq!(d["policy"]["version"], "2026.11.0");
+    let bad = app
+        .put_json("/v1/policies/2027.2.0?draft=maybe", &app.admin_key, &draft)
+        .await;
+    assert_eq!(bad.status(), 422);
+}
+
+async fn shadow_of(app: &TestApp, id: &str) -> Value {
+    // The shadow runs after the answer is sent; give it a moment.
+    for _ in 0..100 {
+        let r = app
+            .get(&format!("/v1/decisions/{id}/shadow"), &app.decide_key)
+            .await;
+        if r.status() == 200 {
+            return r.json().await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no shadow result for {id}");
+}
+
+#[tokio::test]
+async fn a_shadow_version_sees_every_live_decision_but_never_changes_the_answer() {
+    let app = spawn_app().await;
+    upload_draft(&app, "2026.12.0", &candidate("2026.12.0")).await;
+    let r = app
+        .post_json("/v1/policies/2026.12.0/shadow", &app.admin_key, &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let s: Value = app
+        .get("/v1/policies/shadow", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["shadow"], "goodwill 2026.12.0");
+
+    let changed = app
+        .decide_ok(&request(
+            "c-10442",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    assert_eq!(
+        changed["recommendation"]["amount"]["amount"], "100.00",
+        "live answer unaffected"
+    );
+    assert_eq!(changed["policy"]["version"], "2026.11.0");
+    let same = app
+        .decide_ok(&request("c-nobody", "late_delivery", "ours", "10.00"))
+        .await;
+
+    let s1 = shadow_of(&app, changed["decision_id"].as_str().unwrap()).await;
+    assert_eq!(s1["differs"], true);
+    assert_eq!(s1["policy"], "goodwill 2026.12.0");
+    assert_eq!(
+        s1["evaluation"]["recommendation"]["amount"]["amount"],
+        "80.00"
+    );
+    let s2 = shadow_of(&app, same["decision_id"].as_str().unwrap()).await;
+    assert_eq!(s2["differs"], false);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("kulanz_shadow_decisions_total{result=\"different\"}"),
+        "{metrics}"
+    );
+
+    // The shadow survives a restart, and can be cleared.
+    let dir = app.stop().await;
+    let app = start(dir).await;
+    let s: Value = app
+        .get("/v1/policies/shadow", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["shadow"], "goodwill 2026.12.0");
+    let r = app
+        .client
+        .delete(app.url("/v1/policies/shadow"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let d = app
+        .decide_ok(&request(
+            "c-10442",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let r = app
+        .get(
+            &format!(
+                "/v1/decisions/{}/shadow",
+                d["decision_id"].as_str().unwrap()
+            ),
+            &app.decide_key,
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
