@@ -34,6 +34,15 @@ impl Application {
         })
     }
 
+    /// Reload the policy folder when it changes (`serve --watch-policies`).
+    pub fn watch_policies(&self, dir: &Path, interval: std::time::Duration) {
+        tokio::spawn(crate::service::watch::watch(
+            self.state.clone(),
+            dir.to_path_buf(),
+            interval,
+        ));
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

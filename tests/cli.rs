@@ -216,3 +216,100 @@ fn commands_that_open_a_store_in_use_fail_clearly_and_change_nothing() {
         "no secret printed for a key that was not stored"
     );
 }
+
+#[test]
+fn policy_check_reports_reach_per_role_and_a_clean_monotonicity_run() {
+    let out = kulanz(&["policy", "check", POLICIES]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("agent      grants alone up to 250.00 EUR"),
+        "{text}"
+    );
+    assert!(
+        text.contains("monotonicity: no counterexample in 3000 sampled cases"),
+        "{text}"
+    );
+}
+
+#[test]
+fn policy_diff_says_what_changed_rule_by_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(kulanz::policy::load::DEFAULT_POLICY).unwrap();
+    doc["version"] = serde_json::json!("2026.12.0");
+    doc["rules"][1]["then"]["amount"]["of_claim"] = serde_json::json!("0.8");
+    let b = dir.path().join("b.json");
+    std::fs::write(&b, doc.to_string()).unwrap();
+    let a = format!("{POLICIES}/goodwill.json");
+    let out = kulanz(&["policy", "diff", &a, b.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("rule `cancellation-high-value`: then.amount.of_claim: 1 → 0.8"),
+        "{text}"
+    );
+    assert!(text.contains("version: 2026.11.0 → 2026.12.0"), "{text}");
+    assert_eq!(text.lines().last().unwrap(), "2 change(s)");
+}
+
+#[tokio::test]
+async fn policy_backtest_replays_the_stored_log_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    {
+        let store = kulanz::store::Store::open(data.path()).unwrap();
+        let (policy, _) =
+            kulanz::service::policies::bootstrap(&store, std::path::Path::new(POLICIES)).unwrap();
+        let state = kulanz::service::AppState::new(store, policy.map(std::sync::Arc::new));
+        let customers = kulanz::demo::scenario_customers().unwrap();
+        kulanz::service::customers::put(
+            &state,
+            "c-10442",
+            customers["c-10442"].clone(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        for customer in ["c-10442", "c-new"] {
+            let req = serde_json::from_value(serde_json::json!({
+                "ticket_id": "T", "customer_id": customer, "agent": {"id": "a", "role": "agent"},
+                "complaint": {"category": "cancellation_refund", "severity": "medium", "channel": "email",
+                              "fault": "unclear", "amount_at_stake": {"amount": "100.00", "currency": "EUR"}}
+            }))
+            .unwrap();
+            kulanz::service::decisions::decide(&state, req, chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        state.store.flush_blocking().unwrap();
+    }
+    let files = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(kulanz::policy::load::DEFAULT_POLICY).unwrap();
+    doc["version"] = serde_json::json!("2026.12.0");
+    doc["rules"][1]["then"]["amount"]["of_claim"] = serde_json::json!("0.8");
+    let candidate = files.path().join("candidate.json");
+    std::fs::write(&candidate, doc.to_string()).unwrap();
+    let out = kulanz(&[
+        "policy",
+        "backtest",
+        candidate.to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("over 2 stored decisions (2 evaluated, 0 not evaluable)"),
+        "{text}"
+    );
+    assert!(text.contains("changed: 1 decisions"), "{text}");
+    assert!(
+        text.contains("goodwill recommended: 150.00 -> 130.00 EUR (change -20.00)"),
+        "{text}"
+    );
+}

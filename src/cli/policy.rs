@@ -36,6 +36,13 @@ pub enum PolicyCommand {
         #[command(flatten)]
         data: super::DataDir,
     },
+    /// What changed between two policy files, rule by rule, in words.
+    Diff {
+        /// The old policy file.
+        a: PathBuf,
+        /// The new policy file.
+        b: PathBuf,
+    },
     /// Run every policy's example cases; prints `N passed, N failed` last.
     Test {
         /// A policy file or a folder of them.
@@ -90,6 +97,28 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             json,
             data,
         } => super::backtest::run(&version, &since, &until, &data.data_dir, json),
+        PolicyCommand::Diff { a, b } => {
+            let read = |p: &Path| {
+                load::read_file(p).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: {}",
+                        p.display(),
+                        e.problems()
+                            .iter()
+                            .map(|x| x.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                })
+            };
+            let (va, vb) = (read(&a)?, read(&b)?);
+            let changes = crate::policy::diff::diff(&va, &vb);
+            for line in &changes {
+                println!("{line}");
+            }
+            println!("{} change(s)", changes.len());
+            Ok(ExitCode::SUCCESS)
+        }
         PolicyCommand::Check { path } => {
             let mut errors = 0;
             for file in files(&path)? {

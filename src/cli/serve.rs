@@ -18,6 +18,13 @@ pub struct ServeArgs {
     /// Seed demo customers into an empty store and print a full-scope key and example requests.
     #[arg(long)]
     pub demo: bool,
+    /// Reload the policy folder when a file changes (same checks as an upload; a bad file
+    /// is refused and the running version stays).
+    #[arg(long, env = "KULANZ_WATCH_POLICIES")]
+    pub watch_policies: bool,
+    /// How often the policy folder is checked, in milliseconds.
+    #[arg(long, env = "KULANZ_WATCH_INTERVAL_MS", default_value_t = 2000)]
+    pub watch_interval_ms: u64,
     /// Log format.
     #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -32,6 +39,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir).await?;
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
+        }
+        if args.watch_policies {
+            app.watch_policies(
+                &args.policy_dir,
+                std::time::Duration::from_millis(args.watch_interval_ms.max(100)),
+            );
         }
         let addr = app.local_addr()?;
         tracing::info!(%addr, policy = ?app.report.active, "kulanz listening");

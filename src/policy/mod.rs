@@ -5,6 +5,7 @@ pub mod cases;
 pub mod check;
 pub mod compile;
 pub mod compiled;
+pub mod diff;
 pub mod engine;
 pub mod err;
 pub mod facts;

@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod import;
 pub mod policies;
 pub mod shadow;
+pub mod watch;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;

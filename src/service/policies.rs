@@ -20,7 +20,8 @@ fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn stored(p: &CompiledPolicy, author: &str) -> StoredPolicy {
+/// The stored form of a checked version.
+pub fn stored(p: &CompiledPolicy, author: &str) -> StoredPolicy {
     StoredPolicy {
         id: p.id.clone(),
         version: p.version.clone(),

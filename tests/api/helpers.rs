@@ -38,9 +38,21 @@ pub async fn spawn_app() -> TestApp {
 
 /// Start the app over an existing data directory (for restart tests).
 pub async fn start(dir: tempfile::TempDir) -> TestApp {
-    let app = Application::build("127.0.0.1:0", dir.path(), &policy_dir())
+    start_with(dir, &policy_dir(), None).await
+}
+
+/// Start over `dir` with the policies of `policies`, optionally watching that folder.
+pub async fn start_with(
+    dir: tempfile::TempDir,
+    policies: &Path,
+    watch: Option<std::time::Duration>,
+) -> TestApp {
+    let app = Application::build("127.0.0.1:0", dir.path(), policies)
         .await
         .expect("app builds");
+    if let Some(interval) = watch {
+        app.watch_policies(policies, interval);
+    }
     let store = app.state.store.clone();
     let key =
         |name: &str, scopes: Vec<Scope>| kulanz::cli::create_key(&store, name, scopes).unwrap();

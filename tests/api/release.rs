@@ -374,3 +374,78 @@ async fn a_shadow_version_sees_every_live_decision_but_never_changes_the_answer(
         .await;
     assert_eq!(r.status(), 404);
 }
+
+async fn active_version(app: &TestApp) -> String {
+    let d = app
+        .decide_ok(&request("c-nobody", "late_delivery", "ours", "10.00"))
+        .await;
+    d["policy"]["version"].as_str().unwrap().to_string()
+}
+
+async fn wait_for_version(app: &TestApp, version: &str) -> bool {
+    for _ in 0..100 {
+        if active_version(app).await == version {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_good_one() {
+    let policies = tempfile::tempdir().unwrap();
+    std::fs::write(
+        policies.path().join("goodwill.json"),
+        kulanz::policy::load::DEFAULT_POLICY,
+    )
+    .unwrap();
+    let app = crate::helpers::start_with(
+        tempfile::tempdir().unwrap(),
+        policies.path(),
+        Some(std::time::Duration::from_millis(100)),
+    )
+    .await;
+    assert_eq!(active_version(&app).await, "2026.11.0");
+
+    // A broken new version: refused, and the running version stays.
+    let mut broken = candidate_with_examples("2026.12.0");
+    broken["authority"]["agent"]["max"] = json!("1.00");
+    std::fs::write(
+        policies.path().join("goodwill-2026.12.json"),
+        broken.to_string(),
+    )
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(active_version(&app).await, "2026.11.0");
+    std::fs::write(
+        policies.path().join("half-written.json"),
+        "{\"id\": \"goodwill\", ",
+    )
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(active_version(&app).await, "2026.11.0");
+
+    // Fixed: the newer valid version is checked, stored and activated.
+    std::fs::remove_file(policies.path().join("half-written.json")).unwrap();
+    std::fs::write(
+        policies.path().join("goodwill-2026.12.json"),
+        candidate_with_examples("2026.12.0").to_string(),
+    )
+    .unwrap();
+    assert!(
+        wait_for_version(&app, "2026.12.0").await,
+        "the good file was not picked up"
+    );
+    let list: Value = app
+        .get("/v1/policies", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["version"] == "2026.12.0" && p["active"] == true));
+}
