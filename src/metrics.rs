@@ -14,6 +14,7 @@ struct Metrics {
     errors: IntCounterVec,
     requests: HistogramVec,
     shadow: IntCounterVec,
+    flushes: prometheus::Histogram,
 }
 
 #[expect(
@@ -66,12 +67,24 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry
         .register(Box::new(shadow.clone()))
         .expect("unique metric");
+    let flushes = prometheus::Histogram::with_opts(
+        HistogramOpts::new(
+            "kulanz_store_flush_batch_size",
+            "Writes made durable by one flush (group commit); the count is the number of flushes",
+        )
+        .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]),
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(flushes.clone()))
+        .expect("unique metric");
     Metrics {
         registry,
         decisions,
         errors,
         requests,
         shadow,
+        flushes,
     }
 });
 
@@ -80,6 +93,10 @@ pub fn record_decision(gesture: &str, within_authority: bool) {
         .decisions
         .with_label_values(&[gesture, if within_authority { "true" } else { "false" }])
         .inc();
+}
+
+pub fn record_flush(waiters: usize) {
+    METRICS.flushes.observe(waiters as f64);
 }
 
 pub fn record_shadow(differs: bool) {

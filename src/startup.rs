@@ -34,6 +34,12 @@ impl Application {
         })
     }
 
+    /// Choose when writes are acknowledged (default: strict, flushed first).
+    pub fn with_durability(mut self, durability: crate::store::Durability) -> Self {
+        self.state.store = self.state.store.clone().with_durability(durability);
+        self
+    }
+
     /// Reload the policy folder when it changes (`serve --watch-policies`).
     pub fn watch_policies(&self, dir: &Path, interval: std::time::Duration) {
         tokio::spawn(crate::service::watch::watch(

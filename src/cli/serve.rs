@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// How often the policy folder is checked, in milliseconds.
     #[arg(long, env = "KULANZ_WATCH_INTERVAL_MS", default_value_t = 2000)]
     pub watch_interval_ms: u64,
+    /// `strict`: every 2xx write is flushed to disk first (group commit). `relaxed`:
+    /// acknowledged once applied; sled flushes within ~500 ms, so a crash can lose that.
+    #[arg(long, env = "KULANZ_DURABILITY", value_enum, default_value = "strict")]
+    pub durability: crate::store::Durability,
     /// Log format.
     #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -36,7 +40,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir).await?;
+        let app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir)
+            .await?
+            .with_durability(args.durability);
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
         }

@@ -7,6 +7,7 @@
 pub mod command;
 pub mod customers;
 pub mod decisions;
+pub mod durability;
 pub mod err;
 pub mod keys;
 pub mod policies;
@@ -15,7 +16,11 @@ pub mod shadows;
 pub use command::Command;
 pub use err::StoreError;
 
+pub use durability::Durability;
+
+use durability::GroupCommit;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Handle to the open store; cheap to clone (sled trees are reference-counted).
 #[derive(Clone)]
@@ -27,6 +32,9 @@ pub struct Store {
     policies: sled::Tree,
     meta: sled::Tree,
     shadows: sled::Tree,
+    /// Shared by every clone: one flusher per open store.
+    group: Arc<GroupCommit>,
+    durability: Durability,
 }
 
 impl Store {
@@ -62,15 +70,25 @@ impl Store {
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
             shadows: db.open_tree("shadows")?,
+            group: Arc::new(GroupCommit::default()),
+            durability: Durability::Strict,
             db,
         })
     }
 
-    /// Make every write so far durable. Concurrent callers share sled's flush, so a burst
-    /// of writes costs about one fsync rather than one each.
+    /// The same store with another durability setting.
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// Make every write so far durable (group commit: concurrent callers share one
+    /// flush). With relaxed durability this returns at once; see `durability`.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        match self.durability {
+            Durability::Strict => self.group.flush(&self.db).await,
+            Durability::Relaxed => Ok(()),
+        }
     }
 
     /// Blocking flush, for the CLI and shutdown.
