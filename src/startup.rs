@@ -14,6 +14,8 @@ pub struct Application {
     pub state: AppState,
     listener: TcpListener,
     pub report: policies::Bootstrap,
+    /// Background tasks holding the store; stopped when serving stops, so the store closes.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -31,6 +33,7 @@ impl Application {
             state,
             listener,
             report,
+            tasks: Vec::new(),
         })
     }
 
@@ -40,13 +43,19 @@ impl Application {
         self
     }
 
+    /// How long an `Idempotency-Key` is remembered.
+    pub fn with_idempotency_window(mut self, window: std::time::Duration) -> Self {
+        self.state.idempotency_window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        self
+    }
+
     /// Reload the policy folder when it changes (`serve --watch-policies`).
-    pub fn watch_policies(&self, dir: &Path, interval: std::time::Duration) {
-        tokio::spawn(crate::service::watch::watch(
+    pub fn watch_policies(&mut self, dir: &Path, interval: std::time::Duration) {
+        self.tasks.push(tokio::spawn(crate::service::watch::watch(
             self.state.clone(),
             dir.to_path_buf(),
             interval,
-        ));
+        )));
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -59,10 +68,17 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        let mut tasks = self.tasks;
+        tasks.push(tokio::spawn(expire_idempotency_keys(store.clone())));
         let router = crate::http::app(self.state);
-        axum::serve(self.listener, router)
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        for t in tasks {
+            t.abort();
+            let _ = t.await;
+        }
+        served?;
         store.flush_blocking()?;
         tracing::info!("store flushed; bye");
         Ok(())
@@ -93,6 +109,18 @@ fn describe(e: AppError) -> anyhow::Error {
                 .join("\n")
         ),
         other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Drop expired idempotency records every ten minutes (claims also ignore them).
+async fn expire_idempotency_keys(store: Store) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        match store.idempotency_expire(chrono::Utc::now().timestamp_millis()) {
+            Ok(n) if n > 0 => tracing::debug!(removed = n, "expired idempotency keys"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "expiring idempotency keys failed"),
+        }
     }
 }
 

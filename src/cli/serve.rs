@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// acknowledged once applied; sled flushes within ~500 ms, so a crash can lose that.
     #[arg(long, env = "KULANZ_DURABILITY", value_enum, default_value = "strict")]
     pub durability: crate::store::Durability,
+    /// How long an `Idempotency-Key` is remembered, in hours.
+    #[arg(long, env = "KULANZ_IDEMPOTENCY_WINDOW_HOURS", default_value_t = 24)]
+    pub idempotency_window_hours: u64,
     /// Log format.
     #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -40,9 +43,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir)
+        let mut app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir)
             .await?
-            .with_durability(args.durability);
+            .with_durability(args.durability)
+            .with_idempotency_window(std::time::Duration::from_secs(
+                args.idempotency_window_hours.saturating_mul(3600),
+            ));
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
         }

@@ -29,6 +29,16 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ),
     ("outcome_exists", 409, "the decision already has an outcome"),
     (
+        "idempotency_in_flight",
+        409,
+        "a request with this `Idempotency-Key` is still running",
+    ),
+    (
+        "idempotency_key_reused",
+        422,
+        "this `Idempotency-Key` was used for a different request",
+    ),
+    (
         "approval_required",
         409,
         "granted above the role's authority without `approved_by`",

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod decisions;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod policies;
@@ -29,10 +30,16 @@ pub const POLICY_BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub const IMPORT_BODY_LIMIT: usize = 1024 * 1024 * 1024;
 
 fn scoped(state: &AppState, scope: Scope, routes: Router<AppState>) -> Router<AppState> {
-    routes.route_layer(middleware::from_fn_with_state(
-        (state.clone(), scope),
-        auth::require,
-    ))
+    // Layers run outside-in: auth first (the key scopes idempotency), then idempotency.
+    routes
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            (state.clone(), scope),
+            auth::require,
+        ))
 }
 
 /// The whole application; tests call this with a temporary store.

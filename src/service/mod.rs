@@ -30,6 +30,8 @@ pub struct AppState {
     pub verified: Arc<Mutex<HashMap<String, Arc<CompiledPolicy>>>>,
     /// A candidate evaluated beside the active policy on every decision; never answers.
     pub shadow: Arc<ArcSwapOption<CompiledPolicy>>,
+    /// How long an `Idempotency-Key` is remembered, in milliseconds.
+    pub idempotency_window_ms: i64,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             policy: Arc::new(ArcSwapOption::new(policy)),
             verified: Arc::new(Mutex::new(verified)),
             shadow: Arc::new(ArcSwapOption::empty()),
+            idempotency_window_ms: 24 * 3600 * 1000,
         }
     }
 

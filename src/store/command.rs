@@ -6,6 +6,7 @@
 
 use super::customers::StoredCustomer;
 use super::decisions::{OutcomeRecord, StoredDecision};
+use super::idempotency::StoredResponse;
 use super::keys::ApiKeyRecord;
 use super::policies::StoredPolicy;
 use super::shadows::ShadowResult;
@@ -47,6 +48,15 @@ pub enum Command {
     SetShadow {
         version: Option<String>,
     },
+    /// The answer to replay for an idempotency key.
+    IdempotencyDone {
+        key: String,
+        response: StoredResponse,
+    },
+    /// Give an idempotency key back (the request failed on our side; a retry may run).
+    IdempotencyRelease {
+        key: String,
+    },
     /// What the shadow version answered for a live decision.
     PutShadowResult {
         decision_id: String,
@@ -83,6 +93,10 @@ impl Store {
             Command::PutKey { hash, key } => self.apply_put_key(hash, key),
             Command::PutPolicy { policy } => self.apply_put_policy(policy),
             Command::ActivatePolicy { version } => self.apply_activate(version),
+            Command::IdempotencyDone { key, response } => {
+                self.apply_idempotency_done(key, response)
+            }
+            Command::IdempotencyRelease { key } => self.apply_idempotency_release(key),
             Command::SetShadow { version } => self.apply_set_shadow(version.as_deref()),
             Command::PutShadowResult {
                 decision_id,

@@ -22,10 +22,14 @@ pub enum Durability {
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
+/// A writer waiting for a flush, with a handle to the store to flush. The flusher keeps
+/// no handle of its own while idle, so closing the store is never held up by it.
+type Request = (Waiter, sled::Db);
+
 /// The group-commit flusher of one store.
 #[derive(Default)]
 pub struct GroupCommit {
-    tx: OnceLock<mpsc::UnboundedSender<Waiter>>,
+    tx: OnceLock<mpsc::UnboundedSender<Request>>,
     /// Flushes run so far (each is one fsync).
     flushes: Arc<AtomicU64>,
 }
@@ -33,11 +37,9 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// Wait until everything written before this call is on disk.
     pub async fn flush(&self, db: &sled::Db) -> Result<(), StoreError> {
-        let tx = self
-            .tx
-            .get_or_init(|| start(db.clone(), self.flushes.clone()));
+        let tx = self.tx.get_or_init(|| start(self.flushes.clone()));
         let (done, wait) = oneshot::channel();
-        if tx.send(done).is_err() {
+        if tx.send((done, db.clone())).is_err() {
             // The flusher is gone (runtime shutting down): flush directly.
             db.flush_async().await?;
             return Ok(());
@@ -60,15 +62,14 @@ impl GroupCommit {
     }
 }
 
-fn start(db: sled::Db, flushes: Arc<AtomicU64>) -> mpsc::UnboundedSender<Waiter> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Waiter>();
+fn start(flushes: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
     tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
+        while let Some((first, db)) = rx.recv().await {
             let mut batch = vec![first];
-            while let Ok(more) = rx.try_recv() {
+            while let Ok((more, _)) = rx.try_recv() {
                 batch.push(more);
             }
-            let db = db.clone();
             // INVARIANT: every waiter in `batch` queued after its write was applied, so
             // this one flush covers all of their writes.
             let result = tokio::task::spawn_blocking(move || db.flush().map(|_| ()))

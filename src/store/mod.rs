@@ -9,6 +9,7 @@ pub mod customers;
 pub mod decisions;
 pub mod durability;
 pub mod err;
+pub mod idempotency;
 pub mod keys;
 pub mod policies;
 pub mod shadows;
@@ -32,6 +33,7 @@ pub struct Store {
     policies: sled::Tree,
     meta: sled::Tree,
     shadows: sled::Tree,
+    idempotency: sled::Tree,
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
     durability: Durability,
@@ -70,6 +72,7 @@ impl Store {
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
             shadows: db.open_tree("shadows")?,
+            idempotency: db.open_tree("idempotency")?,
             group: Arc::new(GroupCommit::default()),
             durability: Durability::Strict,
             db,

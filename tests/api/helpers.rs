@@ -47,7 +47,7 @@ pub async fn start_with(
     policies: &Path,
     watch: Option<std::time::Duration>,
 ) -> TestApp {
-    let app = Application::build("127.0.0.1:0", dir.path(), policies)
+    let mut app = Application::build("127.0.0.1:0", dir.path(), policies)
         .await
         .expect("app builds");
     if let Some(interval) = watch {

@@ -5,6 +5,7 @@ mod customers;
 mod decisions;
 mod errors;
 mod helpers;
+mod idempotency;
 mod ops;
 mod policies;
 mod release;

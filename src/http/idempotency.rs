@@ -1,0 +1,133 @@
+//! `Idempotency-Key` on POST and PUT (Stripe's model): the same key with the same request
+//! replays the stored answer; with a different request it is a 422; while the first is
+//! still running a 409. Keys are scoped per API key and expire after a window (24 h by
+//! default). Answers of 5xx are not stored, so a retry runs again.
+
+use super::error::ApiError;
+use super::extract::Caller;
+use crate::service::AppState;
+use crate::store::idempotency::{Claim, StoredResponse};
+use crate::store::Command;
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+pub const HEADER: &str = "idempotency-key";
+/// Answers above this size are not kept for replay (none of the API's are).
+const MAX_STORED: usize = 1024 * 1024;
+
+fn invalid(message: &str) -> ApiError {
+    crate::error::AppError::Invalid(crate::domain::FieldError::new("Idempotency-Key", message))
+        .into()
+}
+
+pub async fn layer(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let is_write = req.method() == Method::POST || req.method() == Method::PUT;
+    let Some(raw) = req.headers().get(HEADER).filter(|_| is_write).cloned() else {
+        return Ok(next.run(req).await);
+    };
+    let idem = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| invalid("must be 1 to 255 printable ASCII characters"))?
+        .to_string();
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .map(|c| c.key.name.clone())
+        .unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, super::POLICY_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                "payload_too_large",
+                "the request body is larger than this route accepts",
+            )
+        })?;
+    let fingerprint = {
+        let mut h = Sha256::new();
+        h.update(parts.method.as_str());
+        h.update(b"\0");
+        h.update(parts.uri.path());
+        h.update(b"\0");
+        h.update(&bytes);
+        hex::encode(h.finalize())
+    };
+    let key = hex::encode(Sha256::digest(format!("{caller}\0{idem}").as_bytes()));
+    let now = chrono::Utc::now().timestamp_millis();
+    let claim = state
+        .store
+        .idempotency_claim(&key, &fingerprint, now, state.idempotency_window_ms)
+        .map_err(crate::error::AppError::from)?;
+    match claim {
+        Claim::Replay(r) => return Ok(replay(r)),
+        Claim::InFlight => {
+            return Err(ApiError::new(
+                "idempotency_in_flight",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            ))
+        }
+        Claim::Mismatch => {
+            return Err(ApiError::new(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            ))
+        }
+        Claim::Granted => {}
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    finish(&state, key, response).await
+}
+
+/// Keep the answer for replays (durably, like the write it answers), or give the key back
+/// after a server error.
+async fn finish(state: &AppState, key: String, response: Response) -> Result<Response, ApiError> {
+    let (parts, body) = response.into_parts();
+    if parts.status.is_server_error() {
+        let _ = state.store.apply(&Command::IdempotencyRelease { key });
+        return Ok(Response::from_parts(parts, body));
+    }
+    let bytes = to_bytes(body, MAX_STORED)
+        .await
+        .map_err(|_| ApiError::new("internal", "the answer could not be kept for replay"))?;
+    let stored = StoredResponse {
+        status: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    state
+        .store
+        .apply_durable(&Command::IdempotencyDone {
+            key,
+            response: stored,
+        })
+        .await
+        .map_err(crate::error::AppError::from)?;
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+fn replay(r: StoredResponse) -> Response {
+    let status = axum::http::StatusCode::from_u16(r.status).unwrap_or(axum::http::StatusCode::OK);
+    let mut resp = (status, r.body).into_response();
+    if let Some(ct) = r.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    resp.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    resp
+}
