@@ -60,6 +60,7 @@ pub fn render(r: &BacktestReport) -> String {
         "backtest of {} over {} stored decisions ({} evaluated, {} not evaluable)\n\
          changed: {} decisions\n\
          goodwill recommended: {} -> {} {} (change {})\n\
+         cost to the company: {} -> {} (change {})\n\
          above the deciding role's authority: {:.1}% -> {:.1}%\n",
         r.candidate,
         r.decisions,
@@ -70,6 +71,9 @@ pub fn render(r: &BacktestReport) -> String {
         r.total_after.amount,
         r.total_after.currency,
         r.total_delta.amount,
+        r.cost_before.amount,
+        r.cost_after.amount,
+        r.cost_delta.amount,
         r.above_authority.before * 100.0,
         r.above_authority.after * 100.0,
     );

@@ -20,7 +20,8 @@ pub struct ServeArgs {
     pub demo: bool,
     /// Reload the policy folder when a file changes (same checks as an upload; a bad file
     /// is refused and the running version stays).
-    #[arg(long, env = "KULANZ_WATCH_POLICIES")]
+    #[arg(long, env = "KULANZ_WATCH_POLICIES", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub watch_policies: bool,
     /// How often the policy folder is checked, in milliseconds.
     #[arg(long, env = "KULANZ_WATCH_INTERVAL_MS", default_value_t = 2000)]

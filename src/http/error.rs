@@ -66,7 +66,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     (
         "policy_invalid",
         422,
-        "the policy failed schema, semantic or example checks",
+        "the policy failed schema, semantic, example-case or static checks",
     ),
     (
         "internal",

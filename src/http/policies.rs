@@ -113,6 +113,7 @@ pub async fn validate(ApiJson(doc): ApiJson<serde_json::Value>) -> Json<Validati
 
 /// Query of `PUT /v1/policies/{version}`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// Store the version even if it fails its checks, as a draft that cannot be activated.
     pub draft: Option<bool>,
@@ -179,12 +180,13 @@ pub async fn activate(
         id: p.id.clone(),
         version: p.version.clone(),
         digest: p.digest.clone(),
-        warnings: crate::policy::check::check(&p).warnings,
+        warnings: crate::policy::check::warnings(&p),
     }))
 }
 
 /// Period of a backtest; dates are `YYYY-MM-DD` (UTC), `until` exclusive.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct BacktestQuery {
     pub since: Option<String>,
     pub until: Option<String>,
@@ -221,6 +223,15 @@ pub async fn backtest(
     ApiQuery(q): ApiQuery<BacktestQuery>,
 ) -> Result<Json<BacktestReport>, ApiError> {
     let (since, until) = (day("since", &q.since)?, day("until", &q.until)?);
+    if let (Some(s), Some(u)) = (since, until) {
+        if s >= u {
+            return Err(AppError::Invalid(crate::domain::FieldError::new(
+                "until",
+                "must be after `since`",
+            ))
+            .into());
+        }
+    }
     let candidate = policies::compile_candidate(&state.store, &version)?;
     // A backtest reads the whole log: keep it off the async workers.
     let report = tokio::task::spawn_blocking(move || {

@@ -104,9 +104,14 @@ pub fn problems(policy: &CompiledPolicy) -> Vec<Problem> {
         .collect()
 }
 
+/// Values in failure lines: long enough to show a reason text whole.
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    crate::money::truncate(&s)
+    if s.chars().count() <= 400 {
+        s
+    } else {
+        format!("{}…", s.chars().take(400).collect::<String>())
+    }
 }
 
 fn diff(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {

@@ -111,14 +111,29 @@ pub fn policy_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Order versions like `2026.11.0` numerically part by part, text parts after numbers.
+/// Order versions like `2026.11.0` numerically part by part; a pre-release
+/// (`2026.12.0-rc.1`) comes before its release, as in semver; build metadata (`+...`)
+/// is ignored.
 pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |s: &str| -> Vec<(u64, String)> {
-        s.split(['.', '-', '+'])
+    fn parts(s: &str) -> Vec<(u64, String)> {
+        s.split('.')
             .map(|p| (p.parse::<u64>().unwrap_or(u64::MAX), p.to_string()))
             .collect()
-    };
-    parts(a).cmp(&parts(b))
+    }
+    fn split(v: &str) -> (&str, Option<&str>) {
+        let v = v.split_once('+').map_or(v, |(core, _)| core);
+        match v.split_once('-') {
+            Some((core, pre)) => (core, Some(pre)),
+            None => (v, None),
+        }
+    }
+    let ((ca, pa), (cb, pb)) = (split(a), split(b));
+    parts(ca).cmp(&parts(cb)).then_with(|| match (pa, pb) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (Some(x), Some(y)) => parts(x).cmp(&parts(y)),
+    })
 }
 
 #[cfg(test)]
@@ -139,6 +154,9 @@ mod tests {
         use std::cmp::Ordering::*;
         assert_eq!(compare_versions("2026.11.0", "2026.9.3"), Greater);
         assert_eq!(compare_versions("2026.11.0", "2026.11.0"), Equal);
+        assert_eq!(compare_versions("2026.12.0-rc.1", "2026.12.0"), Less);
+        assert_eq!(compare_versions("2026.12.0-rc.2", "2026.12.0-rc.10"), Less);
+        assert_eq!(compare_versions("2026.12.0+build.7", "2026.12.0"), Equal);
     }
 
     #[test]

@@ -69,6 +69,11 @@ pub struct BacktestReport {
     pub total_before: MoneyDto,
     pub total_after: MoneyDto,
     pub total_delta: MoneyDto,
+    /// What the gestures cost the company: face value × the gesture's `cost_factor` in the
+    /// candidate's catalogue (a voucher of €100 at 0.6 costs €60), before and after.
+    pub cost_before: MoneyDto,
+    pub cost_after: MoneyDto,
+    pub cost_delta: MoneyDto,
     /// By the segment each decision was made in.
     pub by_segment: Vec<Group>,
     /// `before` sums amounts by the old gesture, `after` by the new one.
@@ -151,6 +156,14 @@ pub fn run(
     let (mut decisions, mut evaluated, mut changed) = (0u64, 0u64, 0u64);
     let (mut above_before, mut above_after) = (0u64, 0u64);
     let mut total = Sums::default();
+    let mut cost = Sums::default();
+    let factor = |gesture: &str| {
+        candidate
+            .gestures
+            .iter()
+            .find(|g| g.id == gesture)
+            .map_or(Decimal::ONE, |g| g.cost_factor)
+    };
     let mut by_segment: BTreeMap<String, Sums> = BTreeMap::new();
     let mut by_gesture: BTreeMap<String, Sums> = BTreeMap::new();
     let mut largest: BinaryHeap<Ranked> = BinaryHeap::with_capacity(LARGEST + 1);
@@ -169,6 +182,8 @@ pub fn run(
         let (b, a) = (amount(&before.amount), amount(&after.amount));
         total.before += b;
         total.after += a;
+        cost.before += b * factor(&before.gesture);
+        cost.after += a * factor(&after.gesture);
         let seg = by_segment.entry(old.customer.segment.clone()).or_default();
         seg.before += b;
         seg.after += a;
@@ -223,6 +238,9 @@ pub fn run(
         total_before: money(total.before),
         total_after: money(total.after),
         total_delta: money(total.after - total.before),
+        cost_before: money(cost.before),
+        cost_after: money(cost.after),
+        cost_delta: money(cost.after - cost.before),
         by_segment: groups(by_segment),
         by_gesture: groups(by_gesture),
         above_authority: Shares {

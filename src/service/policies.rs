@@ -67,15 +67,18 @@ pub struct Bootstrap {
     pub active: Option<String>,
 }
 
-/// Store every valid policy of `dir`, then pick the active version: the one recorded in
-/// the store if it still loads, else the newest valid version found, else the embedded
-/// default. A bad file is refused and logged; it never stops the service.
+/// Store every valid policy of `dir`, then pick the active version: the newest version
+/// that appeared in the folder for the first time, if it is newer than the version the
+/// store records as active (a deployment); else the recorded one if it still loads; else
+/// the newest valid version found; else the embedded default. A bad file is refused and
+/// logged; it never stops the service.
 pub fn bootstrap(
     store: &Store,
     dir: &Path,
 ) -> Result<(Option<CompiledPolicy>, Bootstrap), AppError> {
     let mut report = Bootstrap::default();
     let mut newest: Option<CompiledPolicy> = None;
+    let mut newest_new: Option<CompiledPolicy> = None;
     let files = match load::policy_files(dir) {
         Ok(files) => files,
         Err(e) => {
@@ -85,6 +88,10 @@ pub fn bootstrap(
             ));
             Vec::new()
         }
+    };
+    let newer = |p: &CompiledPolicy, than: &Option<CompiledPolicy>| {
+        than.as_ref()
+            .is_none_or(|n| load::compare_versions(&p.version, &n.version).is_gt())
     };
     for file in files {
         let p = match load::from_file(&file) {
@@ -100,17 +107,20 @@ pub fn bootstrap(
         };
         // A file whose version is stored with other content is refused: versions are
         // immutable, and the store's copy is what decisions were made with.
-        if let Err(e) = store.apply(&Command::PutPolicy {
+        let created = match store.apply(&Command::PutPolicy {
             policy: Box::new(stored(&p, "policy-dir")),
         }) {
-            report.refused.push(format!("{}: {e}", file.display()));
-            continue;
-        }
+            Ok(applied) => applied == Applied::Created,
+            Err(e) => {
+                report.refused.push(format!("{}: {e}", file.display()));
+                continue;
+            }
+        };
         report.loaded.push(format!("{} {}", p.id, p.version));
-        if newest
-            .as_ref()
-            .is_none_or(|n| load::compare_versions(&p.version, &n.version).is_gt())
-        {
+        if created && newer(&p, &newest_new) {
+            newest_new = Some(p.clone());
+        }
+        if newer(&p, &newest) {
             newest = Some(p);
         }
     }
@@ -126,9 +136,14 @@ pub fn bootstrap(
         },
         None => None,
     };
-    let active = match recorded.or(newest) {
-        Some(p) => p,
-        None => embedded(store)?,
+    let active = match (newest_new, recorded) {
+        (Some(n), Some(r)) if newer(&n, &Some(r.clone())) => n,
+        (_, Some(r)) => r,
+        (Some(n), None) => n,
+        (None, None) => match newest {
+            Some(p) => p,
+            None => embedded(store)?,
+        },
     };
     store.apply(&Command::ActivatePolicy {
         version: active.version.clone(),
@@ -230,6 +245,30 @@ fn draft_of(
     };
     let (id, doc_version) = (text("id")?, text("version")?);
     check_version(&doc_version, version)?;
+    // Drafts are kept for good: their names must be as clean as a valid version's.
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+    };
+    if !ident(&id) {
+        return Err(AppError::Invalid(crate::domain::FieldError::new(
+            "id",
+            "a draft's id must be 1 to 64 lower-case letters, digits, `_`, `.` or `-`",
+        )));
+    }
+    let version_ok = doc_version.len() <= 64
+        && doc_version
+            .split(['.', '-', '+'])
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && doc_version.starts_with(|c: char| c.is_ascii_digit());
+    if !version_ok {
+        return Err(AppError::Invalid(crate::domain::FieldError::new(
+            "version",
+            "a draft's version must look like `2026.12.0` (digits and dots, optional `-suffix`)",
+        )));
+    }
     Ok(StoredPolicy {
         id,
         version: doc_version,
@@ -270,6 +309,15 @@ pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPol
         })
         .await?;
     state.policy.store(Some(p.clone()));
+    // A shadow of the version now active would only compare it with itself.
+    if state
+        .shadow
+        .load()
+        .as_ref()
+        .is_some_and(|s| s.version == p.version)
+    {
+        super::shadow::clear(state).await?;
+    }
     tracing::info!(policy = %p.id, version = %p.version, "policy activated");
     Ok(p)
 }

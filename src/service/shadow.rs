@@ -100,6 +100,7 @@ pub async fn clear(state: &AppState) -> Result<(), AppError> {
 }
 
 pub fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult, AppError> {
+    super::decisions::get(state, decision_id)?;
     state
         .store
         .get_shadow_result(decision_id)?

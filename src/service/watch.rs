@@ -1,7 +1,8 @@
 //! Hot reload of the policy folder (`serve --watch-policies`): poll the folder, and when a
 //! file changes run the same checks as any upload. Valid new versions are stored; the
-//! newest valid version in the folder is activated if it is newer than the active one. A
-//! bad file is refused and logged, and the running version stays.
+//! newest version that appeared for the first time is activated if it is newer than the
+//! active one (the same rule as at start-up). A bad file is refused and logged, and the
+//! running version stays.
 //!
 //! Polling (not inotify) keeps this portable and makes a burst of editor writes one reload.
 
@@ -33,26 +34,32 @@ pub struct Reload {
     pub activated: Option<String>,
 }
 
-/// Check every file of the folder once and activate the newest valid version if newer.
+/// Check the files that changed; store new versions; activate the newest version that
+/// appeared for the first time, if it is newer than the active one. Re-saving or touching
+/// a file already stored changes nothing, so a rollback made through the API holds.
 pub async fn reload(state: &AppState, dir: &Path) -> Reload {
-    let mut out = Reload::default();
+    let store = state.store.clone();
+    let dir = dir.to_path_buf();
+    // Reading and checking files is CPU work: keep it off the async workers.
+    let checked = tokio::task::spawn_blocking(move || check_folder(&store, &dir))
+        .await
+        .unwrap_or_default();
+    let mut out = Reload {
+        refused: checked.refused,
+        activated: None,
+    };
     let mut newest: Option<CompiledPolicy> = None;
-    for file in load::policy_files(dir).unwrap_or_default() {
-        let p = match load::from_file(&file) {
-            Ok(p) => p,
-            Err(e) => {
-                for problem in e.problems() {
-                    out.refused.push(format!("{}: {problem}", file.display()));
-                }
-                continue;
-            }
-        };
+    for (file, p) in checked.new_versions {
         let cmd = Command::PutPolicy {
             policy: Box::new(super::policies::stored(&p, "policy-dir")),
         };
-        if let Err(e) = state.store.apply_durable(&cmd).await {
-            out.refused.push(format!("{}: {e}", file.display()));
-            continue;
+        match state.store.apply_durable(&cmd).await {
+            Ok(crate::store::command::Applied::Created) => {}
+            Ok(_) => continue,
+            Err(e) => {
+                out.refused.push(format!("{}: {e}", file.display()));
+                continue;
+            }
         }
         if newest
             .as_ref()
@@ -74,6 +81,44 @@ pub async fn reload(state: &AppState, dir: &Path) -> Reload {
         }
     }
     out
+}
+
+#[derive(Default)]
+struct Checked {
+    refused: Vec<String>,
+    new_versions: Vec<(PathBuf, CompiledPolicy)>,
+}
+
+/// Every file not already stored with the same content, run through every check.
+fn check_folder(store: &crate::store::Store, dir: &Path) -> Checked {
+    let mut out = Checked::default();
+    for file in load::policy_files(dir).unwrap_or_default() {
+        let value = match load::read_file(&file) {
+            Ok(v) => v,
+            Err(e) => {
+                refuse(&mut out, &file, e);
+                continue;
+            }
+        };
+        let version = value.get("version").and_then(|v| v.as_str()).unwrap_or("");
+        let digest = load::digest(&value);
+        if let Ok(Some(stored)) = store.get_policy(version) {
+            if stored.digest == digest {
+                continue;
+            }
+        }
+        match load::from_value(value) {
+            Ok(p) => out.new_versions.push((file, p)),
+            Err(e) => refuse(&mut out, &file, e),
+        }
+    }
+    out
+}
+
+fn refuse(out: &mut Checked, file: &Path, e: crate::policy::PolicyError) {
+    for problem in e.problems() {
+        out.refused.push(format!("{}: {problem}", file.display()));
+    }
 }
 
 /// Poll `dir` every `interval` until the process ends.

@@ -96,6 +96,9 @@ async fn a_backtest_reports_exact_changes_and_money_for_a_seeded_log() {
     assert_eq!(rep["total_before"]["amount"], "1250.00");
     assert_eq!(rep["total_after"]["amount"], "1090.00");
     assert_eq!(rep["total_delta"]["amount"], "-160.00");
+    // The unknown customer's €50 voucher costs €30 (cost factor 0.6).
+    assert_eq!(rep["cost_before"]["amount"], "1230.00");
+    assert_eq!(rep["cost_after"]["amount"], "1070.00");
     let refund = rep["by_gesture"]
         .as_array()
         .unwrap()
@@ -448,4 +451,56 @@ async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_
         .unwrap()
         .iter()
         .any(|p| p["version"] == "2026.12.0" && p["active"] == true));
+
+    // A rollback through the API holds: re-saving a file already stored changes nothing.
+    let r = app
+        .post_json(
+            "/v1/policies/2026.11.0/activate",
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    std::fs::write(
+        policies.path().join("goodwill-2026.12.json"),
+        candidate_with_examples("2026.12.0").to_string(),
+    )
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(active_version(&app).await, "2026.11.0");
+}
+
+#[tokio::test]
+async fn a_new_version_deployed_while_stopped_is_activated_at_start_but_a_known_one_is_not() {
+    let policies = tempfile::tempdir().unwrap();
+    std::fs::write(
+        policies.path().join("goodwill.json"),
+        kulanz::policy::load::DEFAULT_POLICY,
+    )
+    .unwrap();
+    let app = crate::helpers::start_with(tempfile::tempdir().unwrap(), policies.path(), None).await;
+    assert_eq!(active_version(&app).await, "2026.11.0");
+    let dir = app.stop().await;
+    std::fs::write(
+        policies.path().join("goodwill-2026.12.json"),
+        candidate_with_examples("2026.12.0").to_string(),
+    )
+    .unwrap();
+    let app = crate::helpers::start_with(dir, policies.path(), None).await;
+    assert_eq!(active_version(&app).await, "2026.12.0", "a deployment");
+    let r = app
+        .post_json(
+            "/v1/policies/2026.11.0/activate",
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let dir = app.stop().await;
+    let app = crate::helpers::start_with(dir, policies.path(), None).await;
+    assert_eq!(
+        active_version(&app).await,
+        "2026.11.0",
+        "the rollback survives the restart"
+    );
 }

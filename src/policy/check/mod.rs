@@ -38,11 +38,20 @@ pub struct CheckReport {
     pub by_role: Vec<RoleReach>,
 }
 
+/// The warnings alone (dead rules, uncovered combinations): cheap, no sampling.
+pub fn warnings(policy: &CompiledPolicy) -> Vec<Problem> {
+    let mut out = Vec::new();
+    overlap::shadowed_rules(policy, &mut out);
+    coverage::uncovered(policy, &mut out);
+    out
+}
+
 /// Run every static check.
 pub fn check(policy: &CompiledPolicy) -> CheckReport {
-    let mut report = CheckReport::default();
-    overlap::shadowed_rules(policy, &mut report.warnings);
-    coverage::uncovered(policy, &mut report.warnings);
+    let mut report = CheckReport {
+        warnings: warnings(policy),
+        ..CheckReport::default()
+    };
     if let Some(problem) = monotonic::counterexample(policy) {
         report.errors.push(problem);
     }
