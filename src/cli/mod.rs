@@ -1,6 +1,7 @@
 //! The command line of the contract: `serve`, `keys add`, `policy validate|test`,
 //! `import customers`. Every flag also reads its `KULANZ_*` environment variable.
 
+mod audit;
 mod backtest;
 mod import;
 mod keys;
@@ -46,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: policy::PolicyCommand,
     },
+    /// Check the audit chain of decisions and outcomes.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Bulk-import data into the store.
     Import {
         #[command(subcommand)]
@@ -61,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Keys { command } => keys::run(command),
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),
+        Command::Audit { command } => audit::run(command),
     };
     match result {
         Ok(code) => code,

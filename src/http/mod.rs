@@ -68,6 +68,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/customers/{customer_id}",
             axum::routing::delete(customers::delete),
         )
+        .route("/v1/audit/verify", get(ops::audit_verify))
         .route("/v1/policies", get(policies::list))
         .route("/v1/policies/active", get(policies::active))
         .route("/v1/policies/validate", post(policies::validate))

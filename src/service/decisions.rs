@@ -51,6 +51,7 @@ pub async fn decide(
         request: dto,
         customer_snapshot: stored.map(|s| s.record),
         outcome: None,
+        erased: false,
     };
     state
         .store

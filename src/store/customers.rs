@@ -51,10 +51,15 @@ impl Store {
         Ok(Applied::Done)
     }
 
+    /// Erasure: past decisions get a pseudonym in place of the id first, then the record
+    /// goes; a retried erasure after a crash finishes the job.
     pub(super) fn apply_delete_customer(&self, id: &str) -> Result<Applied, StoreError> {
-        Ok(match self.customers.remove(id.as_bytes())? {
-            Some(_) => Applied::Done,
-            None => Applied::Unchanged,
+        let rewritten = self.pseudonymise_decisions(id)?;
+        let removed = self.customers.remove(id.as_bytes())?.is_some();
+        Ok(if removed || rewritten > 0 {
+            Applied::Done
+        } else {
+            Applied::Unchanged
         })
     }
 }

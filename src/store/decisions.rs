@@ -2,12 +2,14 @@
 //! policy version, and later the outcome. Keyed by ULID, so it is in time order.
 
 use super::command::Applied;
-use super::{from_json, to_json, Store, StoreError};
+use super::{audit, from_json, to_json, Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
 use crate::domain::decision::Decision;
 use crate::domain::request::DecisionRequestDto;
 use crate::money::MoneyDto;
 use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
 use utoipa::ToSchema;
 
 /// What was actually granted for a decision.
@@ -48,6 +50,9 @@ pub struct StoredDecision {
     pub customer_snapshot: Option<CustomerRecordDto>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeRecord>,
+    /// The customer asked for erasure: `request.customer_id` holds a pseudonym.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 fn key(id: &str) -> Result<[u8; 16], StoreError> {
@@ -66,44 +71,134 @@ impl Store {
         self.decisions.len()
     }
 
+    /// Store a decision, its customer index entry and its audit link, all or nothing.
     pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
-        self.decisions
-            .insert(key(&d.decision.decision_id)?, to_json(d)?)?;
+        let k = key(&d.decision.decision_id)?;
+        let bytes = to_json(d)?;
+        let form = audit::decision_form(&self.pseudonym_key()?, d);
+        let idx = index_key(&d.request.customer_id, &k);
+        let id = d.decision.decision_id.as_str();
+        (&self.decisions, &self.audit, &self.meta, &self.by_customer)
+            .transaction(|(dt, at, mt, bt)| {
+                dt.insert(&k[..], bytes.clone())?;
+                bt.insert(idx.clone(), &[][..])?;
+                append(at, mt, "decision", id, &form)
+            })
+            .map_err(tx_err)?;
         Ok(Applied::Created)
     }
 
-    /// Record the outcome once; a second outcome for the same decision is a conflict.
+    /// Record the outcome once, with its audit link; a second outcome is a conflict.
     pub(super) fn apply_record_outcome(
         &self,
         id: &str,
         outcome: &OutcomeRecord,
     ) -> Result<Applied, StoreError> {
         let k = key(id)?;
-        loop {
-            let Some(old) = self.decisions.get(k)? else {
-                return Err(StoreError::NotFound(format!(
-                    "no decision `{}`",
-                    crate::money::truncate(id)
-                )));
-            };
-            let mut d: StoredDecision = from_json(&old)?;
-            if d.outcome.is_some() {
-                return Err(StoreError::Conflict {
-                    code: "outcome_exists",
-                    message: format!("decision `{id}` already has an outcome"),
-                });
-            }
-            d.outcome = Some(outcome.clone());
-            // INVARIANT: compare-and-swap, so two concurrent outcomes cannot both win.
-            if self
-                .decisions
-                .compare_and_swap(k, Some(old), Some(to_json(&d)?))?
-                .is_ok()
-            {
-                return Ok(Applied::Done);
-            }
-        }
+        let form = audit::outcome_form(id, outcome);
+        (&self.decisions, &self.audit, &self.meta)
+            .transaction(|(dt, at, mt)| {
+                let Some(old) = dt.get(k)? else {
+                    return abort(StoreError::NotFound(format!(
+                        "no decision `{}`",
+                        crate::money::truncate(id)
+                    )));
+                };
+                let mut d: StoredDecision = from_json(&old).or_else(abort)?;
+                if d.outcome.is_some() {
+                    return abort(StoreError::Conflict {
+                        code: "outcome_exists",
+                        message: format!("decision `{id}` already has an outcome"),
+                    });
+                }
+                d.outcome = Some(outcome.clone());
+                dt.insert(&k[..], to_json(&d).or_else(abort)?)?;
+                append(at, mt, "outcome", id, &form)
+            })
+            .map_err(tx_err)?;
+        Ok(Applied::Done)
     }
+
+    /// Replace the customer id by its pseudonym in every decision about the customer.
+    /// Hashes are over the pseudonymous form, so the audit chain stays intact. Returns
+    /// how many decisions were rewritten.
+    pub(super) fn pseudonymise_decisions(&self, customer_id: &str) -> Result<usize, StoreError> {
+        let alias = self.pseudonymise(customer_id)?;
+        let mut prefix = customer_id.as_bytes().to_vec();
+        prefix.push(0);
+        let mut n = 0;
+        for item in self.by_customer.scan_prefix(&prefix) {
+            let (idx, _) = item?;
+            let Some(k) = idx.get(prefix.len()..) else {
+                continue;
+            };
+            if let Some(v) = self.decisions.get(k)? {
+                let mut d: StoredDecision = from_json(&v)?;
+                if !d.erased {
+                    d.request.customer_id = alias.clone();
+                    d.erased = true;
+                    self.decisions.insert(k, to_json(&d)?)?;
+                    n += 1;
+                }
+            }
+            self.by_customer.remove(&idx)?;
+        }
+        Ok(n)
+    }
+}
+
+fn index_key(customer_id: &str, k: &[u8; 16]) -> Vec<u8> {
+    let mut idx = customer_id.as_bytes().to_vec();
+    idx.push(0);
+    idx.extend_from_slice(k);
+    idx
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort<T>(e: StoreError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+fn tx_err(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+/// Append one link to the audit chain inside a transaction.
+fn append(
+    audit_tree: &TransactionalTree,
+    meta: &TransactionalTree,
+    kind: &str,
+    decision_id: &str,
+    form: &serde_json::Value,
+) -> TxResult<()> {
+    let head: audit::Head = match meta.get(audit::HEAD)? {
+        Some(v) => from_json(&v).or_else(abort)?,
+        None => audit::Head {
+            seq: 0,
+            hash: audit::GENESIS.to_string(),
+        },
+    };
+    let entry = audit::AuditEntry {
+        seq: head.seq + 1,
+        kind: kind.to_string(),
+        decision_id: decision_id.to_string(),
+        hash: audit::link(&head.hash, form),
+        prev: head.hash,
+    };
+    audit_tree.insert(
+        &entry.seq.to_be_bytes()[..],
+        to_json(&entry).or_else(abort)?,
+    )?;
+    let next = audit::Head {
+        seq: entry.seq,
+        hash: entry.hash,
+    };
+    meta.insert(audit::HEAD, to_json(&next).or_else(abort)?)?;
+    Ok(())
 }
 
 impl Store {

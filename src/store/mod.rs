@@ -4,6 +4,7 @@
 //! replicated log can feed the same commands to every replica; reads are local methods.
 //! Durability: a write is acknowledged only after `flush` returns (see `Store::flush`).
 
+pub mod audit;
 pub mod command;
 pub mod customers;
 pub mod decisions;
@@ -34,6 +35,9 @@ pub struct Store {
     meta: sled::Tree,
     shadows: sled::Tree,
     idempotency: sled::Tree,
+    audit: sled::Tree,
+    /// Customer id, NUL, decision ULID → (): which decisions concern a customer (erasure).
+    by_customer: sled::Tree,
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
     durability: Durability,
@@ -65,6 +69,15 @@ impl Store {
                     other => other.to_string(),
                 },
             })?;
+        // The pseudonym key is made once per store and never changes: past pseudonyms
+        // (and the audit hashes over them) depend on it.
+        let meta = db.open_tree("meta")?;
+        if meta.get(audit::PSEUDONYM_KEY)?.is_none() {
+            let mut key = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+            let _ =
+                meta.compare_and_swap(audit::PSEUDONYM_KEY, None as Option<&[u8]>, Some(&key[..]))?;
+        }
         Ok(Store {
             customers: db.open_tree("customers")?,
             decisions: db.open_tree("decisions")?,
@@ -73,6 +86,8 @@ impl Store {
             meta: db.open_tree("meta")?,
             shadows: db.open_tree("shadows")?,
             idempotency: db.open_tree("idempotency")?,
+            audit: db.open_tree("audit")?,
+            by_customer: db.open_tree("by_customer")?,
             group: Arc::new(GroupCommit::default()),
             durability: Durability::Strict,
             db,

@@ -1,0 +1,209 @@
+//! The audit chain: every stored decision and outcome appends an entry whose hash covers
+//! the record (in a canonical form) and the previous entry's hash, so any later change to
+//! a record or the order breaks the chain at that point. `kulanz audit verify` walks it.
+//!
+//! Customer ids are hashed in pseudonymous form (a keyed HMAC), so erasure can replace
+//! them in past decisions without breaking the chain.
+
+use super::decisions::{OutcomeRecord, StoredDecision};
+use super::{from_json, Store, StoreError};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub(super) const HEAD: &[u8] = b"audit_head";
+pub(super) const PSEUDONYM_KEY: &[u8] = b"pseudonym_key";
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One link of the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    /// `decision` or `outcome`.
+    pub kind: String,
+    pub decision_id: String,
+    pub prev: String,
+    pub hash: String,
+}
+
+/// The last link: where the next entry attaches.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// JSON with object keys sorted at every level, no whitespace: one byte string per value.
+pub fn canonical(v: &Value) -> Vec<u8> {
+    fn write(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push(b'{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend(serde_json::to_vec(k).unwrap_or_default());
+                    out.push(b':');
+                    if let Some(x) = m.get(k) {
+                        write(x, out);
+                    }
+                }
+                out.push(b'}');
+            }
+            Value::Array(a) => {
+                out.push(b'[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(x, out);
+                }
+                out.push(b']');
+            }
+            other => out.extend(serde_json::to_vec(other).unwrap_or_default()),
+        }
+    }
+    let mut out = Vec::new();
+    write(v, &mut out);
+    out
+}
+
+/// `sha256(prev || "\n" || canonical(form))`, hex.
+pub fn link(prev: &str, form: &Value) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(canonical(form));
+    hex::encode(h.finalize())
+}
+
+/// A keyed pseudonym of a customer id: stable, not reversible without the store's key.
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC-SHA256 accepts keys of any length; new_from_slice cannot fail"
+)]
+pub fn pseudonym(key: &[u8], customer_id: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(customer_id.as_bytes());
+    let hex = hex::encode(mac.finalize().into_bytes());
+    format!("ps_{}", hex.get(..32).unwrap_or(&hex))
+}
+
+/// What is hashed for a decision: the record without its outcome (hashed separately) and
+/// with the customer id in pseudonymous form.
+pub fn decision_form(key: &[u8], d: &StoredDecision) -> Value {
+    let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("outcome");
+        o.remove("erased");
+    }
+    if !d.erased {
+        v["request"]["customer_id"] = Value::String(pseudonym(key, &d.request.customer_id));
+    }
+    v
+}
+
+/// What is hashed for an outcome.
+pub fn outcome_form(decision_id: &str, o: &OutcomeRecord) -> Value {
+    serde_json::json!({"decision_id": decision_id, "outcome": o})
+}
+
+/// Where verification stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    /// Entries checked.
+    pub entries: u64,
+    /// `true` when every link holds.
+    pub intact: bool,
+    /// The first broken entry, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_break: Option<String>,
+}
+
+impl Store {
+    pub(super) fn pseudonym_key(&self) -> Result<Vec<u8>, StoreError> {
+        Ok(self
+            .meta
+            .get(PSEUDONYM_KEY)?
+            .map(|v| v.to_vec())
+            .unwrap_or_default())
+    }
+
+    /// The pseudonym of a customer id under this store's key.
+    pub fn pseudonymise(&self, customer_id: &str) -> Result<String, StoreError> {
+        Ok(pseudonym(&self.pseudonym_key()?, customer_id))
+    }
+
+    /// Walk the chain from the start and report the first entry that does not hold.
+    pub fn verify_audit(&self) -> Result<Verification, StoreError> {
+        let key = self.pseudonym_key()?;
+        let mut prev = GENESIS.to_string();
+        let mut entries = 0;
+        let broken = |entries, why: String| Verification {
+            entries,
+            intact: false,
+            first_break: Some(why),
+        };
+        for item in self.audit.iter() {
+            let (_, v) = item?;
+            let e: AuditEntry = from_json(&v)?;
+            entries += 1;
+            if e.prev != prev {
+                return Ok(broken(
+                    entries,
+                    format!(
+                        "entry {} ({} {}): its previous hash does not match entry {}",
+                        e.seq,
+                        e.kind,
+                        e.decision_id,
+                        e.seq.saturating_sub(1)
+                    ),
+                ));
+            }
+            let Some(d) = self.get_decision(&e.decision_id)? else {
+                return Ok(broken(
+                    entries,
+                    format!(
+                        "entry {} ({} {}): the decision is missing",
+                        e.seq, e.kind, e.decision_id
+                    ),
+                ));
+            };
+            let form = match e.kind.as_str() {
+                "decision" => decision_form(&key, &d),
+                _ => match &d.outcome {
+                    Some(o) => outcome_form(&e.decision_id, o),
+                    None => {
+                        return Ok(broken(
+                            entries,
+                            format!(
+                                "entry {} (outcome {}): the outcome is missing",
+                                e.seq, e.decision_id
+                            ),
+                        ))
+                    }
+                },
+            };
+            if link(&prev, &form) != e.hash {
+                return Ok(broken(
+                    entries,
+                    format!(
+                        "entry {} ({} {}): the record was changed after it was written",
+                        e.seq, e.kind, e.decision_id
+                    ),
+                ));
+            }
+            prev = e.hash;
+        }
+        Ok(Verification {
+            entries,
+            intact: true,
+            first_break: None,
+        })
+    }
+}

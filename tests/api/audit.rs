@@ -1,0 +1,130 @@
+//! The audit chain and erasure.
+
+use crate::helpers::{eur, request, spawn_app};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn the_chain_covers_decisions_and_outcomes_and_the_first_tampered_record_is_named() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for amount in ["100.00", "50.00", "20.00"] {
+        let d = app
+            .decide_ok(&request(
+                "c-10442",
+                "cancellation_refund",
+                "unclear",
+                amount,
+            ))
+            .await;
+        ids.push(d["decision_id"].as_str().unwrap().to_string());
+    }
+    let outcome = json!({"granted": {"gesture": "refund", "amount": eur("50.00")}});
+    let r = app
+        .post_json(
+            &format!("/v1/decisions/{}/outcome", ids[1]),
+            &app.decide_key,
+            &outcome,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let v: Value = app
+        .get("/v1/audit/verify", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["entries"], 4);
+
+    // Tamper with the second decision behind the service's back.
+    let dir = app.stop().await;
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let tree = db.open_tree("decisions").unwrap();
+        let k = ulid::Ulid::from_string(&ids[1]).unwrap().to_bytes();
+        let mut d: Value = serde_json::from_slice(&tree.get(k).unwrap().unwrap()).unwrap();
+        d["recommendation"]["amount"]["amount"] = json!("5000.00");
+        tree.insert(k, serde_json::to_vec(&d).unwrap()).unwrap();
+        db.flush().unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kulanz"))
+        .args([
+            "audit",
+            "verify",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "entry 2 (decision {}): the record was changed after it was written",
+            ids[1]
+        )),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn erasure_pseudonymises_past_decisions_without_breaking_the_chain() {
+    let app = spawn_app().await;
+    let d = app
+        .decide_ok(&request(
+            "c-10442",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    let other = app
+        .decide_ok(&request("c-60606", "damaged_item", "ours", "40.00"))
+        .await;
+    let id = d["decision_id"].as_str().unwrap();
+    let r = app
+        .client
+        .delete(app.url("/v1/customers/c-10442"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let stored: Value = app
+        .get(&format!("/v1/decisions/{id}"), &app.decide_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let alias = stored["request"]["customer_id"].as_str().unwrap();
+    assert!(alias.starts_with("ps_") && alias != "c-10442", "{alias}");
+    assert_eq!(stored["erased"], true);
+    assert!(!stored.to_string().contains("c-10442"));
+    let kept: Value = app
+        .get(
+            &format!("/v1/decisions/{}", other["decision_id"].as_str().unwrap()),
+            &app.decide_key,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["request"]["customer_id"], "c-60606");
+    let v: Value = app
+        .get("/v1/audit/verify", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(v["entries"], 2);
+    // Nothing left to erase: 404.
+    let again = app
+        .client
+        .delete(app.url("/v1/customers/c-10442"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+}
