@@ -21,6 +21,15 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    /// Signing secret of the Zendesk webhook; unset switches `/v1/webhooks/zendesk` off.
+    #[arg(long, env = "KULANZ_ZENDESK_WEBHOOK_SECRET", hide_env_values = true)]
+    pub zendesk_webhook_secret: Option<String>,
+    /// Signing secret of the generic webhook; unset switches `/v1/webhooks/generic` off.
+    #[arg(long, env = "KULANZ_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Accepted difference, in seconds, between a webhook's signed timestamp and now.
+    #[arg(long, env = "KULANZ_WEBHOOK_TOLERANCE_SECS", default_value_t = crate::service::webhooks::DEFAULT_TOLERANCE_SECS)]
+    pub webhook_tolerance_secs: u64,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -30,6 +39,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         let app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir).await?;
+        let app = app.with_webhooks(crate::service::webhooks::WebhookConfig {
+            zendesk_secret: args.zendesk_webhook_secret.clone(),
+            generic_secret: args.webhook_secret.clone(),
+            tolerance_secs: args.webhook_tolerance_secs,
+        });
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
         }

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::list, super::policies::active, super::policies::validate,
         super::policies::put, super::policies::activate,
         super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
+        super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -19,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customer value records"),
         (name = "policies", description = "Versioned goodwill policies"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "webhooks", description = "Signed deliveries from help desks (HMAC, no bearer key)"),
     )
 )]
 pub struct ApiDoc;

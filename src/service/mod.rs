@@ -5,6 +5,8 @@ pub mod customers;
 pub mod decisions;
 pub mod import;
 pub mod policies;
+pub mod webhook_payload;
+pub mod webhooks;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;
@@ -21,6 +23,8 @@ pub struct AppState {
     /// and keeps that version for its whole evaluation, so no request sees a half-loaded
     /// policy and the hot path takes no lock.
     pub policy: Arc<ArcSwapOption<CompiledPolicy>>,
+    /// Webhook secrets and tolerance; fixed at start, so a plain `Arc` (no lock) is enough.
+    pub webhooks: Arc<webhooks::WebhookConfig>,
 }
 
 impl AppState {
@@ -28,6 +32,10 @@ impl AppState {
         AppState {
             store,
             policy: Arc::new(ArcSwapOption::new(policy)),
+            webhooks: Arc::new(webhooks::WebhookConfig {
+                tolerance_secs: webhooks::DEFAULT_TOLERANCE_SECS,
+                ..Default::default()
+            }),
         }
     }
 

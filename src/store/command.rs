@@ -42,6 +42,12 @@ pub enum Command {
     ActivatePolicy {
         version: String,
     },
+    /// Remember a handled webhook delivery; `now` (unix seconds) decides expiry.
+    RecordDelivery {
+        key: String,
+        delivery: super::webhooks::Delivery,
+        now: i64,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -73,6 +79,9 @@ impl Store {
             Command::PutKey { hash, key } => self.apply_put_key(hash, key),
             Command::PutPolicy { policy } => self.apply_put_policy(policy),
             Command::ActivatePolicy { version } => self.apply_activate(version),
+            Command::RecordDelivery { key, delivery, now } => {
+                self.apply_record_delivery(key, delivery, *now)
+            }
         }
     }
 

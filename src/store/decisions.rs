@@ -22,8 +22,22 @@ pub struct OutcomeRecord {
     pub note: Option<String>,
     /// Who recorded it: the agent id given, or the API key's name.
     pub recorded_by: String,
+    /// How the agent closed the recommendation, when they said (the widget always does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OutcomeStatus>,
     /// RFC 3339.
     pub recorded_at: String,
+}
+
+/// How an outcome relates to the recommendation. `escalated` and `declined` grant
+/// nothing (`granted.gesture` is `none`); the note says why or to whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    GrantedAsRecommended,
+    GrantedOther,
+    Escalated,
+    Declined,
 }
 
 /// The gesture granted and its amount.
@@ -69,6 +83,7 @@ impl Store {
     pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
         self.decisions
             .insert(key(&d.decision.decision_id)?, to_json(d)?)?;
+        self.index_ticket(&d.decision.ticket_id, &d.decision.decision_id)?;
         Ok(Applied::Created)
     }
 

@@ -10,6 +10,8 @@ pub mod decisions;
 pub mod err;
 pub mod keys;
 pub mod policies;
+pub mod tickets;
+pub mod webhooks;
 
 pub use command::Command;
 pub use err::StoreError;
@@ -25,6 +27,10 @@ pub struct Store {
     keys: sled::Tree,
     policies: sled::Tree,
     meta: sled::Tree,
+    /// Ticket id -> latest decision id.
+    tickets: sled::Tree,
+    /// Handled webhook deliveries, for deduplicating retries.
+    webhooks: sled::Tree,
 }
 
 impl Store {
@@ -59,6 +65,8 @@ impl Store {
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
+            tickets: db.open_tree("tickets")?,
+            webhooks: db.open_tree("webhook_deliveries")?,
             db,
         })
     }

@@ -7,3 +7,4 @@ mod errors;
 mod helpers;
 mod ops;
 mod policies;
+mod webhooks;
