@@ -25,6 +25,7 @@
       note: 'Note', save: 'Save', cancel: 'Cancel', saving: 'Saving…',
       recorded: 'Outcome recorded', recordedAs: '{status}: {what}', recordedBy: 'by {who}, {when}',
       errorTitle: 'kulanz could not answer', retry: 'Try again',
+      keyHint: 'check the API key in the app settings (it needs the decide scope).',
       noKey: 'This page must be opened from your help desk, which passes it the API key.',
       unknownTitle: 'Customer not known to kulanz',
       unknownText: 'No value record for this customer, so the policy floor applies.',
@@ -57,6 +58,7 @@
       note: 'Notiz', save: 'Speichern', cancel: 'Abbrechen', saving: 'Wird gespeichert…',
       recorded: 'Ergebnis erfasst', recordedAs: '{status}: {what}', recordedBy: 'von {who}, {when}',
       errorTitle: 'kulanz konnte nicht antworten', retry: 'Erneut versuchen',
+      keyHint: 'bitte den API-Schlüssel in den App-Einstellungen prüfen (Scope decide nötig).',
       noKey: 'Diese Seite muss aus Ihrem Helpdesk geöffnet werden, der ihr den API-Schlüssel übergibt.',
       unknownTitle: 'Kunde ist kulanz nicht bekannt',
       unknownText: 'Kein Kundenwert hinterlegt, daher gilt die Mindestregel der Richtlinie.',
@@ -104,6 +106,11 @@
     document.documentElement.lang = this.lang;
   }
 
+  /** A gesture's amount, or '' for a non-monetary one (an apology carries no sum). */
+  Widget.prototype.sum = function (m) {
+    return m && Number(m.amount) !== 0 ? this.money(m) : '';
+  };
+
   Widget.prototype.money = function (m) {
     if (!m) return '';
     try {
@@ -139,9 +146,10 @@
     this.show('loading', [
       el('div', { 'class': 'kz-top' }, [el('span', { 'class': 'kz-brand', text: this.t.brand })]),
       el('p', { 'class': 'kz-loading', role: 'status', text: this.t.loading }),
-      el('div', { 'class': 'kz-skel', style: 'height:110px', 'aria-hidden': 'true' }),
-      el('div', { 'class': 'kz-skel', style: 'height:18px;width:70%', 'aria-hidden': 'true' }),
-      el('div', { 'class': 'kz-skel', style: 'height:60px', 'aria-hidden': 'true' })
+      // Classes, not style attributes: the page's CSP allows no inline styles.
+      el('div', { 'class': 'kz-skel kz-skel-hero', 'aria-hidden': 'true' }),
+      el('div', { 'class': 'kz-skel kz-skel-line', 'aria-hidden': 'true' }),
+      el('div', { 'class': 'kz-skel kz-skel-block', 'aria-hidden': 'true' })
     ]);
   };
 
@@ -160,6 +168,7 @@
 
   Widget.prototype.fail = function (err) {
     var text = err && err.message ? err.message : String(err);
+    if (err && (err.code === 'unauthorized' || err.code === 'forbidden')) text += ' — ' + this.t.keyHint;
     this.message('error', '⚠', this.t.errorTitle, text, !err || err.retry !== false);
   };
 
@@ -218,7 +227,7 @@
         text: '⚠ ' + fill(t.needs, { role: this.roleName(auth.approver_role) }) });
     nodes.push(el('section', { 'class': 'kz-hero', 'aria-label': t.recommended }, [
       el('p', { 'class': 'kz-gesture', 'data-gesture': rec.gesture, text: this.gestureName(rec.gesture) }),
-      el('p', { 'class': 'kz-amount', 'data-amount': rec.amount.amount, text: this.money(rec.amount) }),
+      this.sum(rec.amount) ? el('p', { 'class': 'kz-amount', 'data-amount': rec.amount.amount, text: this.money(rec.amount) }) : null,
       authBadge,
       el('p', { 'class': 'kz-note', text: fill(t.limit, { limit: this.money(auth.limit) }) + ' · ' +
         this.roleName(auth.role) }),
@@ -233,7 +242,8 @@
     }
     nodes.push(el('h2', { text: t.value }));
     nodes.push(el('div', { 'class': 'kz-value' }, [
-      el('span', { text: t.valueAtRisk }), el('strong', { text: this.money(d.customer.value_at_risk) })
+      el('span', { text: t.valueAtRisk }),
+      el('strong', { text: d.customer.known ? this.money(d.customer.value_at_risk) : '—' })
     ]));
     nodes.push(el('ul', { 'class': 'kz-chips', 'aria-label': t.value }, chips));
     if (d.reasons && d.reasons.length) {
@@ -251,7 +261,7 @@
     if (rec.alternatives && rec.alternatives.length) {
       nodes.push(el('h2', { text: t.alternatives }));
       nodes.push(el('ul', { 'class': 'kz-alts' }, rec.alternatives.map(function (a) {
-        return el('li', {}, [el('span', { text: self.gestureName(a.gesture) }), el('strong', { text: self.money(a.amount) })]);
+        return el('li', {}, [el('span', { text: self.gestureName(a.gesture) }), el('strong', { text: self.sum(a.amount) })]);
       })));
     }
     if (rec.agent_script) {
@@ -284,7 +294,7 @@
   Widget.prototype.showActions = function () {
     var t = this.t, self = this, rec = this.decision.recommendation;
     var primary = el('button', { type: 'button', 'class': 'kz-primary', 'data-action': 'granted_as_recommended',
-      text: t.asRecommended + ' · ' + this.gestureName(rec.gesture) + ' ' + this.money(rec.amount) });
+      text: t.asRecommended });
     primary.addEventListener('click', function () {
       // Above the agent's authority the grant needs an approver: ask for it first.
       if (!self.decision.authority.within_authority) self.form('granted_as_recommended');
@@ -306,7 +316,8 @@
     var fields = [], gesture, amount, approver, note, options = [rec].concat(rec.alternatives || []);
     if (kind === 'granted_other') {
       gesture = el('select', { id: 'kz-gesture' }, options.map(function (a, i) {
-        return el('option', { value: String(i), text: self.gestureName(a.gesture) + ' · ' + self.money(a.amount) });
+        var sum = self.sum(a.amount);
+        return el('option', { value: String(i), text: self.gestureName(a.gesture) + (sum ? ' · ' + sum : '') });
       }));
       amount = el('input', { id: 'kz-amount', inputmode: 'decimal', value: rec.amount.amount, autocomplete: 'off' });
       gesture.addEventListener('change', function () { amount.value = options[Number(gesture.value)].amount.amount; });
@@ -369,10 +380,13 @@
 
   Widget.prototype.showRecorded = function (o) {
     var t = this.t;
-    var what = this.gestureName(o.granted.gesture) + (o.granted.amount ? ' ' + this.money(o.granted.amount) : '');
+    var sum = this.sum(o.granted.amount);
+    var what = this.gestureName(o.granted.gesture) + (sum ? ' ' + sum : '');
     var when = o.recorded_at ? this.dateTime(new Date(o.recorded_at)) : '';
     this.outcomeBox.appendChild(el('div', { 'class': 'kz-alert kz-ok kz-done', role: 'status', 'data-outcome': o.status || 'recorded' }, [
-      el('strong', { text: '✓ ' + fill(t.recordedAs, { status: t.status[o.status] || t.recorded, what: what }) }),
+      el('strong', { text: '✓ ' + (o.granted.gesture === 'none' && o.status
+        ? t.status[o.status] || t.recorded
+        : fill(t.recordedAs, { status: t.status[o.status] || t.recorded, what: what })) }),
       el('br'),
       el('span', { text: fill(t.recordedBy, { who: o.recorded_by, when: when }) }),
       o.note ? el('p', { 'class': 'kz-note', text: o.note }) : null
