@@ -10,6 +10,8 @@
 mod helpers;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
+#[path = "browser/zendesk_harness.rs"]
+mod zendesk_harness;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -200,4 +202,73 @@ fn the_zendesk_app_ships_the_same_widget_code() {
             "integrations/zendesk/assets/{f} differs; copy it from src/http/widget/"
         );
     }
+}
+
+#[tokio::test]
+async fn the_zendesk_app_renders_through_the_proxy_and_the_page_never_sees_the_key() {
+    let app = helpers::spawn_app().await;
+    let zaf = serde_json::json!({
+        "settings": {
+            "kulanz_url": app.base, "default_role": "agent",
+            "role_by_group": "{\"Team Leads\": \"lead\"}",
+            "category_field_id": 111, "severity_field_id": 112, "fault_field_id": 113,
+            "amount_field_id": 114, "currency": "EUR"
+        },
+        "data": {
+            "ticket.id": 90001,
+            "ticket.requester": {"id": 381, "externalId": "c-60606"},
+            "ticket.via": {"channel": "email"},
+            "currentUser": {"id": 7, "locale": "de", "groups": [{"name": "Support"}]},
+            "ticket.customField:custom_field_111": "damaged_item",
+            "ticket.customField:custom_field_112": "high",
+            "ticket.customField:custom_field_113": "ours",
+            "ticket.customField:custom_field_114": "450.00"
+        }
+    });
+    let (zd, seen) = zendesk_harness::start(app.decide_key.clone(), zaf).await;
+    let browser = Browser::start().await;
+    browser.goto(&format!("{zd}/iframe.html")).await;
+    browser.wait_state("recommendation").await;
+    assert!(browser.exists("[data-authority=approval]").await);
+    let text = browser.text("#kulanz").await;
+    assert!(
+        text.contains("Ticket 90001") && text.contains("Teamleitung"),
+        "{text}"
+    );
+    let html = browser
+        .script(
+            "return document.documentElement.outerHTML + JSON.stringify(window.__ZAF)",
+            serde_json::json!([]),
+        )
+        .await;
+    assert!(
+        !html.as_str().unwrap().contains(&app.decide_key),
+        "the key reached the page"
+    );
+    browser
+        .screenshot_of("#kulanz", &shots().join("zendesk-sidebar-s6-de.png"))
+        .await;
+
+    browser.click("[data-action=declined]").await;
+    browser.wait_for("form[data-form=declined]").await;
+    browser.click("[data-action=save]").await;
+    browser.wait_state("recorded").await;
+    let id = browser.attr("#kulanz", "data-decision-id").await;
+    let stored = decision(&app, &id).await;
+    assert_eq!(stored["ticket_id"], "90001");
+    assert_eq!(stored["request"]["customer_id"], "c-60606");
+    assert_eq!(stored["request"]["complaint"]["channel"], "email");
+    assert_eq!(stored["outcome"]["status"], "declined");
+    assert_eq!(stored["outcome"]["recorded_by"], "zendesk-7");
+
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 3, "lookup, decide, outcome: {seen:?}");
+    for req in &seen {
+        assert_eq!(req["secure"], true, "{req}");
+        assert_eq!(
+            req["headers"]["Authorization"],
+            "Bearer {{setting.api_key}}"
+        );
+    }
+    browser.quit().await;
 }
