@@ -91,6 +91,13 @@ async fn the_widget_renders_s1_and_s6_and_records_outcomes_in_headless_chromium(
         browser.exists("[data-due]").await,
         "respond-by deadline shown"
     );
+    let href = browser
+        .script("return location.href", serde_json::json!([]))
+        .await;
+    assert!(
+        !href.as_str().unwrap().contains(key.as_str()),
+        "key left in the address: {href}"
+    );
     browser
         .screenshot_of("#kulanz", &shots().join("widget-s1.png"))
         .await;
@@ -155,6 +162,41 @@ async fn the_widget_renders_s1_and_s6_and_records_outcomes_in_headless_chromium(
     browser
         .screenshot_of("#kulanz", &shots().join("widget-s6-escalated-de.png"))
         .await;
+
+    // S6 granted as recommended: above the agent's limit, so the widget asks who approved;
+    // the form will not submit without it.
+    browser
+        .goto(&widget_url(&app.base, 7, &format!("key={key}&ticket=S6-approved&customer=c-60606&category=damaged_item&severity=high&channel=email&fault=ours&amount=450.00&agent=a-17&role=agent&locale=en-GB")))
+        .await;
+    browser.wait_state("recommendation").await;
+    let approved_id = browser.attr("#kulanz", "data-decision-id").await;
+    browser.click("[data-action=granted_as_recommended]").await;
+    browser
+        .wait_for("form[data-form=granted_as_recommended]")
+        .await;
+    browser.click("[data-action=save]").await;
+    assert_eq!(
+        browser.attr("#kulanz", "data-state").await,
+        "recommendation"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        decision(&app, &approved_id).await["outcome"].is_null(),
+        "saved without an approver"
+    );
+    browser.type_text("#kz-approver", "lead-3").await;
+    browser
+        .screenshot_of("#kulanz", &shots().join("widget-s6-approval.png"))
+        .await;
+    browser.click("[data-action=save]").await;
+    browser.wait_state("recorded").await;
+    let stored = decision(&app, &approved_id).await;
+    assert_eq!(stored["outcome"]["status"], "granted_as_recommended");
+    assert_eq!(stored["outcome"]["approved_by"], "lead-3");
+    assert_eq!(
+        stored["outcome"]["granted"]["amount"],
+        stored["recommendation"]["amount"]
+    );
 
     browser.quit().await;
 }

@@ -414,3 +414,29 @@ async fn escalated_and_declined_outcomes_grant_nothing() {
     assert_eq!(stored["outcome"]["status"], "escalated");
     assert_eq!(stored["outcome"]["note"], "to lead");
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_webhook_and_ticket_routes() {
+    let app = crate::helpers::spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/v1/webhooks/zendesk",
+        "/v1/webhooks/generic",
+        "/v1/tickets/{ticket_id}/decision",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    let zendesk = &doc["paths"]["/v1/webhooks/zendesk"]["post"];
+    assert!(
+        zendesk.get("security").is_none(),
+        "signed, not keyed: {zendesk}"
+    );
+}

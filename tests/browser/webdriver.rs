@@ -204,6 +204,17 @@ impl Browser {
         .await;
     }
 
+    /// Type into a field, as an agent would.
+    pub async fn type_text(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
     pub async fn screenshot_of(&self, css: &str, path: &Path) {
         let id = self.find(css).await;
         let b64 = self
