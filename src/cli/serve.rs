@@ -52,6 +52,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if args.demo {
             let demo = crate::demo::seed(&app.state.store, chrono::Utc::now())?;
             println!("{}", crate::demo::banner(&addr.to_string(), &demo));
+            println!(
+                "# The agent sidebar for S6, in German (open in a browser):\n{}\n",
+                crate::http::widget::demo_url(&addr.to_string(), &demo.secret)
+            );
         }
         app.run_until(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)

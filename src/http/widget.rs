@@ -60,3 +60,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/widget/widget.js", get(script))
         .route("/widget/widget.css", get(style))
 }
+
+/// A widget address for seed scenario S6 in German, for `serve --demo` to print. The key
+/// rides in the fragment, which browsers never send to a server.
+pub fn demo_url(addr: &str, key: &str) -> String {
+    format!(
+        "http://{addr}/widget#key={key}&ticket=ZD-48600&customer=c-60606&category=damaged_item\
+         &severity=high&channel=phone&fault=ours&amount=450.00&currency=EUR&agent=a-17&role=agent&locale=de-DE"
+    )
+}
