@@ -21,6 +21,23 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // A failed assertion skips `quit`; end the session here too, or chromedriver's
+        // death would orphan Chromium. Drop cannot await, so speak HTTP/1.1 by hand.
+        if let Some((host, path)) = self
+            .session
+            .strip_prefix("http://")
+            .and_then(|r| r.split_once('/'))
+        {
+            if let Ok(mut conn) = std::net::TcpStream::connect(host) {
+                use std::io::{Read, Write};
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let req = format!(
+                    "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = conn.write_all(req.as_bytes());
+                let _ = conn.read_to_end(&mut Vec::new());
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
