@@ -16,6 +16,8 @@ pub struct Browser {
     driver: Child,
     http: reqwest::Client,
     session: String,
+    /// Set by `quit`, so `drop` does not end the session a second time.
+    ended: std::sync::atomic::AtomicBool,
     _profile: tempfile::TempDir,
 }
 
@@ -23,11 +25,14 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // A failed assertion skips `quit`; end the session here too, or chromedriver's
         // death would orphan Chromium. Drop cannot await, so speak HTTP/1.1 by hand.
-        if let Some((host, path)) = self
-            .session
-            .strip_prefix("http://")
-            .and_then(|r| r.split_once('/'))
-        {
+        let target = if self.ended.load(std::sync::atomic::Ordering::Relaxed) {
+            None
+        } else {
+            self.session
+                .strip_prefix("http://")
+                .and_then(|r| r.split_once('/'))
+        };
+        if let Some((host, path)) = target {
             if let Ok(mut conn) = std::net::TcpStream::connect(host) {
                 use std::io::{Read, Write};
                 let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
@@ -69,6 +74,7 @@ impl Browser {
             driver,
             http: reqwest::Client::new(),
             session: format!("http://127.0.0.1:{port}"),
+            ended: std::sync::atomic::AtomicBool::new(false),
             _profile: profile,
         };
         let base = b.session.clone();
@@ -245,5 +251,6 @@ impl Browser {
 
     pub async fn quit(&self) {
         self.cmd("DELETE", "", None).await;
+        self.ended.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
