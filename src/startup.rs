@@ -58,6 +58,12 @@ impl Application {
         )));
     }
 
+    /// Set the webhook secrets and tolerance (from `serve`'s flags).
+    pub fn with_webhooks(mut self, cfg: crate::service::webhooks::WebhookConfig) -> Self {
+        self.state.webhooks = Arc::new(cfg);
+        self
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

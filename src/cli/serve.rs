@@ -36,6 +36,15 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    /// Signing secret of the Zendesk webhook; unset switches `/v1/webhooks/zendesk` off.
+    #[arg(long, env = "KULANZ_ZENDESK_WEBHOOK_SECRET", hide_env_values = true)]
+    pub zendesk_webhook_secret: Option<String>,
+    /// Signing secret of the generic webhook; unset switches `/v1/webhooks/generic` off.
+    #[arg(long, env = "KULANZ_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Accepted difference, in seconds, between a webhook's signed timestamp and now.
+    #[arg(long, env = "KULANZ_WEBHOOK_TOLERANCE_SECS", default_value_t = crate::service::webhooks::DEFAULT_TOLERANCE_SECS)]
+    pub webhook_tolerance_secs: u64,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -49,7 +58,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_durability(args.durability)
             .with_idempotency_window(std::time::Duration::from_secs(
                 args.idempotency_window_hours.saturating_mul(3600),
-            ));
+            ))
+            .with_webhooks(crate::service::webhooks::WebhookConfig {
+                zendesk_secret: args.zendesk_webhook_secret.clone(),
+                generic_secret: args.webhook_secret.clone(),
+                tolerance_secs: args.webhook_tolerance_secs,
+            });
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
         }
@@ -64,6 +78,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if args.demo {
             let demo = crate::demo::seed(&app.state.store, chrono::Utc::now())?;
             println!("{}", crate::demo::banner(&addr.to_string(), &demo));
+            println!(
+                "# The agent sidebar for S6, in German (open in a browser):\n{}\n",
+                crate::http::widget::demo_url(&addr.to_string(), &demo.secret)
+            );
         }
         app.run_until(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)

@@ -79,6 +79,21 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "the store could not be read or written",
     ),
     ("no_active_policy", 503, "no policy is active yet"),
+    (
+        "webhook_signature_invalid",
+        401,
+        "the webhook signature or its timestamp header is missing or wrong",
+    ),
+    (
+        "webhook_timestamp_stale",
+        401,
+        "the signed timestamp is outside the server's tolerance",
+    ),
+    (
+        "webhook_not_configured",
+        404,
+        "this webhook has no secret configured on the server",
+    ),
 ];
 
 /// The error body of the contract.

@@ -10,6 +10,9 @@ pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod policies;
+pub mod tickets;
+pub mod webhooks;
+pub mod widget;
 
 use crate::service::AppState;
 use crate::store::keys::Scope;
@@ -52,6 +55,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/decisions/{decision_id}/outcome",
             post(decisions::outcome),
         )
+        .route("/v1/tickets/{ticket_id}/decision", get(tickets::latest))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let ingest = Router::new()
         .route(
@@ -86,12 +90,19 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi));
+    // Webhooks authenticate by their HMAC signature, so they sit outside the key layers.
+    let signed = Router::new()
+        .route("/v1/webhooks/zendesk", post(webhooks::zendesk))
+        .route("/v1/webhooks/generic", post(webhooks::generic))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
 
     Router::new()
         .merge(scoped(&state, Scope::Decide, decide))
         .merge(scoped(&state, Scope::Ingest, ingest))
         .merge(scoped(&state, Scope::Admin, admin))
         .merge(open)
+        .merge(signed)
+        .merge(widget::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(observe))

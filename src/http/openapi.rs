@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::put, super::policies::activate, super::policies::backtest,
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::decisions::shadow,
         super::ops::audit_verify, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
+        super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -20,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customer value records"),
         (name = "policies", description = "Versioned goodwill policies"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "webhooks", description = "Signed deliveries from help desks (HMAC, no bearer key)"),
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ use crate::domain::request::{DecisionRequestDto, Vocab};
 use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::policy::evaluate;
+use crate::store::decisions::OutcomeStatus;
 use crate::store::decisions::{GrantedDto, OutcomeRecord, StoredDecision};
 use crate::store::Command;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -104,6 +105,9 @@ pub struct OutcomeDto {
     /// The agent recording it; defaults to the API key's name.
     #[serde(default)]
     pub recorded_by: Option<String>,
+    /// `granted_as_recommended`, `granted_other`, `escalated` or `declined`; optional.
+    #[serde(default)]
+    pub status: Option<OutcomeStatus>,
 }
 
 /// Record the outcome of a decision once. Granting above the deciding role's authority
@@ -132,6 +136,17 @@ pub async fn record_outcome(
             )
             .into());
         }
+    }
+    if matches!(
+        dto.status,
+        Some(OutcomeStatus::Escalated | OutcomeStatus::Declined)
+    ) && gesture != "none"
+    {
+        return Err(FieldError::new(
+            "granted.gesture",
+            "must be `none` when `status` is `escalated` or `declined`",
+        )
+        .into());
     }
     let limit = parse_money_field("authority.limit", &eval.authority.limit)?;
     let amount = match &dto.granted.amount {
@@ -193,6 +208,7 @@ pub async fn record_outcome(
         customer_accepted: dto.customer_accepted,
         note: dto.note,
         recorded_by: dto.recorded_by.unwrap_or_else(|| key_name.to_string()),
+        status: dto.status,
         recorded_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
     };
     state
@@ -203,4 +219,21 @@ pub async fn record_outcome(
         })
         .await?;
     Ok(outcome)
+}
+
+/// The latest decision stored for a help-desk ticket (made by the widget, an API call or
+/// a webhook).
+pub fn for_ticket(state: &AppState, ticket_id: &str) -> Result<StoredDecision, AppError> {
+    check_id("ticket_id", ticket_id)?;
+    let id = state
+        .store
+        .ticket_decision(ticket_id)?
+        .ok_or_else(|| AppError::NotFound {
+            code: "decision_not_found",
+            message: format!(
+                "no decision for ticket `{}`",
+                crate::money::truncate(ticket_id)
+            ),
+        })?;
+    get(state, &id)
 }

@@ -8,6 +8,8 @@ pub mod import;
 pub mod policies;
 pub mod shadow;
 pub mod watch;
+pub mod webhook_payload;
+pub mod webhooks;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub shadow: Arc<ArcSwapOption<CompiledPolicy>>,
     /// How long an `Idempotency-Key` is remembered, in milliseconds.
     pub idempotency_window_ms: i64,
+    /// Webhook secrets and tolerance; fixed at start, so a plain `Arc` (no lock) is enough.
+    pub webhooks: Arc<webhooks::WebhookConfig>,
 }
 
 impl AppState {
@@ -46,6 +50,10 @@ impl AppState {
             verified: Arc::new(Mutex::new(verified)),
             shadow: Arc::new(ArcSwapOption::empty()),
             idempotency_window_ms: 24 * 3600 * 1000,
+            webhooks: Arc::new(webhooks::WebhookConfig {
+                tolerance_secs: webhooks::DEFAULT_TOLERANCE_SECS,
+                ..Default::default()
+            }),
         }
     }
 

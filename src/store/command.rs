@@ -62,6 +62,12 @@ pub enum Command {
         decision_id: String,
         result: Box<ShadowResult>,
     },
+    /// Remember a handled webhook delivery; `now` (unix seconds) decides expiry.
+    RecordDelivery {
+        key: String,
+        delivery: super::webhooks::Delivery,
+        now: i64,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -102,6 +108,9 @@ impl Store {
                 decision_id,
                 result,
             } => self.apply_put_shadow_result(decision_id, result),
+            Command::RecordDelivery { key, delivery, now } => {
+                self.apply_record_delivery(key, delivery, *now)
+            }
         }
     }
 

@@ -24,8 +24,22 @@ pub struct OutcomeRecord {
     pub note: Option<String>,
     /// Who recorded it: the agent id given, or the API key's name.
     pub recorded_by: String,
+    /// How the agent closed the recommendation, when they said (the widget always does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OutcomeStatus>,
     /// RFC 3339.
     pub recorded_at: String,
+}
+
+/// How an outcome relates to the recommendation. `escalated` and `declined` grant
+/// nothing (`granted.gesture` is `none`); the note says why or to whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    GrantedAsRecommended,
+    GrantedOther,
+    Escalated,
+    Declined,
 }
 
 /// The gesture granted and its amount.
@@ -78,10 +92,24 @@ impl Store {
         let form = audit::decision_form(&self.pseudonym_key()?, d);
         let idx = index_key(&d.request.customer_id, &k);
         let id = d.decision.decision_id.as_str();
-        (&self.decisions, &self.audit, &self.meta, &self.by_customer)
-            .transaction(|(dt, at, mt, bt)| {
+        let ticket = d.decision.ticket_id.as_bytes();
+        (
+            &self.decisions,
+            &self.audit,
+            &self.meta,
+            &self.by_customer,
+            &self.tickets,
+        )
+            .transaction(|(dt, at, mt, bt, tt)| {
                 dt.insert(&k[..], bytes.clone())?;
                 bt.insert(idx.clone(), &[][..])?;
+                // The ticket points at its latest decision (ULIDs sort by time).
+                if tt
+                    .get(ticket)?
+                    .is_none_or(|old| old.as_ref() < id.as_bytes())
+                {
+                    tt.insert(ticket, id.as_bytes())?;
+                }
                 append(at, mt, "decision", id, &form)
             })
             .map_err(tx_err)?;

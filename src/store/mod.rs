@@ -14,6 +14,8 @@ pub mod idempotency;
 pub mod keys;
 pub mod policies;
 pub mod shadows;
+pub mod tickets;
+pub mod webhooks;
 
 pub use command::Command;
 pub use err::StoreError;
@@ -41,6 +43,10 @@ pub struct Store {
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
     durability: Durability,
+    /// Ticket id -> latest decision id.
+    tickets: sled::Tree,
+    /// Handled webhook deliveries, for deduplicating retries.
+    webhooks: sled::Tree,
 }
 
 impl Store {
@@ -90,6 +96,8 @@ impl Store {
             by_customer: db.open_tree("by_customer")?,
             group: Arc::new(GroupCommit::default()),
             durability: Durability::Strict,
+            tickets: db.open_tree("tickets")?,
+            webhooks: db.open_tree("webhook_deliveries")?,
             db,
         })
     }

@@ -10,3 +10,4 @@ mod idempotency;
 mod ops;
 mod policies;
 mod release;
+mod webhooks;

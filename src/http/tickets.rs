@@ -1,0 +1,25 @@
+//! `GET /v1/tickets/{ticket_id}/decision`: the latest decision for a help-desk ticket, so
+//! the sidebar shows a webhook's decision without deciding again.
+
+use super::error::{ApiError, ErrorBody};
+use crate::service::{decisions, AppState};
+use crate::store::decisions::StoredDecision;
+use axum::extract::{Path, State};
+use axum::Json;
+
+/// The latest decision stored for a ticket.
+#[utoipa::path(get, path = "/v1/tickets/{ticket_id}/decision", tag = "decisions",
+    params(("ticket_id" = String, Path, description = "The help desk's ticket id, as sent in `ticket_id`")),
+    responses(
+        (status = 200, body = StoredDecision),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "`decision_not_found`: no decision for this ticket yet", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = ["decide"])))]
+pub async fn latest(
+    State(state): State<AppState>,
+    Path(ticket_id): Path<String>,
+) -> Result<Json<StoredDecision>, ApiError> {
+    Ok(Json(decisions::for_ticket(&state, &ticket_id)?))
+}

@@ -1,0 +1,115 @@
+//! `POST /v1/webhooks/zendesk` and `POST /v1/webhooks/generic`: authenticated by their
+//! HMAC signature, not a bearer key. The body is read raw, because the signature covers
+//! the exact bytes.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{body_bytes, parse_json};
+use crate::domain::request::DecisionRequestDto;
+use crate::service::webhook_payload::ZendeskPayload;
+use crate::service::webhooks::{self, Receipt, Signed, Source, WebhookError};
+use crate::service::AppState;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::Json;
+
+/// Zendesk's signature headers and its per-delivery id (stable across its retries).
+pub const ZENDESK_SIGNATURE: &str = "x-zendesk-webhook-signature";
+pub const ZENDESK_TIMESTAMP: &str = "x-zendesk-webhook-signature-timestamp";
+pub const ZENDESK_INVOCATION: &str = "x-zendesk-webhook-invocation-id";
+/// The generic route's headers.
+pub const GENERIC_SIGNATURE: &str = "x-kulanz-signature";
+pub const GENERIC_TIMESTAMP: &str = "x-kulanz-timestamp";
+pub const GENERIC_DELIVERY: &str = "x-kulanz-delivery-id";
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::NotConfigured(_) => {
+                ApiError::new("webhook_not_configured", e.to_string())
+            }
+            WebhookError::BadSignature(_) => {
+                ApiError::new("webhook_signature_invalid", e.to_string())
+            }
+            WebhookError::Stale(..) => ApiError::new("webhook_timestamp_stale", e.to_string()),
+            WebhookError::App(app) => app.into(),
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A Zendesk trigger: decide for the ticket so the sidebar shows it when opened.
+#[utoipa::path(post, path = "/v1/webhooks/zendesk", tag = "webhooks",
+    request_body = ZendeskPayload,
+    params(
+        ("X-Zendesk-Webhook-Signature" = String, Header, description = "base64(HMAC-SHA256(secret, timestamp + body))"),
+        ("X-Zendesk-Webhook-Signature-Timestamp" = String, Header, description = "RFC 3339, within the tolerance"),
+    ),
+    responses(
+        (status = 200, description = "Decided, or a retry of a handled delivery", body = Receipt),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "`webhook_signature_invalid` or `webhook_timestamp_stale`", body = ErrorBody),
+        (status = 404, description = "`webhook_not_configured`", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+    ))]
+pub async fn zendesk(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<Receipt>, ApiError> {
+    let headers = req.headers().clone();
+    let body = body_bytes(req, &()).await?;
+    let signed = Signed {
+        timestamp: header(&headers, ZENDESK_TIMESTAMP),
+        signature: header(&headers, ZENDESK_SIGNATURE),
+        delivery_id: header(&headers, ZENDESK_INVOCATION),
+        body: &body,
+    };
+    let now = chrono::Utc::now();
+    webhooks::authenticate(&state.webhooks, Source::Zendesk, &signed, now)?;
+    let payload: ZendeskPayload = parse_json(&body)?;
+    let currency = state
+        .active_policy()
+        .map(|p| p.currency.as_str().to_string())
+        .map_err(ApiError::from)?;
+    let request = payload.into_request(&currency);
+    Ok(Json(
+        webhooks::handle(&state, Source::Zendesk, &signed, request, now).await?,
+    ))
+}
+
+/// Any desk: the body is a `POST /v1/decisions` request.
+#[utoipa::path(post, path = "/v1/webhooks/generic", tag = "webhooks",
+    request_body = DecisionRequestDto,
+    params(
+        ("X-Kulanz-Signature" = String, Header, description = "base64(HMAC-SHA256(secret, timestamp + body)) or `sha256=<hex>` of the same"),
+        ("X-Kulanz-Timestamp" = String, Header, description = "unix seconds or RFC 3339, within the tolerance"),
+        ("X-Kulanz-Delivery-Id" = Option<String>, Header, description = "stable across retries; deduplicates them"),
+    ),
+    responses(
+        (status = 200, description = "Decided, or a retry of a handled delivery", body = Receipt),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "`webhook_signature_invalid` or `webhook_timestamp_stale`", body = ErrorBody),
+        (status = 404, description = "`webhook_not_configured`", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+    ))]
+pub async fn generic(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<Receipt>, ApiError> {
+    let headers = req.headers().clone();
+    let body = body_bytes(req, &()).await?;
+    let signed = Signed {
+        timestamp: header(&headers, GENERIC_TIMESTAMP),
+        signature: header(&headers, GENERIC_SIGNATURE),
+        delivery_id: header(&headers, GENERIC_DELIVERY),
+        body: &body,
+    };
+    let now = chrono::Utc::now();
+    webhooks::authenticate(&state.webhooks, Source::Generic, &signed, now)?;
+    let request: DecisionRequestDto = parse_json(&body)?;
+    Ok(Json(
+        webhooks::handle(&state, Source::Generic, &signed, request, now).await?,
+    ))
+}
