@@ -43,6 +43,18 @@ impl Application {
         self
     }
 
+    /// Limit each API key to `per_second` requests (burst `burst`); 0 turns the limit off.
+    pub fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.state.rate_limit = crate::http::limits::RateLimit::new(per_second, burst);
+        self
+    }
+
+    /// The longest a request may take (bulk import and backtest are exempt).
+    pub fn with_request_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.state.request_timeout = limit;
+        self
+    }
+
     /// How long an `Idempotency-Key` is remembered.
     pub fn with_idempotency_window(mut self, window: std::time::Duration) -> Self {
         self.state.idempotency_window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);

@@ -30,6 +30,15 @@ pub struct ServeArgs {
     /// acknowledged once applied; sled flushes within ~500 ms, so a crash can lose that.
     #[arg(long, env = "KULANZ_DURABILITY", value_enum, default_value = "strict")]
     pub durability: crate::store::Durability,
+    /// Requests per second allowed per API key (0: no limit); above it, 429 with Retry-After.
+    #[arg(long, env = "KULANZ_RATE_LIMIT_PER_SEC", default_value_t = 200)]
+    pub rate_limit_per_sec: u32,
+    /// Requests a key may send at once above its rate.
+    #[arg(long, env = "KULANZ_RATE_LIMIT_BURST", default_value_t = 400)]
+    pub rate_limit_burst: u32,
+    /// Longest a request may take, in seconds (bulk import and backtest are exempt).
+    #[arg(long, env = "KULANZ_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
     /// How long an `Idempotency-Key` is remembered, in hours.
     #[arg(long, env = "KULANZ_IDEMPOTENCY_WINDOW_HOURS", default_value_t = 24)]
     pub idempotency_window_hours: u64,
@@ -58,6 +67,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_durability(args.durability)
             .with_idempotency_window(std::time::Duration::from_secs(
                 args.idempotency_window_hours.saturating_mul(3600),
+            ))
+            .with_rate_limit(args.rate_limit_per_sec, args.rate_limit_burst)
+            .with_request_timeout(std::time::Duration::from_secs(
+                args.request_timeout_secs.max(1),
             ))
             .with_webhooks(crate::service::webhooks::WebhookConfig {
                 zendesk_secret: args.zendesk_webhook_secret.clone(),

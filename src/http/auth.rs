@@ -26,6 +26,11 @@ pub async fn require(
         .find_key(secret)
         .map_err(|e| ApiError::from(crate::error::AppError::from(e)))?
         .ok_or_else(|| ApiError::new("unauthorized", "unknown API key"))?;
+    if let Some(limit) = &state.rate_limit {
+        if let Err(wait) = limit.check(&key.name) {
+            return Ok(super::limits::too_many(wait));
+        }
+    }
     if !allows(&key, scope) {
         return Err(ApiError::new(
             "forbidden",

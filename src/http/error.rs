@@ -54,6 +54,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "the body is above the route's size limit",
     ),
     (
+        "rate_limited",
+        429,
+        "the API key is over its rate limit; see `Retry-After`",
+    ),
+    (
         "unsupported_media_type",
         415,
         "the body is not `application/json` (or NDJSON for imports)",
@@ -79,6 +84,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "the store could not be read or written",
     ),
     ("no_active_policy", 503, "no policy is active yet"),
+    (
+        "request_timeout",
+        503,
+        "the request took longer than the server's time limit",
+    ),
     (
         "webhook_signature_invalid",
         401,

@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod limits;
 pub mod openapi;
 pub mod ops;
 pub mod policies;
@@ -47,6 +48,7 @@ fn scoped(state: &AppState, scope: Scope, routes: Router<AppState>) -> Router<Ap
 
 /// The whole application; tests call this with a temporary store.
 pub fn app(state: AppState) -> Router {
+    let timeout = middleware::from_fn_with_state(state.request_timeout, limits::timeout);
     let decide = Router::new()
         .route("/v1/decisions", post(decisions::create))
         .route("/v1/decisions/{decision_id}", get(decisions::get))
@@ -56,12 +58,14 @@ pub fn app(state: AppState) -> Router {
             post(decisions::outcome),
         )
         .route("/v1/tickets/{ticket_id}/decision", get(tickets::latest))
+        .route_layer(timeout.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let ingest = Router::new()
         .route(
             "/v1/customers/{customer_id}",
             put(customers::put).get(customers::get),
         )
+        .route_layer(timeout.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .route(
             "/v1/customers/import",
@@ -78,12 +82,14 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/validate", post(policies::validate))
         .route("/v1/policies/{version}", put(policies::put))
         .route("/v1/policies/{version}/activate", post(policies::activate))
-        .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/policies/{version}/shadow", post(policies::set_shadow))
         .route(
             "/v1/policies/shadow",
             get(policies::get_shadow).delete(policies::clear_shadow),
         )
+        .route_layer(timeout.clone())
+        // A backtest streams the whole decision log: exempt from the time limit.
+        .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -94,6 +100,7 @@ pub fn app(state: AppState) -> Router {
     let signed = Router::new()
         .route("/v1/webhooks/zendesk", post(webhooks::zendesk))
         .route("/v1/webhooks/generic", post(webhooks::generic))
+        .route_layer(timeout)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
 
     Router::new()

@@ -34,6 +34,11 @@ pub struct AppState {
     pub shadow: Arc<ArcSwapOption<CompiledPolicy>>,
     /// How long an `Idempotency-Key` is remembered, in milliseconds.
     pub idempotency_window_ms: i64,
+    /// Requests per second per API key (`None`: unlimited). The limiter's state is a
+    /// concurrent map (dashmap) with atomic cells: no lock around the whole table.
+    pub rate_limit: Option<Arc<crate::http::limits::RateLimit>>,
+    /// Longest a request may take (bulk import and backtest are exempt).
+    pub request_timeout: std::time::Duration,
     /// Webhook secrets and tolerance; fixed at start, so a plain `Arc` (no lock) is enough.
     pub webhooks: Arc<webhooks::WebhookConfig>,
 }
@@ -50,6 +55,8 @@ impl AppState {
             verified: Arc::new(Mutex::new(verified)),
             shadow: Arc::new(ArcSwapOption::empty()),
             idempotency_window_ms: 24 * 3600 * 1000,
+            rate_limit: None,
+            request_timeout: std::time::Duration::from_secs(30),
             webhooks: Arc::new(webhooks::WebhookConfig {
                 tolerance_secs: webhooks::DEFAULT_TOLERANCE_SECS,
                 ..Default::default()

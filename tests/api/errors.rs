@@ -198,3 +198,61 @@ async fn bad_input_changes_nothing_in_the_decision_log() {
     let kept = store.get_customer("c-10442").unwrap().unwrap();
     assert_eq!(kept.record.lifetime_revenue.amount, "10400.00");
 }
+
+#[tokio::test]
+async fn a_key_over_its_rate_gets_429_with_retry_after_and_other_keys_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = kulanz::startup::Application::build(
+        "127.0.0.1:0",
+        dir.path(),
+        &crate::helpers::policy_dir(),
+    )
+    .await
+    .unwrap()
+    .with_rate_limit(1, 3);
+    let store = app.state.store.clone();
+    let key =
+        kulanz::cli::create_key(&store, "busy", vec![kulanz::store::keys::Scope::Decide]).unwrap();
+    let calm =
+        kulanz::cli::create_key(&store, "calm", vec![kulanz::store::keys::Scope::Decide]).unwrap();
+    drop(store);
+    let addr = app.local_addr().unwrap();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/v1/decisions");
+    let body = request("c-1", "late_delivery", "ours", "1.00");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = client
+            .post(&url)
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            let retry: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            expect_error(r, 429, "rate_limited").await;
+        }
+    }
+    assert_eq!(
+        &statuses[..3],
+        &[200, 200, 200],
+        "the burst passes: {statuses:?}"
+    );
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    let other = client
+        .post(&url)
+        .bearer_auth(&calm)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200, "limits are per key");
+}

@@ -1,0 +1,69 @@
+//! Abuse limits: a per-key rate limit (GCRA via `governor`: 429 with `Retry-After`) and a
+//! per-request time limit (503 `request_timeout`). Body sizes are limited per route in
+//! `mod.rs`; string, array and nesting limits in the domain types and the JSON parser.
+
+use super::error::ApiError;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Requests per second per API key, with a burst allowance.
+pub struct RateLimit {
+    limiter: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+impl RateLimit {
+    /// `None` when `per_second` is 0 (no limit).
+    pub fn new(per_second: u32, burst: u32) -> Option<Arc<RateLimit>> {
+        let rate = NonZeroU32::new(per_second)?;
+        let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
+        Some(Arc::new(RateLimit {
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            clock: DefaultClock::default(),
+        }))
+    }
+
+    /// `Err(wait)` when the key is over its rate.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&key.to_string())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
+
+/// The 429 answer, with whole seconds to wait (at least 1).
+pub fn too_many(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut resp = ApiError::new(
+        "rate_limited",
+        format!("too many requests for this API key; retry in {secs} s"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+        resp.headers_mut().insert("retry-after", v);
+    }
+    resp
+}
+
+/// Route layer: answer 503 `request_timeout` when a request takes longer than allowed.
+/// A write that was cut off was never acknowledged; an idempotent retry is safe.
+pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(
+            "request_timeout",
+            format!(
+                "the request took longer than {} s; retry it (with the same Idempotency-Key)",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
