@@ -2,9 +2,11 @@
 //! `import customers`. Every flag also reads its `KULANZ_*` environment variable.
 
 mod import;
+mod import_orders;
 mod keys;
 mod policy;
 mod serve;
+mod value;
 
 pub use keys::create as create_key;
 
@@ -50,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         command: import::ImportCommand,
     },
+    /// Fit the customer value models on the stored orders; show a customer's prediction.
+    Value {
+        #[command(subcommand)]
+        command: value::ValueCommand,
+    },
 }
 
 /// Parse the command line and run; the exit code says whether it worked.
@@ -60,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Keys { command } => keys::run(command),
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),
+        Command::Value { command } => value::run(command),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod ops;
+pub mod orders;
 pub mod policies;
 
 use crate::service::AppState;
@@ -54,6 +55,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/customers/import",
             post(customers::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/orders",
+            post(orders::create).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         );
     let admin = Router::new()
         .route(
@@ -65,6 +70,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/validate", post(policies::validate))
         .route("/v1/policies/{version}", put(policies::put))
         .route("/v1/policies/{version}/activate", post(policies::activate))
+        .route("/v1/value/fit", post(orders::fit))
+        .route("/v1/value/model", get(orders::model))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::list, super::policies::active, super::policies::validate,
         super::policies::put, super::policies::activate,
         super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
+        super::orders::create, super::orders::fit, super::orders::model,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -19,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customer value records"),
         (name = "policies", description = "Versioned goodwill policies"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "orders", description = "Order history and the customer value models fitted on it"),
     )
 )]
 pub struct ApiDoc;

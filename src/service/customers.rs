@@ -16,6 +16,9 @@ pub struct CustomerView {
     #[serde(flatten)]
     pub record: CustomerRecordDto,
     pub updated_at: String,
+    /// Order history and the cached model prediction, when orders were ingested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<super::value::ValueView>,
 }
 
 /// Store (create or replace) a record; `true` when it was created.
@@ -55,11 +58,23 @@ pub fn normalise(dto: CustomerRecordDto) -> Result<CustomerRecordDto, AppError> 
 }
 
 pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
-    let stored = state.store.get_customer(id)?.ok_or_else(|| not_found(id))?;
+    let summary = state.store.get_order_summary(id)?;
+    // A customer known only from orders gets the record derived from them.
+    let stored = match state.store.get_customer(id)? {
+        Some(s) => s,
+        None => match &summary {
+            Some(s) => StoredCustomer {
+                record: super::value::derived_record(s),
+                updated_at: String::new(),
+            },
+            None => return Err(not_found(id)),
+        },
+    };
     Ok(CustomerView {
         customer_id: id.to_string(),
         record: stored.record,
         updated_at: stored.updated_at,
+        value: summary.as_ref().map(super::value::ValueView::from),
     })
 }
 

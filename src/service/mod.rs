@@ -4,7 +4,10 @@
 pub mod customers;
 pub mod decisions;
 pub mod import;
+pub mod order_parse;
+pub mod orders;
 pub mod policies;
+pub mod value;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;

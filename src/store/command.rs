@@ -42,6 +42,14 @@ pub enum Command {
     ActivatePolicy {
         version: String,
     },
+    /// Orders from one request or import batch; ids already stored are skipped.
+    PutOrders {
+        orders: Vec<super::orders::StoredOrder>,
+    },
+    /// A newly fitted value model: stored, activated, every prediction refreshed.
+    PutValueModel {
+        model: Box<crate::value::ValueModel>,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -73,6 +81,8 @@ impl Store {
             Command::PutKey { hash, key } => self.apply_put_key(hash, key),
             Command::PutPolicy { policy } => self.apply_put_policy(policy),
             Command::ActivatePolicy { version } => self.apply_activate(version),
+            Command::PutOrders { orders } => self.apply_put_orders(orders),
+            Command::PutValueModel { model } => self.apply_put_value_model(model),
         }
     }
 

@@ -9,6 +9,8 @@ pub mod customers;
 pub mod decisions;
 pub mod err;
 pub mod keys;
+pub mod models;
+pub mod orders;
 pub mod policies;
 
 pub use command::Command;
@@ -25,6 +27,10 @@ pub struct Store {
     keys: sled::Tree,
     policies: sled::Tree,
     meta: sled::Tree,
+    orders: sled::Tree,
+    order_days: sled::Tree,
+    order_summaries: sled::Tree,
+    value_models: sled::Tree,
 }
 
 impl Store {
@@ -59,6 +65,10 @@ impl Store {
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
+            orders: db.open_tree("orders")?,
+            order_days: db.open_tree("order_days")?,
+            order_summaries: db.open_tree("order_summaries")?,
+            value_models: db.open_tree("value_models")?,
             db,
         })
     }

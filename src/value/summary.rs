@@ -36,6 +36,11 @@ pub struct OrderSummary {
     pub first_day_spend: Decimal,
 }
 
+/// A refund is an order with a negative amount; zero is a (free) purchase.
+pub fn is_refund(amount: Decimal) -> bool {
+    amount < Decimal::ZERO
+}
+
 /// One order as the summary sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderFact {
@@ -62,7 +67,7 @@ impl OrderSummary {
 
     /// Add one order, in any order of arrival.
     pub fn add(&mut self, o: OrderFact) {
-        if o.amount.is_sign_negative() && !o.amount.is_zero() {
+        if is_refund(o.amount) {
             self.refunds += 1;
             self.refunded += -o.amount;
             return;
