@@ -6,4 +6,5 @@ mod decisions;
 mod errors;
 mod helpers;
 mod ops;
+mod orders;
 mod policies;
