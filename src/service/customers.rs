@@ -78,14 +78,20 @@ pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
     })
 }
 
-/// Erase a customer's record (right to erasure). Past decisions keep their snapshot for
+/// Erase a customer's record and order history (right to erasure). Past decisions keep their snapshot for
 /// the audit until pseudonymisation lands (see issue notes).
 pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
     let cmd = Command::DeleteCustomer {
         customer_id: id.to_string(),
     };
-    match state.store.apply_durable(&cmd).await? {
-        Applied::Unchanged => Err(not_found(id)),
+    let record = state.store.apply(&cmd)?;
+    // Order history is personal data too: erased with the record.
+    let erase_orders = Command::EraseOrders {
+        customer_id: id.to_string(),
+    };
+    let orders = state.store.apply_durable(&erase_orders).await?;
+    match (record, orders) {
+        (Applied::Unchanged, Applied::Unchanged) => Err(not_found(id)),
         _ => Ok(()),
     }
 }

@@ -50,6 +50,10 @@ pub enum Command {
     PutValueModel {
         model: Box<crate::value::ValueModel>,
     },
+    /// Erase a customer's orders and order summary.
+    EraseOrders {
+        customer_id: String,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -83,6 +87,7 @@ impl Store {
             Command::ActivatePolicy { version } => self.apply_activate(version),
             Command::PutOrders { orders } => self.apply_put_orders(orders),
             Command::PutValueModel { model } => self.apply_put_value_model(model),
+            Command::EraseOrders { customer_id } => self.apply_erase_orders(customer_id),
         }
     }
 

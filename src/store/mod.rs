@@ -31,6 +31,7 @@ pub struct Store {
     order_days: sled::Tree,
     order_summaries: sled::Tree,
     value_models: sled::Tree,
+    customer_orders: sled::Tree,
 }
 
 impl Store {
@@ -69,6 +70,7 @@ impl Store {
             order_days: db.open_tree("order_days")?,
             order_summaries: db.open_tree("order_summaries")?,
             value_models: db.open_tree("value_models")?,
+            customer_orders: db.open_tree("customer_orders")?,
             db,
         })
     }

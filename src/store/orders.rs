@@ -5,7 +5,9 @@
 //! - `orders`: order id → the order (idempotency: an id already stored is skipped);
 //! - `order_days`: customer id, NUL, day → present when the customer bought that day
 //!   (tells the summary in one lookup whether a purchase opens a new purchase day);
-//! - `order_summaries`: customer id → summary and cached prediction.
+//! - `order_summaries`: customer id → summary and cached prediction;
+//! - `customer_orders`: customer id, NUL, order id → present (finds a customer's orders
+//!   for erasure without scanning every order).
 //!
 //! A new order costs three point reads and three writes, whatever the history; the
 //! prediction is recomputed from the active model as the summary changes.
@@ -58,6 +60,14 @@ fn day_key(customer_id: &str, day: NaiveDate) -> Vec<u8> {
     k
 }
 
+fn index_key(customer_id: &str, order_id: &str) -> Vec<u8> {
+    [customer_id.as_bytes(), &[0], order_id.as_bytes()].concat()
+}
+
+fn prefix(customer_id: &str) -> Vec<u8> {
+    [customer_id.as_bytes(), &[0]].concat()
+}
+
 impl Store {
     pub fn get_order(&self, order_id: &str) -> Result<Option<StoredOrder>, StoreError> {
         self.orders
@@ -93,39 +103,43 @@ impl Store {
     /// Add orders; ids already stored are skipped. All or nothing per call.
     pub(super) fn apply_put_orders(&self, orders: &[StoredOrder]) -> Result<Applied, StoreError> {
         let model = self.active_value_model()?;
-        let result = (&self.orders, &self.order_days, &self.order_summaries).transaction(
-            |(tx_orders, tx_days, tx_summaries)| {
-                let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
-                let mut added = false;
-                for o in orders {
-                    if tx_orders.get(o.order_id.as_bytes())?.is_some() {
-                        continue;
-                    }
-                    let day = o.at.date_naive();
-                    let purchase = !is_refund(o.amount);
-                    let key = day_key(&o.customer_id, day);
-                    let day_seen = purchase && tx_days.get(&key)?.is_some();
-                    let mut summary = match tx_summaries.get(o.customer_id.as_bytes())? {
-                        Some(v) => from_json::<StoredSummary>(&v).map_err(abort)?.summary,
-                        None => OrderSummary::new(&o.currency),
-                    };
-                    summary.add(OrderFact {
-                        day,
-                        amount: o.amount,
-                        day_seen,
-                    });
-                    let stored = StoredSummary::refreshed(summary, model.as_ref());
-                    tx_summaries
-                        .insert(o.customer_id.as_bytes(), to_json(&stored).map_err(abort)?)?;
-                    if purchase && !day_seen {
-                        tx_days.insert(key, &[])?;
-                    }
-                    tx_orders.insert(o.order_id.as_bytes(), to_json(o).map_err(abort)?)?;
-                    added = true;
-                }
-                Ok(added)
-            },
+        let trees = (
+            &self.orders,
+            &self.order_days,
+            &self.order_summaries,
+            &self.customer_orders,
         );
+        let result = trees.transaction(|(tx_orders, tx_days, tx_summaries, tx_index)| {
+            let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
+            let mut added = false;
+            for o in orders {
+                if tx_orders.get(o.order_id.as_bytes())?.is_some() {
+                    continue;
+                }
+                let day = o.at.date_naive();
+                let purchase = !is_refund(o.amount);
+                let key = day_key(&o.customer_id, day);
+                let day_seen = purchase && tx_days.get(&key)?.is_some();
+                let mut summary = match tx_summaries.get(o.customer_id.as_bytes())? {
+                    Some(v) => from_json::<StoredSummary>(&v).map_err(abort)?.summary,
+                    None => OrderSummary::new(&o.currency),
+                };
+                summary.add(OrderFact {
+                    day,
+                    amount: o.amount,
+                    day_seen,
+                });
+                let stored = StoredSummary::refreshed(summary, model.as_ref());
+                tx_summaries.insert(o.customer_id.as_bytes(), to_json(&stored).map_err(abort)?)?;
+                if purchase && !day_seen {
+                    tx_days.insert(key, &[])?;
+                }
+                tx_orders.insert(o.order_id.as_bytes(), to_json(o).map_err(abort)?)?;
+                tx_index.insert(index_key(&o.customer_id, &o.order_id), &[])?;
+                added = true;
+            }
+            Ok(added)
+        });
         match result {
             Ok(true) => Ok(Applied::Done),
             Ok(false) => Ok(Applied::Unchanged),
@@ -156,5 +170,30 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Erase a customer's orders, purchase days and summary (right to erasure).
+    pub(super) fn apply_erase_orders(&self, customer_id: &str) -> Result<Applied, StoreError> {
+        let mut found = self
+            .order_summaries
+            .remove(customer_id.as_bytes())?
+            .is_some();
+        for item in self.customer_orders.scan_prefix(prefix(customer_id)) {
+            let (key, _) = item?;
+            if let Some(order_id) = key.get(customer_id.len() + 1..) {
+                self.orders.remove(order_id)?;
+            }
+            self.customer_orders.remove(key)?;
+            found = true;
+        }
+        for item in self.order_days.scan_prefix(prefix(customer_id)) {
+            let (key, _) = item?;
+            self.order_days.remove(key)?;
+        }
+        Ok(if found {
+            Applied::Done
+        } else {
+            Applied::Unchanged
+        })
     }
 }

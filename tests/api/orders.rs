@@ -111,6 +111,24 @@ async fn an_order_is_stored_once_and_a_changed_duplicate_is_refused() {
         .unwrap();
     assert_eq!(v["value"]["orders"], 1, "{v:#}");
     assert_eq!(v["lifetime_revenue"], eur("40.00"));
+
+    // Erasure takes the order history with the record.
+    let erase = app
+        .client
+        .delete(app.url("/v1/customers/c-new"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erase.status(), 204);
+    expect_error(
+        app.get("/v1/customers/c-new", &app.ingest_key).await,
+        404,
+        "customer_not_found",
+    )
+    .await;
+    let r = app.post_json("/v1/orders", &app.ingest_key, &changed).await;
+    assert_eq!(r.status(), 201, "the erased order id is free again");
 }
 
 #[tokio::test]
