@@ -9,7 +9,7 @@
 //! - `customer_orders`: customer id, NUL, order id → present (finds a customer's orders
 //!   for erasure without scanning every order).
 //!
-//! A new order costs three point reads and three writes, whatever the history; the
+//! A new order costs three point reads and four writes, whatever the history; the
 //! prediction is recomputed from the active model as the summary changes.
 
 use super::command::Applied;
