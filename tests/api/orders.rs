@@ -271,6 +271,7 @@ async fn s1_works_for_a_customer_known_only_from_orders() {
     let shown =
         kulanz::money::Money::new(predicted.parse().unwrap(), "EUR".parse().unwrap()).display();
     let reason = d["reasons"][0]["text"].as_str().unwrap();
+    eprintln!("S1 reason: {reason}");
     assert!(
         reason.contains(&shown),
         "the reason names the computed value {shown}: {reason}"
