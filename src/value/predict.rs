@@ -48,7 +48,6 @@ pub struct Estimates {
 /// Predict in `f64`. The discounted value is the sum over the horizon's months of the
 /// expected purchases in that month times the expected spend, discounted by
 /// `(1 + rate)^month`: the formula of `lifetimes.customer_lifetime_value`.
-#[allow(clippy::too_many_arguments)]
 pub fn estimate(
     bg: &BgNbd,
     gg: &GammaGamma,
