@@ -24,9 +24,11 @@ pub enum ImportCommand {
         #[command(flatten)]
         data: super::DataDir,
     },
+    /// Import orders (idempotent by order id); prints a JSON summary.
+    Orders(super::import_orders::OrdersArgs),
 }
 
-fn open(file: &PathBuf) -> anyhow::Result<Box<dyn Read>> {
+pub(super) fn open(file: &PathBuf) -> anyhow::Result<Box<dyn Read>> {
     let raw: Box<dyn Read> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -45,7 +47,7 @@ fn open(file: &PathBuf) -> anyhow::Result<Box<dyn Read>> {
     })
 }
 
-fn detect(file: &std::path::Path, explicit: Option<Format>) -> Format {
+pub(super) fn detect(file: &std::path::Path, explicit: Option<Format>) -> Format {
     if let Some(f) = explicit {
         return f;
     }
@@ -59,7 +61,10 @@ fn detect(file: &std::path::Path, explicit: Option<Format>) -> Format {
 }
 
 pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let ImportCommand::Customers { file, format, data } = cmd;
+    let (file, format, data) = match cmd {
+        ImportCommand::Customers { file, format, data } => (file, format, data),
+        ImportCommand::Orders(args) => return super::import_orders::run(args),
+    };
     let store = Store::open(&data.data_dir)?;
     let reader = open(&file)?;
     let mut importer = Importer::new(&store, chrono::Utc::now());

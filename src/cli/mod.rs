@@ -4,9 +4,11 @@
 mod audit;
 mod backtest;
 mod import;
+mod import_orders;
 mod keys;
 mod policy;
 mod serve;
+mod value;
 
 pub use keys::create as create_key;
 
@@ -57,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: import::ImportCommand,
     },
+    /// Fit the customer value models on the stored orders; show a customer's prediction.
+    Value {
+        #[command(subcommand)]
+        command: value::ValueCommand,
+    },
 }
 
 /// Parse the command line and run; the exit code says whether it worked.
@@ -68,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),
         Command::Audit { command } => audit::run(command),
+        Command::Value { command } => value::run(command),
     };
     match result {
         Ok(code) => code,

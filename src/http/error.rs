@@ -104,6 +104,22 @@ pub const CODES: &[(&str, u16, &str)] = &[
         404,
         "this webhook has no secret configured on the server",
     ),
+    (
+        "order_conflict",
+        409,
+        "this order id is stored with different content",
+    ),
+    (
+        "value_fit_failed",
+        422,
+        "the value models could not be fitted; the previous model is kept",
+    ),
+    ("value_model_not_found", 404, "no value model is fitted yet"),
+    (
+        "value_model_conflict",
+        409,
+        "this value model version is already stored",
+    ),
 ];
 
 /// The error body of the contract.

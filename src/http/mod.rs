@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod openapi;
 pub mod ops;
+pub mod orders;
 pub mod policies;
 pub mod tickets;
 pub mod webhooks;
@@ -70,6 +71,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/customers/import",
             post(customers::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/orders",
+            post(orders::create).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         );
     let admin = Router::new()
         .route(
@@ -90,6 +95,8 @@ pub fn app(state: AppState) -> Router {
         .route_layer(timeout.clone())
         // A backtest streams the whole decision log: exempt from the time limit.
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
+        .route("/v1/value/fit", post(orders::fit))
+        .route("/v1/value/model", get(orders::model))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))

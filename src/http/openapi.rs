@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::decisions::shadow,
         super::ops::audit_verify, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,
+        super::orders::create, super::orders::fit, super::orders::model,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -22,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "policies", description = "Versioned goodwill policies"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
         (name = "webhooks", description = "Signed deliveries from help desks (HMAC, no bearer key)"),
+        (name = "orders", description = "Order history and the customer value models fitted on it"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,9 @@
 //! - otherwise: average yearly revenue (lifetime revenue over the years since the first
 //!   order, at least one year) × `value.history_years`;
 //! - plus `referrals × value.referral_value` in both cases.
+//!
+//! Without a pushed `predicted_value`, the service passes the order-history model's cached
+//! prediction as `predicted_value` (service/value.rs, docs/value.md): the engine stays pure.
 
 use super::compiled::{CompiledPolicy, SegmentBasis};
 use crate::domain::complaint::{Channel, Severity};

@@ -16,6 +16,9 @@ pub struct CustomerView {
     #[serde(flatten)]
     pub record: CustomerRecordDto,
     pub updated_at: String,
+    /// Order history and the cached model prediction, when orders were ingested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<super::value::ValueView>,
 }
 
 /// Store (create or replace) a record; `true` when it was created.
@@ -55,22 +58,40 @@ pub fn normalise(dto: CustomerRecordDto) -> Result<CustomerRecordDto, AppError> 
 }
 
 pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
-    let stored = state.store.get_customer(id)?.ok_or_else(|| not_found(id))?;
+    let summary = state.store.get_order_summary(id)?;
+    // A customer known only from orders gets the record derived from them.
+    let stored = match state.store.get_customer(id)? {
+        Some(s) => s,
+        None => match &summary {
+            Some(s) => StoredCustomer {
+                record: super::value::derived_record(s),
+                updated_at: String::new(),
+            },
+            None => return Err(not_found(id)),
+        },
+    };
     Ok(CustomerView {
         customer_id: id.to_string(),
         record: stored.record,
         updated_at: stored.updated_at,
+        value: summary.as_ref().map(super::value::ValueView::from),
     })
 }
 
-/// Erase a customer's record (right to erasure). Past decisions keep their snapshot for
+/// Erase a customer's record and order history (right to erasure). Past decisions keep their snapshot for
 /// the audit until pseudonymisation lands (see issue notes).
 pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
     let cmd = Command::DeleteCustomer {
         customer_id: id.to_string(),
     };
-    match state.store.apply_durable(&cmd).await? {
-        Applied::Unchanged => Err(not_found(id)),
+    let record = state.store.apply(&cmd)?;
+    // Order history is personal data too: erased with the record.
+    let erase_orders = Command::EraseOrders {
+        customer_id: id.to_string(),
+    };
+    let orders = state.store.apply_durable(&erase_orders).await?;
+    match (record, orders) {
+        (Applied::Unchanged, Applied::Unchanged) => Err(not_found(id)),
         _ => Ok(()),
     }
 }

@@ -30,7 +30,8 @@ pub async fn decide(
         currency: policy.currency,
     };
     let input = dto.validate(&vocab)?;
-    let stored = state.store.get_customer(&input.customer_id)?;
+    // The pushed record, completed from order history (service/value.rs).
+    let stored = super::value::effective_customer(&state.store, &input.customer_id)?;
     let customer = match &stored {
         None => None,
         Some(s) => Some(s.record.validate().map_err(|e| {

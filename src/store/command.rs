@@ -68,6 +68,18 @@ pub enum Command {
         delivery: super::webhooks::Delivery,
         now: i64,
     },
+    /// Orders from one request or import batch; ids already stored are skipped.
+    PutOrders {
+        orders: Vec<super::orders::StoredOrder>,
+    },
+    /// A newly fitted value model: stored, activated, every prediction refreshed.
+    PutValueModel {
+        model: Box<crate::value::ValueModel>,
+    },
+    /// Erase a customer's orders and order summary.
+    EraseOrders {
+        customer_id: String,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -111,6 +123,9 @@ impl Store {
             Command::RecordDelivery { key, delivery, now } => {
                 self.apply_record_delivery(key, delivery, *now)
             }
+            Command::PutOrders { orders } => self.apply_put_orders(orders),
+            Command::PutValueModel { model } => self.apply_put_value_model(model),
+            Command::EraseOrders { customer_id } => self.apply_erase_orders(customer_id),
         }
     }
 

@@ -12,6 +12,8 @@ pub mod durability;
 pub mod err;
 pub mod idempotency;
 pub mod keys;
+pub mod models;
+pub mod orders;
 pub mod policies;
 pub mod shadows;
 pub mod tickets;
@@ -47,6 +49,11 @@ pub struct Store {
     tickets: sled::Tree,
     /// Handled webhook deliveries, for deduplicating retries.
     webhooks: sled::Tree,
+    orders: sled::Tree,
+    order_days: sled::Tree,
+    order_summaries: sled::Tree,
+    value_models: sled::Tree,
+    customer_orders: sled::Tree,
 }
 
 impl Store {
@@ -98,6 +105,11 @@ impl Store {
             durability: Durability::Strict,
             tickets: db.open_tree("tickets")?,
             webhooks: db.open_tree("webhook_deliveries")?,
+            orders: db.open_tree("orders")?,
+            order_days: db.open_tree("order_days")?,
+            order_summaries: db.open_tree("order_summaries")?,
+            value_models: db.open_tree("value_models")?,
+            customer_orders: db.open_tree("customer_orders")?,
             db,
         })
     }

@@ -8,6 +8,7 @@ mod errors;
 mod helpers;
 mod idempotency;
 mod ops;
+mod orders;
 mod policies;
 mod release;
 mod webhooks;

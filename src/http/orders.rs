@@ -1,0 +1,176 @@
+//! `POST /v1/orders` (one order, or an NDJSON batch), `POST /v1/value/fit` and
+//! `GET /v1/value/model`.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+use crate::error::AppError;
+use crate::http::IMPORT_BODY_LIMIT;
+use crate::service::order_parse::{parse_json, Columns};
+use crate::service::orders::{OrderIngest, OrderSummaryReport, Refusal};
+use crate::service::value::{fit_and_store, FitReport, FitRequest};
+use crate::service::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use http_body_util::BodyExt;
+
+fn media(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Record orders: one JSON object (`application/json`) or one per line
+/// (`application/x-ndjson`). Idempotent by `order_id`; answered once on disk.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "`{\"order_id\", \"customer_id\", \"at\", \"amount\": {\"amount\", \"currency\"}}`, one object or one per line; a negative amount is a refund"),
+    responses(
+        (status = 201, description = "Stored: imported, duplicates, rejected and the first 100 errors", body = OrderSummaryReport),
+        (status = 200, description = "A single order that was already stored", body = OrderSummaryReport),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "A single order whose id is stored with other content", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = ["ingest"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<OrderSummaryReport>), ApiError> {
+    let media = media(&headers);
+    let ndjson = [
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+    ]
+    .contains(&media.as_str());
+    if !ndjson && media != "application/json" {
+        return Err(ApiError::new(
+            "unsupported_media_type",
+            "send one order as `application/json` or a batch as `application/x-ndjson`",
+        ));
+    }
+    let mut ingest = OrderIngest::new(&state.store, Columns::default());
+    if !ndjson {
+        let bytes = axum::body::to_bytes(body, super::BODY_LIMIT)
+            .await
+            .map_err(|_| ApiError::new("payload_too_large", "the body is above 256 KiB"))?;
+        if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
+            return Err(ApiError::new(
+                "malformed_json",
+                "the body is not valid JSON",
+            ));
+        }
+        let order = parse_json(&Columns::default(), &bytes).map_err(AppError::from)?;
+        let created = match ingest.offer(order)? {
+            Ok(created) => created,
+            Err(Refusal::Invalid(e)) => return Err(AppError::from(e).into()),
+            Err(Refusal::Conflict(message)) => {
+                return Err(ApiError::new("order_conflict", message))
+            }
+        };
+        let report = finish(&state, ingest).await?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        return Ok((status, Json(report)));
+    }
+    let mut body = body;
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            ApiError::new(
+                "payload_too_large",
+                "the body could not be read (too large or cut off)",
+            )
+        })?;
+        let Some(chunk) = frame.data_ref() else {
+            continue;
+        };
+        total += chunk.len();
+        if total > IMPORT_BODY_LIMIT {
+            let report = finish(&state, ingest).await?;
+            return Err(ApiError::new(
+                "payload_too_large",
+                format!(
+                    "the batch is larger than {IMPORT_BODY_LIMIT} bytes; the first {} orders were stored, send the rest separately",
+                    report.imported
+                ),
+            ));
+        }
+        ingest.ndjson_bytes(chunk)?;
+    }
+    Ok((StatusCode::CREATED, Json(finish(&state, ingest).await?)))
+}
+
+/// Write the last batch and flush: the report is only returned once it is on disk.
+async fn finish(state: &AppState, ingest: OrderIngest<'_>) -> Result<OrderSummaryReport, ApiError> {
+    let report = ingest.finish()?;
+    state.store.flush().await.map_err(AppError::from)?;
+    Ok(report)
+}
+
+/// Fit the value models on the stored order summaries, store them as the new active
+/// version and refresh every customer's cached prediction. A failed fit keeps the old one.
+#[utoipa::path(post, path = "/v1/value/fit", tag = "orders",
+    request_body = FitRequest,
+    responses(
+        (status = 201, description = "The new model version", body = FitReport),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "Invalid settings, or the fit failed (`value_fit_failed`)", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])))]
+pub async fn fit(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<FitRequest>,
+) -> Result<(StatusCode, Json<FitReport>), ApiError> {
+    let store = state.store.clone();
+    // Fitting is CPU-bound for seconds on a large store: keep it off the async workers.
+    let report =
+        tokio::task::spawn_blocking(move || fit_and_store(&store, &req, chrono::Utc::now()))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    "internal",
+                    "an unexpected error occurred; it has been logged",
+                )
+            })??;
+    Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// The active value model.
+#[utoipa::path(get, path = "/v1/value/model", tag = "orders",
+    responses(
+        (status = 200, description = "Parameters, fit statistics and settings", body = Object),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No model fitted yet (`value_model_not_found`)", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])))]
+pub async fn model(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let model = state
+        .store
+        .active_value_model()
+        .map_err(AppError::from)?
+        .ok_or_else(|| {
+            ApiError::new(
+                "value_model_not_found",
+                "no value model is fitted yet; POST /v1/value/fit",
+            )
+        })?;
+    Ok(Json(serde_json::to_value(model).map_err(|_| {
+        ApiError::new(
+            "internal",
+            "an unexpected error occurred; it has been logged",
+        )
+    })?))
+}

@@ -1,0 +1,215 @@
+//! Maximum-likelihood fits of both models: Nelder–Mead on the logarithms of the
+//! parameters (so they stay positive), as `lifetimes` does.
+//!
+//! Two things keep the fit fast and well-conditioned on large stores:
+//! - the ln Γ terms depend only on the frequency `x`, so they are computed once per
+//!   distinct `x` and weighted by how many customers share it;
+//! - times are scaled so the longest age is 10, and order values so their mean is 1; both
+//!   models are scale-equivariant (α scales with time, ν with money), so the parameters are
+//!   scaled back afterwards and the log-likelihood is computed on the original data.
+
+use super::bgnbd::{BgNbd, Rfm};
+use super::gamma_gamma::GammaGamma;
+use super::model::FitStats;
+use super::nelder_mead::{minimize, Options};
+use super::ValueError;
+use std::collections::BTreeMap;
+
+/// Fewest customers a BG/NBD fit accepts.
+pub const MIN_CUSTOMERS: usize = 20;
+/// Fewest repeat customers a Gamma-Gamma fit accepts.
+pub const MIN_REPEAT_CUSTOMERS: usize = 10;
+
+/// Fit BG/NBD on every customer (those without repeat purchases included).
+pub fn fit_bgnbd(data: &[Rfm]) -> Result<(BgNbd, FitStats), ValueError> {
+    const MODEL: &str = "BG/NBD";
+    if data.len() < MIN_CUSTOMERS {
+        return Err(ValueError::TooFewCustomers {
+            model: MODEL,
+            found: data.len(),
+            needed: MIN_CUSTOMERS,
+        });
+    }
+    if !data.iter().any(|c| c.x > 0.0) {
+        return Err(ValueError::NotConverged {
+            model: MODEL,
+            reason: "no customer has a repeat purchase, so drop-out cannot be estimated".into(),
+        });
+    }
+    let max_t = data.iter().map(|c| c.t).fold(0.0, f64::max);
+    let scale = if max_t > 0.0 { 10.0 / max_t } else { 1.0 };
+    let scaled: Vec<Rfm> = data
+        .iter()
+        .map(|c| Rfm {
+            x: c.x,
+            t_x: c.t_x * scale,
+            t: c.t * scale,
+        })
+        .collect();
+    let groups = count_by_x(data.iter().map(|c| c.x));
+    let n = data.len() as f64;
+    let objective = |theta: &[f64]| {
+        let Some(m) = params_bgnbd(theta) else {
+            return f64::INFINITY;
+        };
+        let freq: f64 = groups
+            .iter()
+            .map(|(x, k)| k * m.ll_frequency_terms(*x))
+            .sum();
+        let cust: f64 = scaled.iter().map(|c| m.ll_customer_terms(*c)).sum();
+        -(freq + cust) / n
+    };
+    let found = minimize(objective, &[0.0; 4], Options::default());
+    let model = params_bgnbd(&found.x)
+        .map(|m| BgNbd {
+            alpha: m.alpha / scale,
+            ..m
+        })
+        .ok_or_else(|| not_converged(MODEL, "parameters left the valid range"))?;
+    if !found.converged {
+        return Err(not_converged(
+            MODEL,
+            "the optimizer did not meet its tolerance",
+        ));
+    }
+    let log_likelihood: f64 = data.iter().map(|c| model.log_likelihood(*c)).sum();
+    check_finite(
+        MODEL,
+        &[model.r, model.alpha, model.a, model.b, log_likelihood],
+    )?;
+    Ok((
+        model,
+        FitStats {
+            log_likelihood,
+            customers: data.len(),
+            iterations: found.iterations,
+        },
+    ))
+}
+
+/// Fit Gamma-Gamma on `(x, m)`: repeat purchases and mean repeat-order value, for
+/// customers with `x` ≥ 1 and `m` > 0 (the caller filters).
+pub fn fit_gamma_gamma(data: &[(f64, f64)]) -> Result<(GammaGamma, FitStats), ValueError> {
+    const MODEL: &str = "Gamma-Gamma";
+    if data.len() < MIN_REPEAT_CUSTOMERS {
+        return Err(ValueError::TooFewCustomers {
+            model: MODEL,
+            found: data.len(),
+            needed: MIN_REPEAT_CUSTOMERS,
+        });
+    }
+    let mean_m = data.iter().map(|(_, m)| m).sum::<f64>() / data.len() as f64;
+    let scale = if mean_m > 0.0 { 1.0 / mean_m } else { 1.0 };
+    let scaled: Vec<(f64, f64)> = data.iter().map(|(x, m)| (*x, m * scale)).collect();
+    let groups = count_by_x(data.iter().map(|(x, _)| *x));
+    let n = data.len() as f64;
+    let objective = |theta: &[f64]| {
+        let [p, q, v] = [0, 1, 2].map(|i| theta.get(i).copied().unwrap_or(f64::NAN).exp());
+        let m = GammaGamma { p, q, v };
+        let freq: f64 = groups
+            .iter()
+            .map(|(x, k)| k * m.ll_frequency_terms(*x))
+            .sum();
+        let cust: f64 = scaled
+            .iter()
+            .map(|(x, mv)| m.ll_customer_terms(*x, *mv))
+            .sum();
+        -(freq + cust) / n
+    };
+    let found = minimize(objective, &[0.0; 3], Options::default());
+    let [p, q, v] = [0, 1, 2].map(|i| found.x.get(i).copied().unwrap_or(f64::NAN).exp());
+    let model = GammaGamma { p, q, v: v / scale };
+    if !found.converged {
+        return Err(not_converged(
+            MODEL,
+            "the optimizer did not meet its tolerance",
+        ));
+    }
+    let log_likelihood: f64 = data.iter().map(|(x, m)| model.log_likelihood(*x, *m)).sum();
+    check_finite(MODEL, &[model.p, model.q, model.v, log_likelihood])?;
+    if model.q <= 1.0 {
+        // E(M) = pν/(q-1) does not exist: spend is too dispersed to predict.
+        return Err(not_converged(
+            MODEL,
+            &format!("q = {:.4} ≤ 1, so mean spend is undefined", model.q),
+        ));
+    }
+    Ok((
+        model,
+        FitStats {
+            log_likelihood,
+            customers: data.len(),
+            iterations: found.iterations,
+        },
+    ))
+}
+
+fn params_bgnbd(theta: &[f64]) -> Option<BgNbd> {
+    let [r, alpha, a, b] = [0, 1, 2, 3].map(|i| theta.get(i).copied().unwrap_or(f64::NAN).exp());
+    let all = [r, alpha, a, b];
+    all.iter()
+        .all(|v| v.is_finite() && *v > 0.0)
+        .then_some(BgNbd { r, alpha, a, b })
+}
+
+/// Customers per distinct frequency (frequencies are whole numbers).
+fn count_by_x(xs: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
+    let mut counts: BTreeMap<u64, f64> = BTreeMap::new();
+    for x in xs {
+        *counts.entry(x as u64).or_default() += 1.0;
+    }
+    counts.into_iter().map(|(x, k)| (x as f64, k)).collect()
+}
+
+fn not_converged(model: &'static str, reason: &str) -> ValueError {
+    ValueError::NotConverged {
+        model,
+        reason: reason.to_string(),
+    }
+}
+
+fn check_finite(model: &'static str, values: &[f64]) -> Result<(), ValueError> {
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(not_converged(model, "the optimum is not a finite point"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_little_history_is_refused_clearly() {
+        let one = [Rfm {
+            x: 0.0,
+            t_x: 0.0,
+            t: 10.0,
+        }];
+        let e = fit_bgnbd(&one).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "too few customers to fit BG/NBD: 1, at least 20 needed"
+        );
+        let none_returned = vec![
+            Rfm {
+                x: 0.0,
+                t_x: 0.0,
+                t: 10.0
+            };
+            50
+        ];
+        assert!(matches!(
+            fit_bgnbd(&none_returned),
+            Err(ValueError::NotConverged { .. })
+        ));
+    }
+
+    #[test]
+    fn identical_spend_is_refused_not_fitted_to_nonsense() {
+        // Every customer spends exactly 10: no spread across customers to estimate.
+        let same = vec![(2.0, 10.0); 40];
+        assert!(fit_gamma_gamma(&same).is_err());
+    }
+}
