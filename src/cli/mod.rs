@@ -3,6 +3,7 @@
 
 mod audit;
 mod backtest;
+mod backup;
 mod import;
 mod import_orders;
 mod keys;
@@ -49,6 +50,19 @@ pub enum Command {
         #[command(subcommand)]
         command: policy::PolicyCommand,
     },
+    /// Write a consistent snapshot of the store to FILE (gzip NDJSON). The server must be
+    /// stopped; back up a running server with `GET /v1/backup`.
+    Backup {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Restore a snapshot into an empty data directory.
+    Restore {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Check the audit chain of decisions and outcomes.
     Audit {
         #[command(subcommand)]
@@ -75,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),
         Command::Audit { command } => audit::run(command),
+        Command::Backup { file, data } => backup::backup(&file, &data),
+        Command::Restore { file, data } => backup::restore(&file, &data),
         Command::Value { command } => value::run(command),
     };
     match result {

@@ -93,7 +93,9 @@ pub fn app(state: AppState) -> Router {
             get(policies::get_shadow).delete(policies::clear_shadow),
         )
         .route_layer(timeout.clone())
-        // A backtest streams the whole decision log: exempt from the time limit.
+        // A backtest streams the whole decision log, a backup copies the store: both are
+        // exempt from the time limit.
+        .route("/v1/backup", get(ops::backup))
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))

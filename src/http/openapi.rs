@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::list, super::policies::active, super::policies::validate,
         super::policies::put, super::policies::activate, super::policies::backtest,
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::decisions::shadow,
-        super::ops::audit_verify, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
+        super::ops::audit_verify, super::ops::backup, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,
         super::orders::create, super::orders::fit, super::orders::model,
     ),

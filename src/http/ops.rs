@@ -84,3 +84,33 @@ pub async fn audit_verify(
         .map_err(crate::error::AppError::from)?;
     Ok(Json(v))
 }
+
+/// A consistent snapshot of the whole store (admin), gzip-compressed NDJSON; restore it with
+/// `kulanz restore FILE`. Writes pause while the snapshot is taken.
+#[utoipa::path(get, path = "/v1/backup", tag = "operations",
+    responses((status = 200, description = "The snapshot", content_type = "application/gzip"),
+        (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn backup(
+    State(state): State<AppState>,
+) -> Result<impl IntoResponse, super::error::ApiError> {
+    let store = state.store.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::new();
+        store.backup(&mut buf).map(|_| buf)
+    })
+    .await
+    .map_err(|_| super::error::ApiError::new("internal", "the backup stopped unexpectedly"))?
+    .map_err(crate::error::AppError::from)?;
+    let name = format!(
+        "attachment; filename=\"kulanz-{}.ndjson.gz\"",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    ))
+}

@@ -5,6 +5,7 @@
 //! Durability: a write is acknowledged only after `flush` returns (see `Store::flush`).
 
 pub mod audit;
+pub mod backup;
 pub mod command;
 pub mod customers;
 pub mod decisions;
@@ -45,6 +46,9 @@ pub struct Store {
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
     durability: Durability,
+    /// Shared by every command while it applies, taken exclusively by a backup so the
+    /// snapshot never holds half a command. Held for microseconds, never across `.await`.
+    gate: Arc<std::sync::RwLock<()>>,
     /// Ticket id -> latest decision id.
     tickets: sled::Tree,
     /// Handled webhook deliveries, for deduplicating retries.
@@ -102,6 +106,7 @@ impl Store {
             audit: db.open_tree("audit")?,
             by_customer: db.open_tree("by_customer")?,
             group: Arc::new(GroupCommit::default()),
+            gate: Arc::new(std::sync::RwLock::new(())),
             durability: Durability::Strict,
             tickets: db.open_tree("tickets")?,
             webhooks: db.open_tree("webhook_deliveries")?,

@@ -1,0 +1,89 @@
+//! Backup while serving, restore into a new directory, serve again: everything is there.
+
+use crate::helpers::{eur, request, spawn_app, start};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn an_online_backup_restores_into_a_new_directory_with_everything_intact() {
+    let app = spawn_app().await;
+    let d = app
+        .decide_ok(&request(
+            "c-10442",
+            "cancellation_refund",
+            "unclear",
+            "100.00",
+        ))
+        .await;
+    let id = d["decision_id"].as_str().unwrap().to_string();
+    let outcome = json!({"granted": {"gesture": "refund", "amount": eur("100.00")}});
+    let r = app
+        .post_json(
+            &format!("/v1/decisions/{id}/outcome"),
+            &app.decide_key,
+            &outcome,
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app.get("/v1/backup", &app.admin_key).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/gzip");
+    let bytes = r.bytes().await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("snapshot.ndjson.gz");
+    std::fs::write(&file, &bytes).unwrap();
+
+    let restored = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kulanz"))
+        .args([
+            "restore",
+            file.to_str().unwrap(),
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Restoring over a store that has data is refused.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_kulanz"))
+        .args([
+            "restore",
+            file.to_str().unwrap(),
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    let app2 = start(restored).await;
+    let stored: Value = app2
+        .get(&format!("/v1/decisions/{id}"), &app2.decide_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["recommendation"], d["recommendation"]);
+    assert_eq!(stored["outcome"]["granted"]["amount"], eur("100.00"));
+    let c: Value = app2
+        .get("/v1/customers/c-10442", &app2.ingest_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["lifetime_revenue"], eur("10400.00"));
+    let v: Value = app2
+        .get("/v1/audit/verify", &app2.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["entries"], 2);
+    // The old server's keys were restored too.
+    let old_key = app2.get("/v1/policies", &app.admin_key).await;
+    assert_eq!(old_key.status(), 200);
+}
