@@ -17,6 +17,18 @@ pub enum KeysCommand {
         #[command(flatten)]
         data: super::DataDir,
     },
+    /// List keys: name, scopes, creation time (secrets are never stored).
+    List {
+        #[command(flatten)]
+        data: super::DataDir,
+    },
+    /// Revoke every key with this name.
+    Revoke {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        data: super::DataDir,
+    },
 }
 
 /// Create a key in an open store and return its secret.
@@ -38,6 +50,24 @@ pub fn create(store: &Store, name: &str, scopes: Vec<Scope>) -> anyhow::Result<S
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        KeysCommand::List { data } => {
+            let store = Store::open(&data.data_dir)?;
+            for k in store.list_keys()? {
+                let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                println!("{}\t{}\t{}", k.name, scopes.join(","), k.created_at);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Revoke { name, data } => {
+            let store = Store::open(&data.data_dir)?;
+            let applied = store.apply(&Command::RevokeKeys { name: name.clone() })?;
+            store.flush_blocking()?;
+            if applied == crate::store::command::Applied::Unchanged {
+                anyhow::bail!("no key named `{name}`");
+            }
+            eprintln!("revoked every key named `{name}`");
+            Ok(ExitCode::SUCCESS)
+        }
         KeysCommand::Add { name, scopes, data } => {
             let scopes =
                 Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;

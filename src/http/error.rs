@@ -17,6 +17,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("customer_not_found", 404, "no record for this customer id"),
     ("decision_not_found", 404, "no decision with this id"),
     ("policy_not_found", 404, "no policy with this version"),
+    ("key_not_found", 404, "no API key with this name"),
     (
         "shadow_result_not_found",
         404,

@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod keys;
 pub mod limits;
 pub mod openapi;
 pub mod ops;
@@ -82,6 +83,8 @@ pub fn app(state: AppState) -> Router {
             axum::routing::delete(customers::delete),
         )
         .route("/v1/audit/verify", get(ops::audit_verify))
+        .route("/v1/keys", post(keys::create).get(keys::list))
+        .route("/v1/keys/{name}", axum::routing::delete(keys::revoke))
         .route("/v1/policies", get(policies::list))
         .route("/v1/policies/active", get(policies::active))
         .route("/v1/policies/validate", post(policies::validate))

@@ -41,6 +41,10 @@ pub enum Command {
     PutPolicy {
         policy: Box<StoredPolicy>,
     },
+    /// Revoke every API key with this name (key rotation: add the new one first).
+    RevokeKeys {
+        name: String,
+    },
     ActivatePolicy {
         version: String,
     },
@@ -111,6 +115,7 @@ impl Store {
                 outcome,
             } => self.apply_record_outcome(decision_id, outcome),
             Command::PutKey { hash, key } => self.apply_put_key(hash, key),
+            Command::RevokeKeys { name } => self.apply_revoke_keys(name),
             Command::PutPolicy { policy } => self.apply_put_policy(policy),
             Command::ActivatePolicy { version } => self.apply_activate(version),
             Command::IdempotencyDone { key, response } => {

@@ -76,6 +76,29 @@ impl Store {
             .transpose()
     }
 
+    /// Every stored key (never the secrets: only their hashes are stored).
+    pub fn list_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.keys.iter().values().map(|v| from_json(&v?)).collect()
+    }
+
+    /// Revoke every key with this name; returns how many.
+    pub(super) fn apply_revoke_keys(&self, name: &str) -> Result<Applied, StoreError> {
+        let mut revoked = 0;
+        for item in self.keys.iter() {
+            let (hash, v) = item?;
+            let key: ApiKeyRecord = from_json(&v)?;
+            if key.name == name {
+                self.keys.remove(hash)?;
+                revoked += 1;
+            }
+        }
+        Ok(if revoked > 0 {
+            Applied::Done
+        } else {
+            Applied::Unchanged
+        })
+    }
+
     pub(super) fn apply_put_key(
         &self,
         hash: &str,

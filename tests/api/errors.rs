@@ -256,3 +256,69 @@ async fn a_key_over_its_rate_gets_429_with_retry_after_and_other_keys_do_not() {
         .unwrap();
     assert_eq!(other.status(), 200, "limits are per key");
 }
+
+#[tokio::test]
+async fn keys_are_rotated_over_http_and_a_revoked_key_stops_working() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json(
+            "/v1/keys",
+            &app.admin_key,
+            &json!({"name": "zendesk-2", "scopes": ["decide"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    assert_eq!(created["scopes"], json!(["decide"]));
+    let req = request("c-1", "late_delivery", "ours", "1.00");
+    assert_eq!(
+        app.post_json("/v1/decisions", &secret, &req).await.status(),
+        200
+    );
+    let list: serde_json::Value = app
+        .get("/v1/keys", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "zendesk-2"));
+    assert!(
+        !list.to_string().contains(&secret),
+        "secrets are never listed"
+    );
+    let del = app
+        .client
+        .delete(app.url("/v1/keys/zendesk-2"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+    expect_error(
+        app.post_json("/v1/decisions", &secret, &req).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let again = app
+        .client
+        .delete(app.url("/v1/keys/zendesk-2"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(again, 404, "key_not_found").await;
+    let bad = app
+        .post_json(
+            "/v1/keys",
+            &app.admin_key,
+            &json!({"name": "x", "scopes": ["root"]}),
+        )
+        .await;
+    expect_error(bad, 422, "invalid_request").await;
+}

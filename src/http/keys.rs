@@ -1,0 +1,116 @@
+//! Key management over HTTP (admin): create, list, revoke, so keys can be rotated while
+//! the server runs (the CLI cannot open a store the server holds).
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::store::command::Applied;
+use crate::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
+use crate::store::Command;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Body of `POST /v1/keys`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    pub name: String,
+    /// Any of `decide`, `ingest`, `admin`.
+    pub scopes: Vec<String>,
+}
+
+/// A key as listed (never with its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+}
+
+/// A new key: the only time its secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: KeyView,
+    pub secret: String,
+}
+
+fn view(k: ApiKeyRecord) -> KeyView {
+    KeyView {
+        name: k.name,
+        scopes: k.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+        created_at: k.created_at,
+    }
+}
+
+/// Create a key; the secret is in the answer and nowhere else.
+#[utoipa::path(post, path = "/v1/keys", tag = "operations", request_body = NewKey,
+    responses((status = 201, body = CreatedKey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewKey>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    crate::domain::check_id("name", &body.name).map_err(AppError::from)?;
+    let scopes = Scope::parse_list(&body.scopes.join(","))
+        .map_err(|e| AppError::Invalid(crate::domain::FieldError::new("scopes", e)))?;
+    let secret = new_secret();
+    let key = ApiKeyRecord {
+        name: body.name,
+        scopes,
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    let cmd = Command::PutKey {
+        hash: hash_secret(&secret),
+        key: key.clone(),
+    };
+    state
+        .store
+        .apply_durable(&cmd)
+        .await
+        .map_err(AppError::from)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKey {
+            key: view(key),
+            secret,
+        }),
+    ))
+}
+
+/// Every key's name, scopes and creation time.
+#[utoipa::path(get, path = "/v1/keys", tag = "operations",
+    responses((status = 200, body = Vec<KeyView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<KeyView>>, ApiError> {
+    let keys = state.store.list_keys().map_err(AppError::from)?;
+    Ok(Json(keys.into_iter().map(view).collect()))
+}
+
+/// Revoke every key with this name.
+#[utoipa::path(delete, path = "/v1/keys/{name}", tag = "operations", params(("name" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "`key_not_found`", body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let applied = state
+        .store
+        .apply_durable(&Command::RevokeKeys { name: name.clone() })
+        .await
+        .map_err(AppError::from)?;
+    if applied == Applied::Unchanged {
+        return Err(ApiError::new(
+            "key_not_found",
+            format!("no key named `{}`", crate::money::truncate(&name)),
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
