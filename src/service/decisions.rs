@@ -41,7 +41,12 @@ pub async fn decide(
         })?),
     };
     let evaluation = evaluate(&policy, &input, customer.as_ref(), now);
-    let shadow_inputs = (dto.clone(), customer);
+    // Only a shadow run needs its own copy of the inputs; most requests skip the clone.
+    let shadow_inputs = state
+        .shadow
+        .load()
+        .is_some()
+        .then(|| (dto.clone(), customer));
     let decision = Decision {
         decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),
         ticket_id: input.ticket_id.clone(),
@@ -65,8 +70,7 @@ pub async fn decide(
         &decision.evaluation.recommendation.gesture,
         decision.evaluation.authority.within_authority,
     );
-    if state.shadow.load().is_some() {
-        let (request, customer) = shadow_inputs;
+    if let Some((request, customer)) = shadow_inputs {
         super::shadow::spawn(
             state,
             decision.decision_id.clone(),
