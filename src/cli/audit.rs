@@ -23,7 +23,8 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
         }
         Some(why) => {
             println!("audit chain broken at {why}");
-            Ok(ExitCode::FAILURE)
+            // 3, not 1: a broken chain is a finding, not a failure to run the check.
+            Ok(ExitCode::from(3))
         }
     }
 }

@@ -30,7 +30,17 @@ pub async fn layer(
     next: Next,
 ) -> Result<Response, ApiError> {
     let is_write = req.method() == Method::POST || req.method() == Method::PUT;
-    let Some(raw) = req.headers().get(HEADER).filter(|_| is_write).cloned() else {
+    // Not for streamed bulk bodies (imports, order batches: idempotent by their ids) nor
+    // for key creation (the answer holds a secret that must never be stored).
+    let path = req.uri().path();
+    let exempt =
+        path == "/v1/customers/import" || path == "/v1/orders" || path.starts_with("/v1/keys");
+    let Some(raw) = req
+        .headers()
+        .get(HEADER)
+        .filter(|_| is_write && !exempt)
+        .cloned()
+    else {
         return Ok(next.run(req).await);
     };
     let idem = raw
@@ -57,7 +67,7 @@ pub async fn layer(
         let mut h = Sha256::new();
         h.update(parts.method.as_str());
         h.update(b"\0");
-        h.update(parts.uri.path());
+        h.update(parts.uri.path_and_query().map_or("", |p| p.as_str()));
         h.update(b"\0");
         h.update(&bytes);
         hex::encode(h.finalize())

@@ -52,15 +52,26 @@ pub fn too_many(wait: Duration) -> Response {
     resp
 }
 
-/// Route layer: answer 503 `request_timeout` when a request takes longer than allowed.
-/// A write that was cut off was never acknowledged; an idempotent retry is safe.
+/// Route layer: answer 503 `request_timeout` when a read takes longer than allowed.
+///
+/// Writes are never cut: a write stopped half-way may already be applied, and answering
+/// 503 would invite a retry that applies it twice. A write's own work is bounded (one
+/// store transaction and one shared flush); a client that gives up on one should retry
+/// with the same `Idempotency-Key`, which replays or waits rather than repeats.
 pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    let read = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !read {
+        return next.run(req).await;
+    }
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::new(
             "request_timeout",
             format!(
-                "the request took longer than {} s; retry it (with the same Idempotency-Key)",
+                "the request took longer than {} s; retry it later",
                 limit.as_secs()
             ),
         )

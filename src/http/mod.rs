@@ -82,7 +82,6 @@ pub fn app(state: AppState) -> Router {
             "/v1/customers/{customer_id}",
             axum::routing::delete(customers::delete),
         )
-        .route("/v1/audit/verify", get(ops::audit_verify))
         .route("/v1/keys", post(keys::create).get(keys::list))
         .route("/v1/keys/{name}", axum::routing::delete(keys::revoke))
         .route("/v1/policies", get(policies::list))
@@ -99,6 +98,7 @@ pub fn app(state: AppState) -> Router {
         // A backtest streams the whole decision log, a backup copies the store: both are
         // exempt from the time limit.
         .route("/v1/backup", get(ops::backup))
+        .route("/v1/audit/verify", get(ops::audit_verify))
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))

@@ -78,8 +78,9 @@ pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
     })
 }
 
-/// Erase a customer's record and order history (right to erasure). Past decisions keep their snapshot for
-/// the audit until pseudonymisation lands (see issue notes).
+/// Erase a customer (right to erasure): the record, their order history, answers kept for
+/// idempotent replays, and in past decisions the customer id, which is replaced by a keyed
+/// pseudonym (the audit chain stays intact).
 pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
     let cmd = Command::DeleteCustomer {
         customer_id: id.to_string(),

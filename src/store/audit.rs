@@ -200,6 +200,23 @@ impl Store {
             }
             prev = e.hash;
         }
+        // The head records where the chain ends: entries cut off the end show up here.
+        let head: Head = match self.meta.get(HEAD)? {
+            Some(v) => from_json(&v)?,
+            None => Head {
+                seq: 0,
+                hash: GENESIS.to_string(),
+            },
+        };
+        if head.seq != entries || head.hash != prev {
+            return Ok(broken(
+                entries,
+                format!(
+                    "the end: the chain has {entries} entries but its head records {}",
+                    head.seq
+                ),
+            ));
+        }
         Ok(Verification {
             entries,
             intact: true,

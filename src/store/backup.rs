@@ -38,6 +38,27 @@ fn io(e: std::io::Error) -> StoreError {
 }
 
 impl Store {
+    /// Shared access for one command. While a backup holds the gate the command waits; on a
+    /// multi-threaded runtime it waits with `block_in_place`, so the other requests (reads,
+    /// health checks) keep being served by the remaining workers.
+    pub(super) fn enter_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        use std::sync::TryLockError;
+        match self.gate.try_read() {
+            Ok(g) => g,
+            // A poisoned gate only means a backup panicked; commands are still whole.
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                let wait = || self.gate.read().unwrap_or_else(|p| p.into_inner());
+                match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                    Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                        tokio::task::block_in_place(wait)
+                    }
+                    _ => wait(),
+                }
+            }
+        }
+    }
+
     /// Write a consistent snapshot of every tree to `out` (gzip NDJSON).
     pub fn backup(&self, out: impl Write) -> Result<Copied, StoreError> {
         let b64 = base64::engine::general_purpose::STANDARD;
@@ -56,7 +77,7 @@ impl Store {
         let mut copied = Copied::default();
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name)?;
-            copied.trees += 1;
+            copied.trees += usize::from(!tree.is_empty());
             let tree_name = String::from_utf8_lossy(&name).into_owned();
             for item in tree.iter() {
                 let (k, v) = item?;
@@ -75,17 +96,38 @@ impl Store {
         Ok(copied)
     }
 
+    /// Nothing but the store's own pseudonym key may be present before a restore.
+    fn ensure_empty(&self) -> Result<(), StoreError> {
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name)?;
+            let only_key = tree.iter().keys().all(|k| {
+                k.is_ok_and(|k| {
+                    name.as_ref() == b"meta" && k.as_ref() == super::audit::PSEUDONYM_KEY
+                })
+            });
+            if !only_key {
+                return Err(StoreError::Conflict {
+                    code: "store_not_empty",
+                    message: format!(
+                        "restore needs an empty data directory; tree `{}` has data",
+                        String::from_utf8_lossy(&name)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Restore a snapshot into this store, which must be empty; flushed before returning.
     pub fn restore(&self, input: impl std::io::Read) -> Result<Copied, StoreError> {
         let b64 = base64::engine::general_purpose::STANDARD;
-        if self.customer_count() > 0
-            || self.decision_count() > 0
-            || !self.list_policies()?.is_empty()
-        {
-            return Err(StoreError::Conflict {
-                code: "store_not_empty",
-                message: "restore needs an empty data directory".into(),
-            });
+        self.ensure_empty()?;
+        let mut input = std::io::BufReader::new(input);
+        let magic = std::io::BufRead::fill_buf(&mut input).map_err(io)?;
+        if !magic.starts_with(&[0x1f, 0x8b]) {
+            return Err(StoreError::Corrupt(
+                "not a kulanz backup (not a gzip file)".into(),
+            ));
         }
         let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(input));
         let mut lines = reader.lines();

@@ -100,8 +100,7 @@ pub enum Applied {
 impl Store {
     /// Apply one command. This is the only place the store is written.
     pub fn apply(&self, cmd: &Command) -> Result<Applied, StoreError> {
-        // A poisoned gate only means a backup panicked; commands are still whole.
-        let _gate = self.gate.read().unwrap_or_else(|p| p.into_inner());
+        let _gate = self.enter_gate();
         match cmd {
             Command::PutCustomer {
                 customer_id,

@@ -55,6 +55,7 @@ impl Store {
     /// goes; a retried erasure after a crash finishes the job.
     pub(super) fn apply_delete_customer(&self, id: &str) -> Result<Applied, StoreError> {
         let rewritten = self.pseudonymise_decisions(id)?;
+        self.idempotency_forget(id)?;
         let removed = self.customers.remove(id.as_bytes())?.is_some();
         Ok(if removed || rewritten > 0 {
             Applied::Done

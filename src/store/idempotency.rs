@@ -106,6 +106,25 @@ impl Store {
         Ok(Applied::Done)
     }
 
+    /// Forget every kept answer that mentions `needle` (erasure: a replay must not bring
+    /// an erased customer's data back). Returns how many were removed.
+    pub(super) fn idempotency_forget(&self, needle: &str) -> Result<usize, StoreError> {
+        let quoted = serde_json::to_string(needle).unwrap_or_default();
+        let mut n = 0;
+        for item in self.idempotency.iter() {
+            let (k, v) = item?;
+            let r: IdemRecord = from_json(&v)?;
+            if r.response
+                .as_ref()
+                .is_some_and(|resp| resp.body.contains(&quoted))
+            {
+                self.idempotency.remove(&k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Remove expired records; returns how many.
     pub fn idempotency_expire(&self, now_ms: i64) -> Result<usize, StoreError> {
         let mut n = 0;

@@ -76,9 +76,16 @@ impl Store {
             .transpose()
     }
 
-    /// Every stored key (never the secrets: only their hashes are stored).
+    /// Every stored key, by name then creation time.
     pub fn list_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.keys.iter().values().map(|v| from_json(&v?)).collect()
+        let mut keys: Vec<ApiKeyRecord> = self
+            .keys
+            .iter()
+            .values()
+            .map(|v| from_json(&v?))
+            .collect::<Result<_, _>>()?;
+        keys.sort_by(|a, b| (&a.name, &a.created_at).cmp(&(&b.name, &b.created_at)));
+        Ok(keys)
     }
 
     /// Revoke every key with this name; returns how many.

@@ -128,3 +128,46 @@ async fn erasure_pseudonymises_past_decisions_without_breaking_the_chain() {
         .unwrap();
     assert_eq!(again.status(), 404);
 }
+
+#[tokio::test]
+async fn entries_cut_off_the_end_of_the_chain_are_noticed() {
+    let app = spawn_app().await;
+    let mut last = String::new();
+    for _ in 0..3 {
+        let d = app
+            .decide_ok(&request(
+                "c-10442",
+                "cancellation_refund",
+                "unclear",
+                "100.00",
+            ))
+            .await;
+        last = d["decision_id"].as_str().unwrap().to_string();
+    }
+    let dir = app.stop().await;
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("audit")
+            .unwrap()
+            .remove(3u64.to_be_bytes())
+            .unwrap();
+        let k = ulid::Ulid::from_string(&last).unwrap().to_bytes();
+        db.open_tree("decisions").unwrap().remove(k).unwrap();
+        db.flush().unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kulanz"))
+        .args([
+            "audit",
+            "verify",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "a broken chain is exit 3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("the chain has 2 entries but its head records 3"),
+        "{text}"
+    );
+}

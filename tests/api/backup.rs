@@ -87,3 +87,38 @@ async fn an_online_backup_restores_into_a_new_directory_with_everything_intact()
     let old_key = app2.get("/v1/policies", &app.admin_key).await;
     assert_eq!(old_key.status(), 200);
 }
+
+#[test]
+fn restore_refuses_a_directory_that_holds_anything_and_a_file_that_is_not_a_backup() {
+    let files = tempfile::tempdir().unwrap();
+    let not_backup = files.path().join("x.gz");
+    std::fs::write(&not_backup, "hello").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kulanz"))
+            .args([
+                "restore",
+                file.to_str().unwrap(),
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(&not_backup);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a gzip file"));
+    let store = kulanz::store::Store::open(dir.path()).unwrap();
+    kulanz::cli::create_key(&store, "old", vec![kulanz::store::keys::Scope::Admin]).unwrap();
+    let backup = files.path().join("b.gz");
+    store
+        .backup(std::fs::File::create(&backup).unwrap())
+        .unwrap();
+    drop(store);
+    let out = run(&backup);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tree `keys` has data"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
