@@ -10,6 +10,7 @@ pub mod decisions;
 pub mod durability;
 pub mod err;
 pub mod idempotency;
+pub mod integrity;
 pub mod keys;
 pub mod policies;
 pub mod shadows;
@@ -47,6 +48,7 @@ impl Store {
             dir: dir.display().to_string(),
             reason: e.to_string(),
         })?;
+        let had_log = integrity::has_log(dir);
         let db = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::HighThroughput)
@@ -62,10 +64,14 @@ impl Store {
                         "the data directory is in use by another kulanz process (stop the server first)"
                             .to_string()
                     }
+                    // A damaged file, not an I/O failure: say so, sled's wording misleads.
+                    e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_)) => {
+                        format!("the data directory is damaged (restore it from a backup): {e}")
+                    }
                     other => other.to_string(),
                 },
             })?;
-        Ok(Store {
+        let store = Store {
             customers: db.open_tree("customers")?,
             decisions: db.open_tree("decisions")?,
             keys: db.open_tree("keys")?,
@@ -76,7 +82,11 @@ impl Store {
             group: Arc::new(GroupCommit::default()),
             durability: Durability::Strict,
             db,
-        })
+        };
+        let s = &store;
+        let trees = [&s.customers, &s.decisions, &s.keys, &s.policies, &s.shadows];
+        integrity::check(dir, had_log, &s.db, &s.meta, &trees)?;
+        Ok(store)
     }
 
     /// The same store with another durability setting.
