@@ -80,7 +80,7 @@ pub struct ValidationReport {
 
 /// Check a policy document (schema, semantics, its example cases) without storing it.
 #[utoipa::path(post, path = "/v1/policies/validate", tag = "policies",
-    request_body(content = Object, description = "A policy document"),
+    request_body(content = serde_json::Value, description = "A policy document; any JSON value is checked and answered with a verdict"),
     responses((status = 200, description = "The verdict, valid or not", body = ValidationReport),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),

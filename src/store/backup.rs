@@ -101,8 +101,11 @@ impl Store {
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name)?;
             let only_key = tree.iter().keys().all(|k| {
+                // What every freshly opened store holds: its pseudonym key and creation marker.
                 k.is_ok_and(|k| {
-                    name.as_ref() == b"meta" && k.as_ref() == super::audit::PSEUDONYM_KEY
+                    name.as_ref() == b"meta"
+                        && (k.as_ref() == super::audit::PSEUDONYM_KEY
+                            || k.as_ref() == super::integrity::MARKER)
                 })
             });
             if !only_key {

@@ -12,6 +12,7 @@ pub mod decisions;
 pub mod durability;
 pub mod err;
 pub mod idempotency;
+pub mod integrity;
 pub mod keys;
 pub mod models;
 pub mod orders;
@@ -68,6 +69,7 @@ impl Store {
             dir: dir.display().to_string(),
             reason: e.to_string(),
         })?;
+        let had_log = integrity::has_log(dir);
         let db = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::HighThroughput)
@@ -83,19 +85,14 @@ impl Store {
                         "the data directory is in use by another kulanz process (stop the server first)"
                             .to_string()
                     }
+                    // A damaged file, not an I/O failure: say so, sled's wording misleads.
+                    e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_)) => {
+                        format!("the data directory is damaged (restore it from a backup): {e}")
+                    }
                     other => other.to_string(),
                 },
             })?;
-        // The pseudonym key is made once per store and never changes: past pseudonyms
-        // (and the audit hashes over them) depend on it.
-        let meta = db.open_tree("meta")?;
-        if meta.get(audit::PSEUDONYM_KEY)?.is_none() {
-            let mut key = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
-            let _ =
-                meta.compare_and_swap(audit::PSEUDONYM_KEY, None as Option<&[u8]>, Some(&key[..]))?;
-        }
-        Ok(Store {
+        let store = Store {
             customers: db.open_tree("customers")?,
             decisions: db.open_tree("decisions")?,
             keys: db.open_tree("keys")?,
@@ -116,7 +113,23 @@ impl Store {
             value_models: db.open_tree("value_models")?,
             customer_orders: db.open_tree("customer_orders")?,
             db,
-        })
+        };
+        let s = &store;
+        let trees = [&s.customers, &s.decisions, &s.keys, &s.policies, &s.shadows];
+        integrity::check(dir, had_log, &s.db, &s.meta, &trees)?;
+        // The pseudonym key is made once per store (after the integrity check, which must
+        // see the store as it was) and never changes: past pseudonyms and the audit hashes
+        // over them depend on it.
+        if store.meta.get(audit::PSEUDONYM_KEY)?.is_none() {
+            let mut key = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+            let _ = store.meta.compare_and_swap(
+                audit::PSEUDONYM_KEY,
+                None as Option<&[u8]>,
+                Some(&key[..]),
+            )?;
+        }
+        Ok(store)
     }
 
     /// The same store with another durability setting.

@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod conformance;
 mod customers;
 mod decisions;
 mod errors;
