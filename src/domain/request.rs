@@ -25,10 +25,13 @@ pub struct ComplaintDto {
     /// One of the active policy's categories.
     pub category: String,
     /// `low`, `medium`, `high` or `critical`.
+    #[schema(value_type = super::complaint::Severity)]
     pub severity: String,
     /// `email`, `chat`, `phone`, `social`, `web` or `in_person`.
+    #[schema(value_type = super::complaint::Channel)]
     pub channel: String,
     /// `ours`, `partner`, `customer` or `unclear`.
+    #[schema(value_type = super::complaint::Fault)]
     pub fault: String,
     /// What the complaint is about in money; zero when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
