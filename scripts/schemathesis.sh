@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 RUST_LOG="${RUST_LOG:-warn}" "$target/debug/kulanz" serve --demo --data-dir "$work/data" \
-  --policy-dir "$root/policies" --listen 127.0.0.1:0 >"$work/stdout" 2>"$work/stderr" &
+  --policy-dir "$root/policies" --listen 127.0.0.1:0 --rate-limit-per-sec 0 >"$work/stdout" 2>"$work/stderr" &
 server_pid=$!
 
 base="" key=""

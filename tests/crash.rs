@@ -56,6 +56,8 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
             // Explicit, so a `KULANZ_DURABILITY` in the environment cannot weaken the test.
             .args(["--durability", "strict"])
+            // The writers hammer one key on purpose: the per-key rate limit is not under test.
+            .args(["--rate-limit-per-sec", "0"])
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--policy-dir", POLICIES])
