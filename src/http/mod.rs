@@ -9,6 +9,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod limits;
+pub mod nps;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(timeout.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let ingest = Router::new()
+        .route("/v1/customers/at-risk", get(nps::at_risk))
         .route(
             "/v1/customers/{customer_id}",
             put(customers::put).get(customers::get),
@@ -76,6 +78,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/orders",
             post(orders::create).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/nps",
+            post(nps::create).layer(DefaultBodyLimit::max(nps::NPS_BODY_LIMIT)),
         );
     let admin = Router::new()
         .route(

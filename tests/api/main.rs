@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod closing_loop;
 mod customers;
 mod decisions;
 mod errors;
