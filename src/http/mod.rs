@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod policies;
+pub mod reports;
 pub mod tickets;
 pub mod webhooks;
 pub mod widget;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))
+        .route("/v1/reports/goodwill", get(reports::goodwill))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))

@@ -11,6 +11,7 @@ pub mod nps;
 pub mod order_parse;
 pub mod orders;
 pub mod policies;
+pub mod report;
 pub mod shadow;
 pub mod value;
 pub mod watch;

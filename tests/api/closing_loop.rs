@@ -256,3 +256,129 @@ async fn s5_is_on_the_at_risk_list_until_someone_contacts_them() {
     let r = app.get("/v1/customers/at-risk", &app.decide_key).await;
     assert_eq!(r.status(), 403);
 }
+
+fn amount(v: &Value) -> rust_decimal::Decimal {
+    v["amount"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
+    let app = spawn_app().await;
+    let mut asks = vec![
+        (request("c-10442", "late_delivery", "ours", "40.00"), "a-1"),
+        (request("c-60606", "damaged_item", "ours", "450.00"), "a-2"),
+        (request("c-40404", "late_delivery", "ours", "40.00"), "a-1"),
+        (request("c-50505", "wrong_item", "ours", "60.00"), "a-2"),
+    ];
+    asks[3].0["agent"]["role"] = json!("senior");
+    let mut ds = Vec::new();
+    for (mut r, agent) in asks {
+        r["agent"]["id"] = json!(agent);
+        ds.push(app.decide_ok(&r).await);
+    }
+    let outcome = |d: &Value, body: Value| {
+        let path = format!(
+            "/v1/decisions/{}/outcome",
+            d["decision_id"].as_str().unwrap()
+        );
+        (path, body)
+    };
+    let rec0 = ds[0]["recommendation"].clone();
+    let outcomes = [
+        outcome(
+            &ds[0],
+            json!({"granted": {"gesture": rec0["gesture"], "amount": rec0["amount"]},
+            "status": "granted_as_recommended", "customer_accepted": true}),
+        ),
+        outcome(
+            &ds[1],
+            json!({"granted": {"gesture": "refund", "amount": eur("450.00")},
+            "approved_by": "lead-3", "status": "granted_other", "customer_accepted": false}),
+        ),
+        outcome(
+            &ds[2],
+            json!({"granted": {"gesture": "none"}, "status": "escalated"}),
+        ),
+    ];
+    for (path, body) in outcomes {
+        let r = app.post_json(&path, &app.decide_key, &body).await;
+        assert_eq!(r.status(), 201);
+    }
+
+    let r = app
+        .get("/v1/reports/goodwill?from=2000-01-01", &app.admin_key)
+        .await;
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    let recommended: rust_decimal::Decimal = ds
+        .iter()
+        .map(|d| amount(&d["recommendation"]["amount"]))
+        .sum();
+    let granted = amount(&rec0["amount"]) + rust_decimal::Decimal::new(45000, 2);
+    assert_eq!(report["decisions"], 4);
+    assert_eq!(report["outcomes"], 3);
+    assert_eq!(amount(&report["recommended"]), recommended, "{report:#}");
+    assert_eq!(amount(&report["granted"]), granted);
+    let within = ds
+        .iter()
+        .filter(|d| d["authority"]["within_authority"] == true)
+        .count() as f64;
+    assert_eq!(report["within_authority_share"], within / 4.0);
+    assert_eq!(report["escalation_rate"], 0.3333);
+    assert_eq!(report["acceptance_rate"], 0.5);
+    let agents = report["by_agent"].as_array().unwrap();
+    assert_eq!(agents.len(), 2);
+    assert_eq!(agents[0]["key"], "a-1");
+    assert_eq!(agents[0]["decisions"], 2);
+    assert_eq!(agents[0]["outcomes"], 2);
+    assert_eq!(amount(&agents[0]["granted"]), amount(&rec0["amount"]));
+    assert_eq!(
+        amount(&agents[1]["granted"]),
+        rust_decimal::Decimal::new(45000, 2)
+    );
+    let roles: Vec<_> = report["by_role"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].clone())
+        .collect();
+    assert_eq!(roles, vec![json!("agent"), json!("senior")]);
+    for dim in ["by_gesture", "by_segment", "by_role", "by_agent"] {
+        let groups = report[dim].as_array().unwrap();
+        let n: u64 = groups
+            .iter()
+            .map(|g| g["decisions"].as_u64().unwrap())
+            .sum();
+        let sum: rust_decimal::Decimal = groups.iter().map(|g| amount(&g["recommended"])).sum();
+        assert_eq!((n, sum), (4, recommended), "{dim}");
+    }
+    // S5 is the one detractor seen, in the top segment.
+    let top = report["nps_by_segment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["segment"] == ds[3]["customer"]["segment"])
+        .unwrap();
+    assert_eq!(top["detractors"], 1);
+    let fair: u64 = report["fairness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["decisions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(fair, 4);
+
+    let before: Value = app
+        .get("/v1/reports/goodwill?to=2000-01-01", &app.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["decisions"], 0);
+    let bad = app
+        .get("/v1/reports/goodwill?from=yesterday", &app.admin_key)
+        .await;
+    expect_error(bad, 422, "invalid_request").await;
+    let r = app.get("/v1/reports/goodwill", &app.decide_key).await;
+    assert_eq!(r.status(), 403);
+}
