@@ -6,7 +6,7 @@ use super::extract::ApiQuery;
 use crate::service::at_risk::{self, AtRiskPage, AtRiskQuery};
 use crate::service::nps::{self, NpsAnswerDto, NpsReport};
 use crate::service::AppState;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
@@ -28,8 +28,12 @@ pub const NPS_BODY_LIMIT: usize = 16 * 1024 * 1024;
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<(StatusCode, Json<NpsReport>), ApiError> {
+    // Read here (not by an extractor) so an oversized body gets the contract's error body.
+    let body = axum::body::to_bytes(body, NPS_BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::new("payload_too_large", "the body is above 16 MiB"))?;
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
