@@ -382,3 +382,40 @@ async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
     let r = app.get("/v1/reports/goodwill", &app.decide_key).await;
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn a_customer_the_order_model_sees_fading_is_on_the_at_risk_list() {
+    use crate::orders::{order, population, post_ndjson};
+    let app = spawn_app().await;
+    post_ndjson(&app, &population()).await;
+    // Weekly for 30 weeks in 2025, then nothing for a year.
+    let day0 = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let fading: Vec<Value> = (0..30u64)
+        .map(|k| {
+            let day = day0 + chrono::Days::new(7 * k);
+            order(&format!("f-{k}"), "c-fading", &day.to_string(), "200.00")
+        })
+        .collect();
+    post_ndjson(&app, &fading).await;
+    let r = app
+        .post_json(
+            "/v1/value/fit",
+            &app.admin_key,
+            &json!({"observation_end": "2026-06-30"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+
+    let page = at_risk(&app, "?limit=500").await;
+    let c = page["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_id"] == "c-fading")
+        .unwrap_or_else(|| panic!("c-fading is not listed: {page:#}"));
+    assert_eq!(c["signals"], json!(["low_p_alive"]));
+    assert!(
+        c["reasons"][0].as_str().unwrap().contains("P(alive)"),
+        "{c:#}"
+    );
+}
