@@ -313,3 +313,21 @@ async fn policy_backtest_replays_the_stored_log_from_the_command_line() {
         "{text}"
     );
 }
+
+#[test]
+fn report_prints_the_goodwill_report_as_json_and_refuses_a_bad_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = kulanz(&["report", "--from", "2026-01-01", "--data-dir", d]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["decisions"], 0);
+    assert_eq!(report["recommended"]["amount"], "0.00");
+    let bad = kulanz(&["report", "--from", "last week", "--data-dir", d]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
+}

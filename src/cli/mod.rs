@@ -8,6 +8,7 @@ mod import;
 mod import_orders;
 mod keys;
 mod policy;
+mod report;
 mod serve;
 mod value;
 
@@ -78,6 +79,17 @@ pub enum Command {
         #[command(subcommand)]
         command: value::ValueCommand,
     },
+    /// Print the goodwill report (recommended vs granted, rates, NPS, fairness) as JSON.
+    Report {
+        /// Decisions made at or after: `YYYY-MM-DD` or RFC 3339.
+        #[arg(long)]
+        from: Option<String>,
+        /// Decisions made before: `YYYY-MM-DD` or RFC 3339.
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 /// Parse the command line and run; the exit code says whether it worked.
@@ -92,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Backup { file, data } => backup::backup(&file, &data),
         Command::Restore { file, data } => backup::restore(&file, &data),
         Command::Value { command } => value::run(command),
+        Command::Report { from, to, data } => report::run(from, to, &data),
     };
     match result {
         Ok(code) => code,

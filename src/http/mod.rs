@@ -9,10 +9,12 @@ pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod limits;
+pub mod nps;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod policies;
+pub mod reports;
 pub mod tickets;
 pub mod webhooks;
 pub mod widget;
@@ -63,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(timeout.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let ingest = Router::new()
+        .route("/v1/customers/at-risk", get(nps::at_risk))
         .route(
             "/v1/customers/{customer_id}",
             put(customers::put).get(customers::get),
@@ -76,6 +79,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/orders",
             post(orders::create).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/nps",
+            post(nps::create).layer(DefaultBodyLimit::max(nps::NPS_BODY_LIMIT)),
         );
     let admin = Router::new()
         .route(
@@ -102,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))
+        .route("/v1/reports/goodwill", get(reports::goodwill))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))

@@ -19,6 +19,9 @@ pub struct CustomerView {
     /// Order history and the cached model prediction, when orders were ingested.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<super::value::ValueView>,
+    /// The latest answers sent to `POST /v1/nps`: last score, class and trend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nps_trend: Option<super::nps::NpsView>,
 }
 
 /// Store (create or replace) a record; `true` when it was created.
@@ -75,6 +78,11 @@ pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
         record: stored.record,
         updated_at: stored.updated_at,
         value: summary.as_ref().map(super::value::ValueView::from),
+        nps_trend: state
+            .store
+            .nps_history(id)?
+            .as_ref()
+            .and_then(super::nps::NpsView::from_history),
     })
 }
 

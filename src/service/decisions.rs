@@ -31,7 +31,7 @@ pub async fn decide(
     };
     let input = dto.validate(&vocab)?;
     // The pushed record, completed from order history (service/value.rs).
-    let stored = super::value::effective_customer(&state.store, &input.customer_id)?;
+    let stored = super::value::effective_customer(&state.store, &policy, &input.customer_id, now)?;
     let customer = match &stored {
         None => None,
         Some(s) => Some(s.record.validate().map_err(|e| {

@@ -1,13 +1,17 @@
 //! The service layer: what each request does, between the thin HTTP handlers and the pure
 //! engine and the store. The CLI calls the same functions.
 
+pub mod at_risk;
 pub mod backtest;
 pub mod customers;
 pub mod decisions;
 pub mod import;
+pub mod ledger;
+pub mod nps;
 pub mod order_parse;
 pub mod orders;
 pub mod policies;
+pub mod report;
 pub mod shadow;
 pub mod value;
 pub mod watch;

@@ -245,24 +245,36 @@ pub fn derived_record(s: &StoredSummary) -> CustomerRecordDto {
     }
 }
 
-/// The customer as the engine sees them: the pushed record (or one derived from orders),
-/// with the cached model prediction as `predicted_value` when none was pushed.
-pub fn effective_customer(store: &Store, id: &str) -> Result<Option<StoredCustomer>, StoreError> {
+/// The customer as the engine sees them at `now`: the pushed record (or one derived from
+/// orders), with the cached model prediction as `predicted_value` when none was pushed,
+/// the latest NPS answer (service/nps.rs) and the goodwill ledger (service/ledger.rs).
+pub fn effective_customer(
+    store: &Store,
+    policy: &crate::policy::compiled::CompiledPolicy,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredCustomer>, StoreError> {
     let pushed = store.get_customer(id)?;
-    let Some(summary) = store.get_order_summary(id)? else {
-        return Ok(pushed);
+    let summary = store.get_order_summary(id)?;
+    let mut customer = match (pushed, &summary) {
+        (None, None) => return Ok(None),
+        (Some(c), _) => c,
+        (None, Some(s)) => StoredCustomer {
+            record: derived_record(s),
+            updated_at: String::new(),
+        },
     };
-    let mut customer = pushed.unwrap_or_else(|| StoredCustomer {
-        record: derived_record(&summary),
-        updated_at: String::new(),
-    });
-    if customer.record.predicted_value.is_none()
-        && customer.record.currency == summary.summary.currency
-    {
-        customer.record.predicted_value = summary
-            .prediction
-            .as_ref()
-            .map(|p| money(p.predicted_value, &summary.summary.currency));
+    if let Some(summary) = &summary {
+        if customer.record.predicted_value.is_none()
+            && customer.record.currency == summary.summary.currency
+        {
+            customer.record.predicted_value = summary
+                .prediction
+                .as_ref()
+                .map(|p| money(p.predicted_value, &summary.summary.currency));
+        }
     }
+    super::nps::merge(store, id, &mut customer)?;
+    super::ledger::merge(store, policy, id, &mut customer, now)?;
     Ok(Some(customer))
 }

@@ -84,6 +84,10 @@ pub enum Command {
     EraseOrders {
         customer_id: String,
     },
+    /// NPS answers (one request or batch), by customer id.
+    RecordNps {
+        answers: Vec<(String, super::nps::NpsAnswer)>,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -132,6 +136,7 @@ impl Store {
             Command::PutOrders { orders } => self.apply_put_orders(orders),
             Command::PutValueModel { model } => self.apply_put_value_model(model),
             Command::EraseOrders { customer_id } => self.apply_erase_orders(customer_id),
+            Command::RecordNps { answers } => self.apply_record_nps(answers),
         }
     }
 

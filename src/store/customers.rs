@@ -1,4 +1,4 @@
-//! Customer value records, keyed by customer id.
+//! Customer value records, keyed by customer id; erasure of everything about a customer.
 
 use super::command::Applied;
 use super::{from_json, to_json, Store, StoreError};
@@ -56,8 +56,11 @@ impl Store {
     pub(super) fn apply_delete_customer(&self, id: &str) -> Result<Applied, StoreError> {
         let rewritten = self.pseudonymise_decisions(id)?;
         self.idempotency_forget(id)?;
+        // Ledger and NPS answers are personal data too.
+        let ledger = self.erase_ledger(id)?;
+        let nps = self.erase_nps(id)?;
         let removed = self.customers.remove(id.as_bytes())?.is_some();
-        Ok(if removed || rewritten > 0 {
+        Ok(if removed || rewritten > 0 || ledger > 0 || nps {
             Applied::Done
         } else {
             Applied::Unchanged

@@ -124,8 +124,8 @@ impl Store {
     ) -> Result<Applied, StoreError> {
         let k = key(id)?;
         let form = audit::outcome_form(id, outcome);
-        (&self.decisions, &self.audit, &self.meta)
-            .transaction(|(dt, at, mt)| {
+        (&self.decisions, &self.audit, &self.meta, &self.ledger)
+            .transaction(|(dt, at, mt, lt)| {
                 let Some(old) = dt.get(k)? else {
                     return abort(StoreError::NotFound(format!(
                         "no decision `{}`",
@@ -141,6 +141,13 @@ impl Store {
                 }
                 d.outcome = Some(outcome.clone());
                 dt.insert(&k[..], to_json(&d).or_else(abort)?)?;
+                // The ledger the guards read at the next decision; an erased customer
+                // has no ledger.
+                if !d.erased {
+                    let entry = ledger_entry(&d, outcome).or_else(abort)?;
+                    let lk = super::ledger::ledger_key(&d.request.customer_id, &k);
+                    lt.insert(lk, to_json(&entry).or_else(abort)?)?;
+                }
                 append(at, mt, "outcome", id, &form)
             })
             .map_err(tx_err)?;
@@ -173,6 +180,32 @@ impl Store {
         }
         Ok(n)
     }
+}
+
+fn ledger_entry(
+    d: &StoredDecision,
+    outcome: &OutcomeRecord,
+) -> Result<super::ledger::LedgerEntry, StoreError> {
+    let at = chrono::DateTime::parse_from_rfc3339(&outcome.recorded_at)
+        .map_err(|e| StoreError::Corrupt(format!("outcome time: {e}")))?
+        .with_timezone(&chrono::Utc);
+    let (amount, currency) = match &outcome.granted.amount {
+        Some(m) => {
+            let m = m.parse().map_err(StoreError::Corrupt)?;
+            (m.amount, m.currency.to_string())
+        }
+        None => (
+            rust_decimal::Decimal::ZERO,
+            d.decision.evaluation.authority.limit.currency.clone(),
+        ),
+    };
+    Ok(super::ledger::LedgerEntry {
+        decision_id: d.decision.decision_id.clone(),
+        at,
+        gesture: outcome.granted.gesture.clone(),
+        amount,
+        currency,
+    })
 }
 
 fn index_key(customer_id: &str, k: &[u8; 16]) -> Vec<u8> {

@@ -14,7 +14,9 @@ pub mod err;
 pub mod idempotency;
 pub mod integrity;
 pub mod keys;
+pub mod ledger;
 pub mod models;
+pub mod nps;
 pub mod orders;
 pub mod policies;
 pub mod shadows;
@@ -59,6 +61,10 @@ pub struct Store {
     order_summaries: sled::Tree,
     value_models: sled::Tree,
     customer_orders: sled::Tree,
+    /// Customer id, NUL, decision ULID → ledger entry (store/ledger.rs).
+    ledger: sled::Tree,
+    /// Customer id → NPS history (store/nps.rs).
+    nps: sled::Tree,
 }
 
 impl Store {
@@ -112,6 +118,8 @@ impl Store {
             order_summaries: db.open_tree("order_summaries")?,
             value_models: db.open_tree("value_models")?,
             customer_orders: db.open_tree("customer_orders")?,
+            ledger: db.open_tree("ledger")?,
+            nps: db.open_tree("nps")?,
             db,
         };
         let s = &store;

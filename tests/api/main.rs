@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod closing_loop;
 mod conformance;
 mod customers;
 mod decisions;

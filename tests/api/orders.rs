@@ -3,11 +3,11 @@
 use crate::helpers::{eur, expect_error, request, spawn_app, TestApp};
 use serde_json::{json, Value};
 
-fn order(id: &str, customer: &str, at: &str, amount: &str) -> Value {
+pub(crate) fn order(id: &str, customer: &str, at: &str, amount: &str) -> Value {
     json!({"order_id": id, "customer_id": customer, "at": at, "amount": eur(amount)})
 }
 
-async fn post_ndjson(app: &TestApp, lines: &[Value]) -> Value {
+pub(crate) async fn post_ndjson(app: &TestApp, lines: &[Value]) -> Value {
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let r = app
         .client
@@ -25,7 +25,7 @@ async fn post_ndjson(app: &TestApp, lines: &[Value]) -> Value {
 /// A deterministic population of 300 customers simulated from a BG/NBD-like process
 /// (a small xorshift generator; rates and drop-out chances drawn from spreads), so the
 /// fit has heterogeneous data with an interior optimum.
-fn population() -> Vec<Value> {
+pub(crate) fn population() -> Vec<Value> {
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut uniform = move || {
         seed ^= seed << 13;

@@ -1,0 +1,45 @@
+//! `GET /v1/reports/goodwill`: what goodwill was recommended and granted over a window.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiQuery;
+use crate::error::AppError;
+use crate::service::report::{self, GoodwillReport};
+use crate::service::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Query of `GET /v1/reports/goodwill`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Decisions made at or after this time: `YYYY-MM-DD` or RFC 3339.
+    pub from: Option<String>,
+    /// Decisions made before this time: `YYYY-MM-DD` or RFC 3339.
+    pub to: Option<String>,
+}
+
+/// The goodwill report over the decisions made in `[from, to)`.
+#[utoipa::path(get, path = "/v1/reports/goodwill", tag = "decisions",
+    params(ReportQuery),
+    responses((status = 200, body = GoodwillReport), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn goodwill(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Json<GoodwillReport>, ApiError> {
+    let time = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|s| report::parse_time(field, s))
+            .transpose()
+            .map_err(AppError::from)
+    };
+    let (from, to) = (time("from", &q.from)?, time("to", &q.to)?);
+    // Streams the decision log: off the async workers.
+    let built = tokio::task::spawn_blocking(move || report::build(&state.store, from, to))
+        .await
+        .map_err(|_| ApiError::new("internal", "the report failed"))?;
+    Ok(Json(built.map_err(AppError::from)?))
+}

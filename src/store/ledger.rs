@@ -1,0 +1,86 @@
+//! The goodwill ledger: one entry per recorded outcome, keyed by customer id, NUL,
+//! decision ULID, so a customer's entries are one prefix scan in time order.
+//!
+//! Entries are written in the outcome's own transaction (store/decisions.rs), so an
+//! outcome is never on disk without its ledger entry. The service layer sums them into
+//! the record the engine sees (service/ledger.rs).
+
+use super::{from_json, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What one outcome added to a customer's goodwill history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub decision_id: String,
+    /// When the outcome was recorded.
+    pub at: DateTime<Utc>,
+    /// The gesture granted (`none` when nothing was): it still counts as a claim.
+    pub gesture: String,
+    /// Amount granted; zero when nothing was.
+    pub amount: Decimal,
+    /// The decision's currency.
+    pub currency: String,
+}
+
+/// `customer id, NUL, decision ULID bytes`: the key of an entry.
+pub(super) fn ledger_key(customer_id: &str, decision_key: &[u8; 16]) -> Vec<u8> {
+    let mut k = prefix(customer_id);
+    k.extend_from_slice(decision_key);
+    k
+}
+
+fn prefix(customer_id: &str) -> Vec<u8> {
+    let mut k = customer_id.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+impl Store {
+    /// Every ledger entry of a customer, oldest decision first.
+    pub fn ledger_entries(&self, customer_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.ledger
+            .scan_prefix(prefix(customer_id))
+            .map(|item| from_json(&item?.1))
+            .collect()
+    }
+
+    /// Erasure: the customer's ledger goes with their record.
+    pub(super) fn erase_ledger(&self, customer_id: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.ledger.scan_prefix(prefix(customer_id)) {
+            let (k, _) = item?;
+            self.ledger.remove(k)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl Store {
+    /// The id of the latest decision about a customer (ULIDs sort by time).
+    pub fn latest_decision_id(&self, customer_id: &str) -> Result<Option<String>, StoreError> {
+        let p = prefix(customer_id);
+        let Some(item) = self.by_customer.scan_prefix(&p).next_back() else {
+            return Ok(None);
+        };
+        let (k, _) = item?;
+        let bytes: [u8; 16] = k
+            .get(p.len()..)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| StoreError::Corrupt("customer index key".to_string()))?;
+        Ok(Some(ulid::Ulid::from_bytes(bytes).to_string()))
+    }
+
+    /// Every customer id with a pushed record or an order history, sorted, deduplicated.
+    pub fn known_customer_ids(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut ids = std::collections::BTreeSet::new();
+        for tree in [&self.customers, &self.order_summaries] {
+            for k in tree.iter().keys() {
+                ids.insert(String::from_utf8_lossy(&k?).into_owned());
+            }
+        }
+        Ok(ids)
+    }
+}
