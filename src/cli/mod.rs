@@ -3,6 +3,7 @@
 
 mod audit;
 mod backtest;
+pub mod bench;
 mod import;
 mod keys;
 mod policy;
@@ -57,6 +58,11 @@ pub enum Command {
         #[command(subcommand)]
         command: import::ImportCommand,
     },
+    /// Measure the engine in-process (see `docs/performance.md`).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 /// Parse the command line and run; the exit code says whether it worked.
@@ -68,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),
         Command::Audit { command } => audit::run(command),
+        Command::Bench { command } => bench::run(command),
     };
     match result {
         Ok(code) => code,
