@@ -54,13 +54,17 @@ S1='{"ticket_id":"ZD-48213","customer_id":"c-10442","agent":{"id":"a-17","role":
 printf '%s' "$S1" > "$TMP/s1.json"
 
 # oha's JSON summary -> "rps p50_ms p99_ms ok_share"
-summary() {
-  python3 -c '
-import json,sys
-d=json.load(sys.stdin); s=d["summary"]; p=d["latencyPercentiles"]
-codes=d.get("statusCodeDistribution",{}); ok=sum(v for k,v in codes.items() if k.startswith("2")); n=sum(codes.values()) or 1
-print(f"{s[\"requestsPerSec\"]:.0f} {p[\"p50\"]*1000:.3f} {p[\"p99\"]*1000:.3f} {ok/n:.4f}")'
-}
+cat > "$TMP/summary.py" <<'PY'
+import json, sys
+d = json.load(sys.stdin); s = d["summary"]; p = d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {})
+ok = sum(v for k, v in codes.items() if k.startswith("2")); n = sum(codes.values()) or 1
+ms = lambda x: float("nan") if x is None else x * 1000
+print(f"{s['requestsPerSec'] or 0:.0f} {ms(p['p50']):.3f} {ms(p['p99']):.3f} {ok / n:.4f}")
+if n <= 1:
+    print(f"oha: {d.get('errorDistribution')}", file=sys.stderr)
+PY
+summary() { python3 "$TMP/summary.py"; }
 # load URL BODYFILE [extra oha args...]
 load() {
   local url=$1 body=$2; shift 2
