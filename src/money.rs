@@ -78,6 +78,33 @@ impl Money {
 
     /// Prose form for reasons: `€10,400` for whole amounts, `€99.50` otherwise.
     pub fn display(&self) -> String {
+        // Fast path (the engine renders several of these per decision): non-negative
+        // amounts in whole cents are formatted from the integer, with one allocation and
+        // no decimal arithmetic. Same output as the general path below.
+        if let Some(cents) = whole_cents(self.amount) {
+            let digits = (cents / 100).to_string();
+            let sym = self.currency.symbol();
+            let mut out = String::with_capacity(digits.len() * 4 / 3 + 12);
+            if let Some(sym) = sym {
+                out.push_str(sym);
+            }
+            for (i, ch) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(ch);
+            }
+            let frac = cents % 100;
+            if frac != 0 {
+                out.push('.');
+                push_two_digits(&mut out, frac);
+            }
+            if sym.is_none() {
+                out.push(' ');
+                out.push_str(self.currency.as_str());
+            }
+            return out;
+        }
         let r = round_cents(self.amount);
         let whole = r.trunc();
         let neg = r.is_sign_negative() && !r.is_zero();
@@ -103,8 +130,45 @@ impl Money {
     }
 }
 
+/// The amount in whole cents after `round_cents`, when it is non-negative and fits; the
+/// formatting fast paths use it, everything else takes the general path.
+fn whole_cents(d: Decimal) -> Option<u128> {
+    let r = round_cents(d);
+    if r.scale() != 2 || r.is_sign_negative() {
+        return None;
+    }
+    u128::try_from(r.mantissa()).ok()
+}
+
+/// `n` (below 100) as two digits, e.g. `05`.
+fn push_two_digits(out: &mut String, n: u128) {
+    let n = (n % 100) as u8;
+    out.push(char::from(b'0' + n / 10));
+    out.push(char::from(b'0' + n % 10));
+}
+
+/// `round_cents(d).to_string()`, e.g. `100.00`, without the general decimal formatter
+/// for the common case (non-negative, in cents).
+pub fn cents_string(d: Decimal) -> String {
+    match whole_cents(d) {
+        Some(cents) => {
+            let mut out = (cents / 100).to_string();
+            out.push('.');
+            push_two_digits(&mut out, cents % 100);
+            out
+        }
+        None => round_cents(d).to_string(),
+    }
+}
+
 /// Round to two decimals, half away from zero.
 pub fn round_cents(d: Decimal) -> Decimal {
+    // Most amounts the engine handles are already in cents (parsed input, rounded
+    // results): nothing to round or rescale, and the general path is the engine's
+    // single biggest cost.
+    if d.scale() == 2 {
+        return d;
+    }
     let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(2);
     r
@@ -126,7 +190,7 @@ pub struct MoneyDto {
 impl From<Money> for MoneyDto {
     fn from(m: Money) -> Self {
         MoneyDto {
-            amount: round_cents(m.amount).to_string(),
+            amount: cents_string(m.amount),
             currency: m.currency.to_string(),
         }
     }
@@ -181,6 +245,68 @@ mod tests {
 
     fn eur(s: &str) -> Money {
         Money::new(parse_amount(s).unwrap(), "EUR".parse().unwrap())
+    }
+
+    #[test]
+    fn fast_formatting_matches_the_general_path() {
+        // The reference: the general path of `display` and `Decimal`'s own formatter.
+        fn reference(m: &Money) -> (String, String) {
+            let r = round_cents(m.amount);
+            let whole = r.trunc();
+            let neg = r.is_sign_negative() && !r.is_zero();
+            let digits = whole.abs().to_string();
+            let mut grouped = String::new();
+            for (i, ch) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    grouped.push(',');
+                }
+                grouped.push(ch);
+            }
+            let frac = (r.abs() - whole.abs()).round_dp(2);
+            let cents = if frac.is_zero() {
+                String::new()
+            } else {
+                format!(".{:02}", (frac * Decimal::ONE_HUNDRED).trunc())
+            };
+            let sign = if neg { "-" } else { "" };
+            let shown = match m.currency.symbol() {
+                Some(sym) => format!("{sign}{sym}{grouped}{cents}"),
+                None => format!("{sign}{grouped}{cents} {}", m.currency),
+            };
+            (shown, r.to_string())
+        }
+        let amounts = [
+            "0",
+            "0.001",
+            "0.005",
+            "0.5",
+            "1",
+            "9.99",
+            "10.005",
+            "99.995",
+            "100",
+            "999.5",
+            "1000",
+            "10400",
+            "123456.78",
+            "1234567.05",
+            "0.0049",
+            "-0",
+            "-0.004",
+            "-5",
+            "-1234.5",
+            "79228162514264337593543950335",
+            "7922816251426433759354395.0335",
+        ];
+        for code in ["EUR", "USD", "GBP", "CHF", "SEK"] {
+            let currency: Currency = code.parse().unwrap();
+            for a in amounts {
+                let m = Money::new(Decimal::from_str(a).unwrap(), currency);
+                let (shown, wire) = reference(&m);
+                assert_eq!(m.display(), shown, "{a} {code}");
+                assert_eq!(MoneyDto::from(m).amount, wire, "{a} {code}");
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod audit;
 mod backtest;
 mod backup;
+pub mod bench;
 mod import;
 mod import_orders;
 mod keys;
@@ -90,6 +91,11 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Measure the engine in-process (see `docs/performance.md`).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 /// Parse the command line and run; the exit code says whether it worked.
@@ -105,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Restore { file, data } => backup::restore(&file, &data),
         Command::Value { command } => value::run(command),
         Command::Report { from, to, data } => report::run(from, to, &data),
+        Command::Bench { command } => bench::run(command),
     };
     match result {
         Ok(code) => code,

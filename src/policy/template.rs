@@ -95,7 +95,8 @@ impl Template {
 
     /// Render with `lookup` giving each placeholder's text.
     pub fn render(&self, lookup: impl Fn(Var) -> String) -> String {
-        let mut out = String::new();
+        // One allocation for a typical sentence instead of a few regrowths.
+        let mut out = String::with_capacity(160);
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),

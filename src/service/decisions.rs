@@ -41,36 +41,37 @@ pub async fn decide(
         })?),
     };
     let evaluation = evaluate(&policy, &input, customer.as_ref(), now);
-    // Only a shadow run needs its own copy of the inputs; most requests skip the clone.
-    let shadow_inputs = state
-        .shadow
-        .load()
-        .is_some()
-        .then(|| (dto.clone(), customer));
     let decision = Decision {
         decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),
-        ticket_id: input.ticket_id.clone(),
+        ticket_id: input.ticket_id,
         created_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
         evaluation,
     };
-    let record = StoredDecision {
-        decision: decision.clone(),
-        request: dto,
-        customer_snapshot: stored.map(|s| s.record),
-        outcome: None,
-        erased: false,
+    let cmd = Command::PutDecision {
+        decision: Box::new(StoredDecision {
+            decision,
+            request: dto,
+            customer_snapshot: stored.map(|s| s.record),
+            outcome: None,
+            erased: false,
+        }),
     };
-    state
-        .store
-        .apply_durable(&Command::PutDecision {
-            decision: Box::new(record),
-        })
-        .await?;
+    state.store.apply_durable(&cmd).await?;
+    // Take the record back out of the applied command: the request and decision are
+    // moved into it and back, never copied on the hot path.
+    let Command::PutDecision { decision: record } = cmd else {
+        return Err(AppError::Store(crate::store::StoreError::Corrupt(
+            "decision command changed kind".into(),
+        )));
+    };
+    let StoredDecision {
+        decision, request, ..
+    } = *record;
     crate::metrics::record_decision(
         &decision.evaluation.recommendation.gesture,
         decision.evaluation.authority.within_authority,
     );
-    if let Some((request, customer)) = shadow_inputs {
+    if state.shadow.load().is_some() {
         super::shadow::spawn(
             state,
             decision.decision_id.clone(),

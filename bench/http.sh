@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# HTTP load benchmark: kulanz `POST /v1/decisions` against a bare axum JSON echo, in the
+# same run on the same machine, with `--durability strict` and `--durability relaxed`.
+#
+#   bench/http.sh                 # 3 repetitions of 8 s each; results in bench/results/
+#   REPS=1 SECONDS_PER_RUN=5 CONNS=32 bench/http.sh
+#
+# For each target: max throughput (closed loop, CONNS connections), then p50/p99 at 80%
+# of that throughput (open loop, `oha -q`). The load generator `oha` (crates.io) is
+# installed into target/tools by this script when missing. Release builds of kulanz and
+# of `examples/echo.rs` (same axum/tokio/serde_json) are built first. The load generator
+# shares the machine with the server: on a small VM it takes a good part of the CPU, for
+# the echo baseline and for kulanz alike, which is why only ratios are compared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+TOOLS=${KULANZ_TOOLS:-$ROOT/target/tools}
+REPS=${REPS:-3}
+SECS=${SECONDS_PER_RUN:-8}
+CONNS=${CONNS:-32}
+OUT=${OUT:-$ROOT/bench/results/http-$(date -u +%Y%m%dT%H%M%SZ).txt}
+KPORT=${KPORT:-18080}
+EPORT=${EPORT:-19090}
+
+OHA=$TOOLS/bin/oha
+if ! [ -x "$OHA" ]; then
+  if command -v oha >/dev/null; then OHA=$(command -v oha); else
+    echo "installing oha into $TOOLS" >&2
+    cargo install oha --locked --root "$TOOLS" >&2
+  fi
+fi
+cargo build --release --bin kulanz --example echo >&2
+# KULANZ_BIN: measure another build (e.g. the one before an optimisation) against the echo.
+KULANZ=${KULANZ_BIN:-$TARGET/release/kulanz}
+ECHO=$TARGET/release/examples/echo
+
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+
+# A 1 KB JSON body for the echo; S1's request for kulanz.
+python3 - "$TMP/echo.json" <<'PY'
+import json, sys
+body = {"ticket_id": "ZD-48213", "customer_id": "c-10442", "items": []}
+while len(json.dumps(body)) < 1000:
+    body["items"].append({"sku": f"sku-{len(body['items'])}", "qty": 1, "price": "10.00"})
+open(sys.argv[1], "w").write(json.dumps(body))  # just over 1,000 bytes
+PY
+S1='{"ticket_id":"ZD-48213","customer_id":"c-10442","agent":{"id":"a-17","role":"agent"},"complaint":{"category":"cancellation_refund","severity":"medium","channel":"social","fault":"unclear","amount_at_stake":{"amount":"100.00","currency":"EUR"}}}'
+printf '%s' "$S1" > "$TMP/s1.json"
+
+# oha's JSON summary -> "rps p50_ms p99_ms ok_share"
+cat > "$TMP/summary.py" <<'PY'
+import json, sys
+d = json.load(sys.stdin); s = d["summary"]; p = d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {})
+ok = sum(v for k, v in codes.items() if k.startswith("2")); n = sum(codes.values()) or 1
+ms = lambda x: float("nan") if x is None else x * 1000
+print(f"{s['requestsPerSec'] or 0:.0f} {ms(p['p50']):.3f} {ms(p['p99']):.3f} {ok / n:.4f}")
+if n <= 1:
+    print(f"oha: {d.get('errorDistribution')}", file=sys.stderr)
+PY
+summary() { python3 "$TMP/summary.py"; }
+# load URL BODYFILE [extra oha args...]
+load() {
+  local url=$1 body=$2; shift 2
+  "$OHA" --no-tui --output-format json -z "${SECS}s" -c "$CONNS" -m POST \
+    -H 'Content-Type: application/json' "${AUTH[@]}" -D "$body" "$@" "$url" | summary
+}
+
+median() { python3 -c 'import sys,statistics as s; v=[float(x) for x in sys.argv[1:]]; print(f"{s.median(v):.3f} (min {min(v):.3f}, max {max(v):.3f})")' "$@"; }
+
+start_echo() { "$ECHO" "127.0.0.1:$EPORT" >"$TMP/echo.log" 2>&1 & PIDS+=($!); wait_port "$EPORT"; }
+start_kulanz() {
+  local dur=$1 dir=$TMP/data-$1
+  RUST_LOG=${RUST_LOG:-info} "$KULANZ" serve --demo --listen "127.0.0.1:$KPORT" --data-dir "$dir" \
+    --policy-dir "$ROOT/policies" --durability "$dur" --rate-limit-per-sec 0 --log-format json >"$TMP/kulanz-$dur.log" 2>&1 &
+  KPID=$!; PIDS+=($KPID)
+  wait_port "$KPORT"
+  for _ in $(seq 1 50); do grep -q 'API key with every scope' "$TMP/kulanz-$dur.log" && break; sleep 0.1; done
+  KEY=$(grep -A1 'API key with every scope' "$TMP/kulanz-$dur.log" | tail -1 | tr -d ' ')
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+{
+echo "# bench/http.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $REPS x ${SECS}s per measurement, $CONNS connections, oha $("$OHA" --version | awk '{print $2}')"
+} | tee "$OUT"
+
+declare -A RPS P50 P99
+run_target() { # name url body
+  local name=$1 url=$2 body=$3 rps=() p50=() p99=() r
+  for i in $(seq 1 "$REPS"); do
+    r=$(load "$url" "$body"); rps+=("$(echo "$r" | cut -d' ' -f1)")
+    echo "$name saturation run $i: rps p50_ms p99_ms ok_share = $r" | tee -a "$OUT"
+  done
+  RPS[$name]=$(median "${rps[@]}" | cut -d' ' -f1)
+  local rate; rate=$(python3 -c "print(int(${RPS[$name]}*0.8))")
+  for i in $(seq 1 "$REPS"); do
+    r=$(load "$url" "$body" -q "$rate"); p50+=("$(echo "$r" | cut -d' ' -f2)"); p99+=("$(echo "$r" | cut -d' ' -f3)")
+    echo "$name at 80% ($rate/s) run $i: rps p50_ms p99_ms ok_share = $r" | tee -a "$OUT"
+  done
+  echo "$name: saturation $(median "${rps[@]}") req/s; at 80%: p50 $(median "${p50[@]}") ms, p99 $(median "${p99[@]}") ms" | tee -a "$OUT"
+  RPS[$name]=$(median "${rps[@]}" | cut -d' ' -f1)
+}
+
+AUTH=()
+start_echo; EPID=${PIDS[-1]}
+run_target echo "http://127.0.0.1:$EPORT/echo" "$TMP/echo.json"
+stop "$EPID"
+for dur in strict relaxed; do
+  start_kulanz "$dur"
+  AUTH=(-H "Authorization: Bearer $KEY")
+  run_target "kulanz-$dur" "http://127.0.0.1:$KPORT/v1/decisions" "$TMP/s1.json"
+  stop "$KPID"
+done
+python3 -c "
+e=${RPS[echo]}; s=${RPS[kulanz-strict]}; r=${RPS[kulanz-relaxed]}
+print(f'ratio strict/echo {s/e:.2f} (target >= 0.60); relaxed/echo {r/e:.2f} (target >= 0.75)')" | tee -a "$OUT"
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
+echo "results: $OUT" >&2
