@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         super::orders::create, super::orders::fit, super::orders::model,
         super::nps::create, super::nps::at_risk, super::reports::goodwill,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CrossCutting),
     tags(
         (name = "decisions", description = "Recommend a gesture; record what was granted"),
         (name = "customers", description = "Customer value records"),
@@ -39,5 +39,62 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// What applies to many operations at once, added here rather than on each handler: the
+/// `Idempotency-Key` header on keyed writes, and 429 on every keyed operation.
+struct CrossCutting;
+
+impl Modify for CrossCutting {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Ref, Required, ResponseBuilder, Type};
+        let too_many = ResponseBuilder::new()
+            .description("`rate_limited`: the API key is over its rate; see `Retry-After`")
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        let idem = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Retry safely: the same key and body replay the first answer (`Idempotent-Replayed: true`); \
+                 another body is 422 `idempotency_key_reused`; a key still running is 409 `idempotency_in_flight`",
+            ))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+            .build();
+        // Writes without idempotency: streamed bulk bodies and key creation (see idempotency.rs).
+        let exempt = |path: &str| {
+            path == "/v1/customers/import" || path == "/v1/orders" || path.starts_with("/v1/keys")
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops: [(&mut Option<Operation>, bool); 4] = [
+                (&mut item.get, false),
+                (&mut item.delete, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+            ];
+            for (op, write) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                if op.security.is_none() {
+                    continue;
+                }
+                op.responses
+                    .responses
+                    .entry("429".to_string())
+                    .or_insert_with(|| too_many.clone().into());
+                if write && !exempt(path) {
+                    op.parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(idem.clone());
+                }
+            }
+        }
     }
 }

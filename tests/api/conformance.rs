@@ -34,3 +34,32 @@ async fn policy_validate_is_documented_as_taking_any_json_value_and_answers_each
     assert!(schema.is_object(), "{schema}");
     assert!(schema.get("type").is_none(), "restricted to {schema}");
 }
+
+#[tokio::test]
+async fn keyed_operations_document_429_and_keyed_writes_the_idempotency_key() {
+    let app = crate::helpers::spawn_app().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/v1/decisions"]["post"];
+    assert!(op["responses"]["429"].is_object());
+    assert!(op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"));
+    assert!(
+        doc["paths"]["/v1/customers/import"]["post"]["parameters"].is_null(),
+        "streamed imports take no key"
+    );
+    assert!(
+        doc["paths"]["/healthz"]["get"]["responses"]["429"].is_null(),
+        "open routes are not rate-limited"
+    );
+}
