@@ -67,6 +67,30 @@ pub struct Store {
     nps: sled::Tree,
 }
 
+/// Open sled, waiting up to a second for the directory's file lock: when this process
+/// has just closed the store, sled's background flusher can hold the lock a moment longer.
+/// Another process holding it is still reported after that second.
+fn open_sled(dir: &Path) -> sled::Result<sled::Db> {
+    let mut tries = 0;
+    loop {
+        match sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+        {
+            Err(sled::Error::Io(e)) if tries < 20 && is_lock_error(&e) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
+}
+
 impl Store {
     /// Open (or create) the store in `dir`. A directory another process holds, or one
     /// whose files are damaged, is an error: never a silently empty store.
@@ -76,28 +100,21 @@ impl Store {
             reason: e.to_string(),
         })?;
         let had_log = integrity::has_log(dir);
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| StoreError::Open {
-                dir: dir.display().to_string(),
-                reason: match e {
-                    // sled reports the held file lock as an I/O error; say what it means.
-                    sled::Error::Io(io)
-                        if io.kind() == std::io::ErrorKind::WouldBlock
-                            || io.to_string().contains("could not acquire lock") =>
-                    {
-                        "the data directory is in use by another kulanz process (stop the server first)"
-                            .to_string()
-                    }
-                    // A damaged file, not an I/O failure: say so, sled's wording misleads.
-                    e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_)) => {
-                        format!("the data directory is damaged (restore it from a backup): {e}")
-                    }
-                    other => other.to_string(),
-                },
-            })?;
+        let db = open_sled(dir).map_err(|e| StoreError::Open {
+            dir: dir.display().to_string(),
+            reason: match e {
+                // sled reports the held file lock as an I/O error; say what it means.
+                sled::Error::Io(io) if is_lock_error(&io) => {
+                    "the data directory is in use by another kulanz process (stop the server first)"
+                        .to_string()
+                }
+                // A damaged file, not an I/O failure: say so, sled's wording misleads.
+                e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_)) => {
+                    format!("the data directory is damaged (restore it from a backup): {e}")
+                }
+                other => other.to_string(),
+            },
+        })?;
         let store = Store {
             customers: db.open_tree("customers")?,
             decisions: db.open_tree("decisions")?,
