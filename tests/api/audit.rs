@@ -27,12 +27,7 @@ async fn the_chain_covers_decisions_and_outcomes_and_the_first_tampered_record_i
         )
         .await;
     assert_eq!(r.status(), 201);
-    let v: Value = app
-        .get("/v1/audit/verify", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json("/v1/audit/verify", &app.admin_key).await;
     assert_eq!(v["intact"], true);
     assert_eq!(v["entries"], 4);
 
@@ -91,31 +86,20 @@ async fn erasure_pseudonymises_past_decisions_without_breaking_the_chain() {
         .unwrap();
     assert_eq!(r.status(), 204);
     let stored: Value = app
-        .get(&format!("/v1/decisions/{id}"), &app.decide_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/decisions/{id}"), &app.decide_key)
+        .await;
     let alias = stored["request"]["customer_id"].as_str().unwrap();
     assert!(alias.starts_with("ps_") && alias != "c-10442", "{alias}");
     assert_eq!(stored["erased"], true);
     assert!(!stored.to_string().contains("c-10442"));
     let kept: Value = app
-        .get(
+        .get_json(
             &format!("/v1/decisions/{}", other["decision_id"].as_str().unwrap()),
             &app.decide_key,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(kept["request"]["customer_id"], "c-60606");
-    let v: Value = app
-        .get("/v1/audit/verify", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json("/v1/audit/verify", &app.admin_key).await;
     assert_eq!(v["intact"], true, "{v}");
     assert_eq!(v["entries"], 2);
     // Nothing left to erase: 404.

@@ -61,26 +61,15 @@ async fn an_online_backup_restores_into_a_new_directory_with_everything_intact()
 
     let app2 = start(restored).await;
     let stored: Value = app2
-        .get(&format!("/v1/decisions/{id}"), &app2.decide_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/decisions/{id}"), &app2.decide_key)
+        .await;
     assert_eq!(stored["recommendation"], d["recommendation"]);
     assert_eq!(stored["outcome"]["granted"]["amount"], eur("100.00"));
     let c: Value = app2
-        .get("/v1/customers/c-10442", &app2.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/customers/c-10442", &app2.ingest_key)
+        .await;
     assert_eq!(c["lifetime_revenue"], eur("10400.00"));
-    let v: Value = app2
-        .get("/v1/audit/verify", &app2.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app2.get_json("/v1/audit/verify", &app2.admin_key).await;
     assert_eq!(v["intact"], true);
     assert_eq!(v["entries"], 2);
     // The old server's keys were restored too.

@@ -58,14 +58,11 @@ async fn the_ledger_blocks_a_double_claim_across_two_agents() {
     assert_eq!(second["recommendation"]["amount"]["amount"], "0.00");
     // The snapshot shows what the guard saw.
     let stored: Value = app
-        .get(
+        .get_json(
             &format!("/v1/decisions/{}", second["decision_id"].as_str().unwrap()),
             &app.decide_key,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(stored["customer_snapshot"]["claims_90d"], 4);
     assert_eq!(
         stored["customer_snapshot"]["goodwill_12m"],
@@ -157,12 +154,7 @@ async fn nps_answers_drive_the_detractor_signal_and_the_trend() {
         .decide_ok(&request("c-60606", "other", "unclear", "0"))
         .await;
     assert_eq!(after["signals"]["detractor"], true, "{after:#}");
-    let view: Value = app
-        .get("/v1/customers/c-60606", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view: Value = app.get_json("/v1/customers/c-60606", &app.ingest_key).await;
     assert_eq!(view["nps_trend"]["score"], 2);
     assert_eq!(view["nps_trend"]["class"], "detractor");
     assert_eq!(view["nps_trend"]["recent"], json!([9, 2]));
@@ -185,12 +177,7 @@ async fn nps_answers_drive_the_detractor_signal_and_the_trend() {
     assert_eq!(report["recorded"], 2);
     assert_eq!(report["rejected"], 1);
     assert_eq!(report["errors"][0]["line"], 2);
-    let promoter: Value = app
-        .get("/v1/customers/c-10442", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let promoter: Value = app.get_json("/v1/customers/c-10442", &app.ingest_key).await;
     assert_eq!(promoter["nps_trend"]["class"], "promoter");
     // A decide-only key cannot send answers.
     let r = app
@@ -369,11 +356,8 @@ async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
     assert_eq!(fair, 4);
 
     let before: Value = app
-        .get("/v1/reports/goodwill?to=2000-01-01", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/reports/goodwill?to=2000-01-01", &app.admin_key)
+        .await;
     assert_eq!(before["decisions"], 0);
     let bad = app
         .get("/v1/reports/goodwill?from=yesterday", &app.admin_key)

@@ -23,12 +23,7 @@ async fn a_customer_record_can_be_put_read_replaced_and_erased() {
     let mut replaced = record.clone();
     replaced["orders"] = json!(4);
     assert_eq!(app.put_customer("c-77", replaced).await.status(), 200);
-    let got: Value = app
-        .get("/v1/customers/c-77", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_json("/v1/customers/c-77", &app.ingest_key).await;
     assert_eq!(got["orders"], 4);
 
     let del = |key: String| {
@@ -77,12 +72,7 @@ async fn an_invalid_record_is_refused_with_the_field_and_the_old_one_kept() {
         .await;
         assert!(msg.starts_with(field), "{msg} should start with {field}");
     }
-    let got: Value = app
-        .get("/v1/customers/c-10442", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_json("/v1/customers/c-10442", &app.ingest_key).await;
     assert_eq!(got["lifetime_revenue"], eur("10400.00"));
 }
 
@@ -108,12 +98,7 @@ async fn an_ndjson_import_stores_good_lines_and_reports_bad_ones_by_number() {
         .unwrap()
         .starts_with("lifetime_revenue.amount"));
     assert_eq!(summary["errors"][1]["line"], 4);
-    let got: Value = app
-        .get("/v1/customers/imp-3", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_json("/v1/customers/imp-3", &app.ingest_key).await;
     assert_eq!(got["claims_90d"], 2);
     expect_error(
         app.get("/v1/customers/imp-2", &app.ingest_key).await,
@@ -135,10 +120,7 @@ async fn a_large_import_streams_in_batches() {
     assert_eq!(summary["imported"], n);
     assert_eq!(summary["rejected"], 0);
     let got: Value = app
-        .get("/v1/customers/bulk-4999", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/customers/bulk-4999", &app.ingest_key)
+        .await;
     assert_eq!(got["lifetime_revenue"], eur("4999.00"));
 }

@@ -210,14 +210,11 @@ async fn an_outcome_is_recorded_once_and_above_authority_needs_an_approver() {
     expect_error(again, 409, "outcome_exists").await;
 
     let stored: Value = app
-        .get(
+        .get_json(
             &format!("/v1/decisions/{}", d["decision_id"].as_str().unwrap()),
             &app.decide_key,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(stored["outcome"]["approved_by"], "lead-3");
     assert_eq!(stored["outcome"]["granted"]["amount"], eur("450.00"));
     assert_eq!(stored["outcome"]["recorded_by"], "test-decide");
@@ -265,10 +262,7 @@ async fn a_bad_outcome_is_refused_and_leaves_the_decision_without_one() {
     )
     .await;
     let stored: Value = app
-        .get(&format!("/v1/decisions/{id}"), &app.decide_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/decisions/{id}"), &app.decide_key)
+        .await;
     assert!(stored.get("outcome").is_none(), "{stored:#}");
 }

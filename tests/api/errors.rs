@@ -178,15 +178,7 @@ async fn bad_input_changes_nothing_in_the_decision_log() {
     )
     .await;
     assert!(msg.starts_with("lifetime_revenue.currency"), "{msg}");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("kulanz_errors_total{code=\"invalid_request\"}"),
         "{metrics}"
@@ -276,12 +268,7 @@ async fn keys_are_rotated_over_http_and_a_revoked_key_stops_working() {
         app.post_json("/v1/decisions", &secret, &req).await.status(),
         200
     );
-    let list: serde_json::Value = app
-        .get("/v1/keys", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.get_json("/v1/keys", &app.admin_key).await;
     assert!(list
         .as_array()
         .unwrap()

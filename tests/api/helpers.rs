@@ -147,6 +147,30 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET and parse the body as JSON (whatever the status).
+    pub async fn get_json(&self, path: &str, key: &str) -> Value {
+        self.get(path, key).await.json().await.unwrap()
+    }
+
+    /// Activate a stored policy version.
+    pub async fn activate(&self, version: &str) -> reqwest::Response {
+        let path = format!("/v1/policies/{version}/activate");
+        self.post_json(&path, &self.admin_key, &serde_json::json!({}))
+            .await
+    }
+
+    /// The Prometheus text of `/metrics` (no key needed).
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, key: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

@@ -25,15 +25,7 @@ async fn metrics_count_decisions_by_gesture_and_time_requests_by_route() {
         "100.00",
     ))
     .await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("kulanz_decisions_total{gesture=\"refund\",within_authority=\"true\"}"),
         "{text}"

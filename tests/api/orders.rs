@@ -103,12 +103,7 @@ async fn an_order_is_stored_once_and_a_changed_duplicate_is_refused() {
     )
     .await;
     assert!(msg.starts_with("amount:"), "{msg}");
-    let v: Value = app
-        .get("/v1/customers/c-new", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json("/v1/customers/c-new", &app.ingest_key).await;
     assert_eq!(v["value"]["orders"], 1, "{v:#}");
     assert_eq!(v["lifetime_revenue"], eur("40.00"));
 
@@ -153,12 +148,7 @@ async fn a_batch_reports_bad_lines_and_refunds_are_kept_out_of_spend() {
         v["errors"][1]["message"].as_str().unwrap().contains("USD"),
         "{v:#}"
     );
-    let c: Value = app
-        .get("/v1/customers/c-ref", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let c: Value = app.get_json("/v1/customers/c-ref", &app.ingest_key).await;
     let value = &c["value"];
     assert_eq!(
         value["frequency"], 1,
@@ -201,12 +191,7 @@ async fn a_failed_fit_is_a_clear_error_and_keeps_the_previous_model() {
     )
     .await;
     assert!(msg.contains("previous model is kept"), "{msg}");
-    let model: Value = app
-        .get("/v1/value/model", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let model: Value = app.get_json("/v1/value/model", &app.admin_key).await;
     assert_eq!(model["version"], 1);
     expect_error(
         fit(&app, json!({"horizon_months": 0})).await,
@@ -242,11 +227,8 @@ async fn s1_works_for_a_customer_known_only_from_orders() {
     );
 
     let c: Value = app
-        .get("/v1/customers/c-orders-only", &app.ingest_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/customers/c-orders-only", &app.ingest_key)
+        .await;
     let prediction = &c["value"]["prediction"];
     assert!(prediction["p_alive"].as_f64().unwrap() > 0.9, "{c:#}");
     let predicted = prediction["predicted_value"]["amount"]

@@ -10,24 +10,14 @@ fn shipped() -> Value {
 #[tokio::test]
 async fn the_shipped_policy_is_stored_and_active_at_start() {
     let app = spawn_app().await;
-    let list: Value = app
-        .get("/v1/policies", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/v1/policies", &app.admin_key).await;
     let list = list.as_array().unwrap();
     assert!(
         list.iter()
             .any(|p| p["version"] == "2026.11.0" && p["active"] == true),
         "{list:?}"
     );
-    let active: Value = app
-        .get("/v1/policies/active", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let active: Value = app.get_json("/v1/policies/active", &app.admin_key).await;
     assert_eq!(active["id"], "goodwill");
     assert_eq!(active["author"], "policy-dir");
     assert_eq!(active["document"]["currency"], "EUR");
@@ -98,13 +88,7 @@ async fn a_new_version_is_uploaded_then_activated_and_decisions_use_it() {
         ))
         .await;
     assert_eq!(d["policy"]["version"], "2026.11.0");
-    let r = app
-        .post_json(
-            "/v1/policies/2026.12.0/activate",
-            &app.admin_key,
-            &json!({}),
-        )
-        .await;
+    let r = app.activate("2026.12.0").await;
     assert_eq!(r.status(), 200);
     let d = app
         .decide_ok(&request(
@@ -130,9 +114,7 @@ async fn an_invalid_upload_is_refused_and_nothing_is_stored() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "policy_invalid");
     assert_eq!(v["error"]["details"][0]["path"], "$.floor.gesture");
-    let activate = app
-        .post_json("/v1/policies/2027.1.0/activate", &app.admin_key, &json!({}))
-        .await;
+    let activate = app.activate("2027.1.0").await;
     expect_error(activate, 404, "policy_not_found").await;
 
     let mut mismatch = shipped();
@@ -163,12 +145,7 @@ async fn a_version_whose_own_examples_fail_cannot_be_uploaded() {
 async fn the_digest_in_a_decision_is_the_digest_of_the_stored_document_across_restarts() {
     let app = spawn_app().await;
     let digest_of = |v: &Value| kulanz::policy::load::digest(v);
-    let active: Value = app
-        .get("/v1/policies/active", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let active: Value = app.get_json("/v1/policies/active", &app.admin_key).await;
     assert_eq!(active["document"], shipped(), "stored exactly as written");
     assert_eq!(active["digest"].as_str().unwrap(), digest_of(&shipped()));
     let d = app

@@ -144,12 +144,7 @@ async fn decisions_during_repeated_swaps_all_succeed_and_each_carries_one_whole_
         json!("version twelve: {value_at_risk} at risk");
     next["examples"] = json!([]);
     upload(&app, "2026.12.0", &next).await;
-    let digests: Value = app
-        .get("/v1/policies", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let digests: Value = app.get_json("/v1/policies", &app.admin_key).await;
     let digest_of = |v: &str| {
         digests
             .as_array()
@@ -167,13 +162,7 @@ async fn decisions_during_repeated_swaps_all_succeed_and_each_carries_one_whole_
         tokio::spawn(async move {
             for i in 0..40 {
                 let v = if i % 2 == 0 { "2026.12.0" } else { "2026.11.0" };
-                let r = app
-                    .post_json(
-                        &format!("/v1/policies/{v}/activate"),
-                        &app.admin_key,
-                        &json!({}),
-                    )
-                    .await;
+                let r = app.activate(v).await;
                 assert_eq!(r.status(), 200);
             }
         })
@@ -221,13 +210,7 @@ async fn decisions_during_repeated_swaps_all_succeed_and_each_carries_one_whole_
 async fn the_active_version_survives_a_restart() {
     let app = spawn_app().await;
     upload(&app, "2026.12.0", &candidate_with_examples("2026.12.0")).await;
-    let r = app
-        .post_json(
-            "/v1/policies/2026.12.0/activate",
-            &app.admin_key,
-            &json!({}),
-        )
-        .await;
+    let r = app.activate("2026.12.0").await;
     assert_eq!(r.status(), 200);
     let dir = app.stop().await;
     let app = start(dir).await;
@@ -255,9 +238,7 @@ async fn a_draft_is_stored_with_its_problems_but_never_activated() {
     let stored: Value = r.json().await.unwrap();
     assert_eq!(stored["status"], "draft");
     assert_eq!(stored["problems"][0]["path"], "$.floor.gesture");
-    let r = app
-        .post_json("/v1/policies/2027.1.0/activate", &app.admin_key, &json!({}))
-        .await;
+    let r = app.activate("2027.1.0").await;
     assert_eq!(r.status(), 422);
     let d = app
         .decide_ok(&request("c-nobody", "late_delivery", "ours", "10.00"))
@@ -291,12 +272,7 @@ async fn a_shadow_version_sees_every_live_decision_but_never_changes_the_answer(
         .post_json("/v1/policies/2026.12.0/shadow", &app.admin_key, &json!({}))
         .await;
     assert_eq!(r.status(), 200);
-    let s: Value = app
-        .get("/v1/policies/shadow", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get_json("/v1/policies/shadow", &app.admin_key).await;
     assert_eq!(s["shadow"], "goodwill 2026.12.0");
 
     let changed = app
@@ -325,15 +301,7 @@ async fn a_shadow_version_sees_every_live_decision_but_never_changes_the_answer(
     );
     let s2 = shadow_of(&app, same["decision_id"].as_str().unwrap()).await;
     assert_eq!(s2["differs"], false);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("kulanz_shadow_decisions_total{result=\"different\"}"),
         "{metrics}"
@@ -342,12 +310,7 @@ async fn a_shadow_version_sees_every_live_decision_but_never_changes_the_answer(
     // The shadow survives a restart, and can be cleared.
     let dir = app.stop().await;
     let app = start(dir).await;
-    let s: Value = app
-        .get("/v1/policies/shadow", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let s: Value = app.get_json("/v1/policies/shadow", &app.admin_key).await;
     assert_eq!(s["shadow"], "goodwill 2026.12.0");
     let r = app
         .client
@@ -440,12 +403,7 @@ async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_
         wait_for_version(&app, "2026.12.0").await,
         "the good file was not picked up"
     );
-    let list: Value = app
-        .get("/v1/policies", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/v1/policies", &app.admin_key).await;
     assert!(list
         .as_array()
         .unwrap()
@@ -453,13 +411,7 @@ async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_
         .any(|p| p["version"] == "2026.12.0" && p["active"] == true));
 
     // A rollback through the API holds: re-saving a file already stored changes nothing.
-    let r = app
-        .post_json(
-            "/v1/policies/2026.11.0/activate",
-            &app.admin_key,
-            &json!({}),
-        )
-        .await;
+    let r = app.activate("2026.11.0").await;
     assert_eq!(r.status(), 200);
     std::fs::write(
         policies.path().join("goodwill-2026.12.json"),
@@ -488,13 +440,7 @@ async fn a_new_version_deployed_while_stopped_is_activated_at_start_but_a_known_
     .unwrap();
     let app = crate::helpers::start_with(dir, policies.path(), None).await;
     assert_eq!(active_version(&app).await, "2026.12.0", "a deployment");
-    let r = app
-        .post_json(
-            "/v1/policies/2026.11.0/activate",
-            &app.admin_key,
-            &json!({}),
-        )
-        .await;
+    let r = app.activate("2026.11.0").await;
     assert_eq!(r.status(), 200);
     let dir = app.stop().await;
     let app = crate::helpers::start_with(dir, policies.path(), None).await;

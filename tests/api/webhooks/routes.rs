@@ -47,14 +47,11 @@ async fn escalated_and_declined_outcomes_grant_nothing() {
     let r = app.post_json(&path, &app.decide_key, &ok).await;
     assert_eq!(r.status(), 201);
     let stored: Value = app
-        .get(
+        .get_json(
             &format!("/v1/decisions/{}", d["decision_id"].as_str().unwrap()),
             &app.decide_key,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(stored["outcome"]["status"], "escalated");
     assert_eq!(stored["outcome"]["note"], "to lead");
 }
