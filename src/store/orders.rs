@@ -96,6 +96,26 @@ impl Store {
         })
     }
 
+    /// When a customer bought (refunds left out), oldest first: what retention is
+    /// measured on ("did the customer order again after the decision?").
+    pub fn purchase_times(&self, customer_id: &str) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let mut times = Vec::new();
+        for item in self.customer_orders.scan_prefix(prefix(customer_id)) {
+            let (key, _) = item?;
+            let Some(order_id) = key.get(customer_id.len() + 1..) else {
+                continue;
+            };
+            if let Some(v) = self.orders.get(order_id)? {
+                let o: StoredOrder = from_json(&v)?;
+                if !is_refund(o.amount) {
+                    times.push(o.at);
+                }
+            }
+        }
+        times.sort_unstable();
+        Ok(times)
+    }
+
     pub fn order_count(&self) -> usize {
         self.orders.len()
     }
