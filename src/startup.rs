@@ -88,6 +88,9 @@ impl Application {
         let store = self.state.store.clone();
         let mut tasks = self.tasks;
         tasks.push(tokio::spawn(expire_idempotency_keys(store.clone())));
+        tasks.push(crate::service::retention::spawn_refresher(
+            self.state.clone(),
+        ));
         let router = crate::http::app(self.state);
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)

@@ -34,6 +34,42 @@ pub struct Alternative {
     pub amount: MoneyDto,
 }
 
+/// How a policy with retention priors ranked the gestures a rule allows, best first:
+/// expected net value = value at risk × retention − cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Ranking {
+    /// Retention means "ordered again within this many days after the gesture".
+    pub window_days: u32,
+    pub gestures: Vec<RankedGesture>,
+}
+
+/// One gesture as the ranking saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RankedGesture {
+    pub gesture: String,
+    /// The amount after the guards (what would be offered).
+    pub amount: MoneyDto,
+    /// What it costs the company: amount × the gesture's cost factor.
+    pub cost: MoneyDto,
+    /// Probability the customer orders again within the window after this gesture: the
+    /// posterior mean of the Beta prior updated with recorded outcomes (4 decimals).
+    pub retention: f64,
+    pub evidence: RetentionEvidence,
+    /// value at risk × retention − cost.
+    pub expected_value: MoneyDto,
+}
+
+/// The numbers behind a retention estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RetentionEvidence {
+    /// The policy's Beta prior, in pseudo-counts.
+    pub prior_retained: f64,
+    pub prior_lost: f64,
+    /// Recorded outcomes for this gesture and segment whose window has been judged.
+    pub retained: u32,
+    pub lost: u32,
+}
+
 /// A follow-up call the agent should book.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Callback {
@@ -63,6 +99,9 @@ pub struct Recommendation {
     pub callback: Option<Callback>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Escalation>,
+    /// Present when the gesture was chosen by expected value among the rule's options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Ranking>,
 }
 
 /// The calling role's authority for this customer.

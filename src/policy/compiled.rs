@@ -180,6 +180,8 @@ pub struct CompiledPolicy {
     /// Indexed like `roles`.
     pub authority: Vec<Limit>,
     pub guards: Guards,
+    /// Retention priors; when present, rules with alternatives rank by expected value.
+    pub retention: Option<super::retention::Retention>,
     pub rules: Vec<Rule>,
     /// For each category, the indexes of the rules that can match it, in rule order, so a
     /// decision scans only its category's rules.
@@ -203,6 +205,26 @@ impl CompiledPolicy {
     pub fn is_monetary(&self, g: GestureRef) -> bool {
         g.and_then(|i| self.gestures.get(i))
             .is_some_and(|g| g.monetary)
+    }
+
+    /// What granting `amount` of the gesture `id` costs the company (amount × cost factor;
+    /// zero for `none` and gestures without an amount).
+    pub fn cost_of(&self, id: &str, amount: Decimal) -> Decimal {
+        self.gestures
+            .iter()
+            .find(|g| g.id == id && g.monetary)
+            .map_or(Decimal::ZERO, |g| amount * g.cost_factor)
+    }
+
+    /// Whether answer `b` gives the customer less than answer `a`: the same gesture is
+    /// compared by amount; different gestures by what they cost the company, since a
+    /// €150 voucher at cost factor 0.6 is worth less to give than a €100 refund.
+    pub fn gives_less(&self, a: (&str, Decimal), b: (&str, Decimal)) -> bool {
+        if a.0 == b.0 {
+            b.1 < a.1
+        } else {
+            self.cost_of(b.0, b.1) < self.cost_of(a.0, a.1)
+        }
     }
 
     /// Cost factor of a gesture (1 when absent).

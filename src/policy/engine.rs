@@ -2,8 +2,10 @@
 //! No I/O, no clock: the caller passes `now`. Every answer names the rules and guards
 //! behind it and says in words what would change it.
 
-use super::compiled::{AttrCond, CompiledPolicy, GestureRef, GuardAction, Rule, When};
+use super::compiled::{AttrCond, CompiledPolicy, GestureRef, GuardAction, Rule, Then, When};
 use super::facts::{derive, Facts};
+use super::ranking::{self, Candidate, Ranked};
+use super::retention::{Evidence, NO_EVIDENCE};
 use super::template::{Template, Var};
 use crate::domain::customer::CustomerRecord;
 use crate::domain::decision::*;
@@ -12,16 +14,28 @@ use crate::money::{round_cents, Money, MoneyDto};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-/// Evaluate one complaint under `policy`.
+/// Evaluate one complaint under `policy`, ranking gestures on the policy's retention
+/// priors alone (no recorded outcomes): example cases, checks, backtests.
 pub fn evaluate(
     policy: &CompiledPolicy,
     input: &DecisionInput,
     customer: Option<&CustomerRecord>,
     now: DateTime<Utc>,
 ) -> Evaluation {
+    evaluate_with(policy, input, customer, now, &NO_EVIDENCE)
+}
+
+/// Evaluate one complaint, ranking gestures on the priors updated with `evidence`.
+pub fn evaluate_with(
+    policy: &CompiledPolicy,
+    input: &DecisionInput,
+    customer: Option<&CustomerRecord>,
+    now: DateTime<Utc>,
+    evidence: &Evidence,
+) -> Evaluation {
     let facts = derive(policy, input, customer, now.date_naive());
     let rule = first_match(policy, input, &facts);
-    Builder::new(policy, input, &facts).build(rule)
+    Builder::new(policy, input, &facts, evidence).build(rule)
 }
 
 /// First rule, in policy order, whose conditions all hold; only the rules that can match
@@ -91,16 +105,23 @@ struct Builder<'a> {
     p: &'a CompiledPolicy,
     input: &'a DecisionInput,
     f: &'a Facts,
+    evidence: &'a Evidence,
     reasons: Vec<Reason>,
     guards: Vec<GuardHit>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(p: &'a CompiledPolicy, input: &'a DecisionInput, f: &'a Facts) -> Self {
+    fn new(
+        p: &'a CompiledPolicy,
+        input: &'a DecisionInput,
+        f: &'a Facts,
+        evidence: &'a Evidence,
+    ) -> Self {
         Builder {
             p,
             input,
             f,
+            evidence,
             reasons: Vec::new(),
             guards: Vec::new(),
         }
@@ -259,6 +280,7 @@ impl<'a> Builder<'a> {
         let mut alternatives = Vec::new();
         let mut floor_applied = true;
         let mut matched = Vec::new();
+        let mut ranking_out = None;
 
         if f.lapsed {
             let text = format!(
@@ -307,6 +329,20 @@ impl<'a> Builder<'a> {
             let text = t.reason.render(|v| self.var(v, proposed));
             let rule_reason = self.reasons.len();
             self.reason(&r.id, text);
+            let ranked = self.rank(t, gesture, proposed, ceiling);
+            if let Some(top) = ranked.as_ref().and_then(|r| r.first()) {
+                if Some(top.candidate.gesture) != gesture {
+                    // The rule's own script offers its own gesture; the plain offer fits.
+                    gesture = Some(top.candidate.gesture);
+                    proposed = top.candidate.proposed;
+                    script = None;
+                }
+            }
+            if let (Some(ret), Some(r)) = (&p.retention, &ranked) {
+                let text = ranking::reason(p, ret, self.segment_id(), f.value_at_risk, r);
+                self.reason("ranking", text);
+                ranking_out = Some(ranking::output(p, ret, r));
+            }
             if let Some(g) = gesture.filter(|_| proposed > Decimal::ZERO) {
                 let (allowed, declined) = self.guard(g, proposed, true);
                 if declined {
@@ -326,22 +362,16 @@ impl<'a> Builder<'a> {
                 }
                 amount = allowed;
             }
-            for (g, formula) in &t.alternatives {
-                if !p.gestures.get(*g).is_some_and(|x| x.monetary) {
-                    alternatives.push(Alternative {
-                        gesture: p.gesture_id(Some(*g)).to_string(),
-                        amount: Money::zero(p.currency).into(),
-                    });
-                    continue;
-                }
-                let a = round_cents(formula.amount(input.claim, f.value_at_risk)).min(ceiling);
-                let (a, declined) = self.guard(*g, a, false);
-                if !declined && a > Decimal::ZERO {
-                    alternatives.push(Alternative {
-                        gesture: p.gesture_id(Some(*g)).to_string(),
-                        amount: self.money(a).into(),
-                    });
-                }
+            // The rule's gesture first (unless ranking moved it), then the other options.
+            let others = match &ranked {
+                Some(r) => r.iter().skip(1).map(|r| r.candidate).collect(),
+                None => self.alternatives(t, ceiling),
+            };
+            for c in others {
+                alternatives.push(Alternative {
+                    gesture: p.gesture_id(Some(c.gesture)).to_string(),
+                    amount: self.money(c.amount).into(),
+                });
             }
             floor_applied = gesture.is_some() && p.is_monetary(gesture) && amount.is_zero();
             if floor_applied {
@@ -377,6 +407,7 @@ impl<'a> Builder<'a> {
                 floor_applied,
                 callback,
                 escalation,
+                ranking: ranking_out,
             },
             authority,
             reasons: self.reasons,
@@ -388,6 +419,76 @@ impl<'a> Builder<'a> {
             },
             matched_rules: matched,
         }
+    }
+
+    /// The rule's alternatives that survive the guards with something to offer.
+    fn alternatives(&mut self, t: &Then, ceiling: Decimal) -> Vec<Candidate> {
+        let (p, f, input) = (self.p, self.f, self.input);
+        let mut out = Vec::with_capacity(t.alternatives.len());
+        for (g, formula) in &t.alternatives {
+            if !p.is_monetary(Some(*g)) {
+                out.push(Candidate {
+                    gesture: *g,
+                    proposed: Decimal::ZERO,
+                    amount: Decimal::ZERO,
+                });
+                continue;
+            }
+            let proposed = round_cents(formula.amount(input.claim, f.value_at_risk)).min(ceiling);
+            let (amount, declined) = self.guard(*g, proposed, false);
+            if !declined && amount > Decimal::ZERO {
+                out.push(Candidate {
+                    gesture: *g,
+                    proposed,
+                    amount,
+                });
+            }
+        }
+        out
+    }
+
+    /// Rank the rule's gesture and alternatives when the policy has retention priors.
+    /// Only when the rule's own gesture stands (a guard that declines it, or an amount of
+    /// zero, keeps the floor and escalation exactly as without ranking).
+    fn rank(
+        &mut self,
+        t: &Then,
+        gesture: GestureRef,
+        proposed: Decimal,
+        ceiling: Decimal,
+    ) -> Option<Vec<Ranked>> {
+        let p = self.p;
+        let ret = p.retention.as_ref()?;
+        let main = gesture?;
+        if t.alternatives.is_empty() {
+            return None;
+        }
+        let amount = if p.is_monetary(gesture) {
+            let (amount, declined) = self.guard(main, proposed, false);
+            if declined || amount.is_zero() {
+                return None;
+            }
+            amount
+        } else {
+            Decimal::ZERO
+        };
+        let mut candidates = vec![Candidate {
+            gesture: main,
+            proposed,
+            amount,
+        }];
+        candidates.extend(self.alternatives(t, ceiling));
+        if candidates.len() < 2 {
+            return None;
+        }
+        ranking::rank(
+            p,
+            ret,
+            self.evidence,
+            self.f.segment,
+            self.f.value_at_risk,
+            &candidates,
+        )
     }
 
     /// The rule's script; else, for a monetary gesture, an offer in plain words; else the floor's.

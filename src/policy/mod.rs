@@ -11,8 +11,10 @@ pub mod err;
 pub mod facts;
 pub mod load;
 pub mod model;
+mod ranking;
+pub mod retention;
 pub mod template;
 
 pub use compiled::CompiledPolicy;
-pub use engine::evaluate;
+pub use engine::{evaluate, evaluate_with};
 pub use err::{PolicyError, Problem};

@@ -33,6 +33,10 @@ pub struct PolicyDoc {
     /// Role → authority limit.
     pub authority: BTreeMap<String, AuthorityDoc>,
     pub guards: GuardsDoc,
+    /// Retention priors: when present, a rule's gesture and its alternatives are ranked by
+    /// expected net value (see `policy/retention.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionDoc>,
     /// Evaluated top to bottom; the first rule that matches decides.
     pub rules: Vec<RuleDoc>,
     /// The date and time example cases are evaluated at, unless a case sets its own.
@@ -138,6 +142,25 @@ pub struct ClaimFrequencyDoc {
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_amount: Option<String>,
+}
+
+/// How likely a customer is to order again within `window_days` after a gesture: a
+/// Beta prior per gesture, by segment id or `*` for every segment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionDoc {
+    pub window_days: u32,
+    /// Gesture id → segment id or `*` → prior.
+    pub priors: BTreeMap<String, BTreeMap<String, PriorDoc>>,
+}
+
+/// A Beta(retained, lost) prior, read as "as if we had already seen `retained` customers
+/// order again and `lost` not": the larger the sum, the more outcomes it takes to move.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorDoc {
+    pub retained: f64,
+    pub lost: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use crate::domain::decision::Decision;
 use crate::domain::request::{DecisionRequestDto, Vocab};
 use crate::domain::FieldError;
 use crate::error::AppError;
-use crate::policy::evaluate;
+use crate::policy::evaluate_with;
 use crate::store::decisions::OutcomeStatus;
 use crate::store::decisions::{GrantedDto, OutcomeRecord, StoredDecision};
 use crate::store::Command;
@@ -40,7 +40,8 @@ pub async fn decide(
             )))
         })?),
     };
-    let evaluation = evaluate(&policy, &input, customer.as_ref(), now);
+    let evidence = state.retention.evidence.load();
+    let evaluation = evaluate_with(&policy, &input, customer.as_ref(), now, &evidence);
     let decision = Decision {
         decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),
         ticket_id: input.ticket_id,
@@ -224,6 +225,8 @@ pub async fn record_outcome(
             outcome: outcome.clone(),
         })
         .await?;
+    // The ranking learns from outcomes: judge this one in the next retention pass.
+    state.retention.mark_dirty();
     Ok(outcome)
 }
 

@@ -12,6 +12,7 @@ pub mod order_parse;
 pub mod orders;
 pub mod policies;
 pub mod report;
+pub mod retention;
 pub mod shadow;
 pub mod value;
 pub mod watch;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Webhook secrets and tolerance; fixed at start, so a plain `Arc` (no lock) is enough.
     pub webhooks: Arc<webhooks::WebhookConfig>,
+    /// Retention evidence for the expected-value ranking (service/retention.rs).
+    pub retention: Arc<retention::RetentionCache>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
                 tolerance_secs: webhooks::DEFAULT_TOLERANCE_SECS,
                 ..Default::default()
             }),
+            retention: Arc::new(retention::RetentionCache::default()),
         }
     }
 

@@ -309,6 +309,8 @@ pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPol
         })
         .await?;
     state.policy.store(Some(p.clone()));
+    // Another version may judge retention over another window.
+    state.retention.mark_dirty();
     // A shadow of the version now active would only compare it with itself.
     if state
         .shadow

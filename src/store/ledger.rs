@@ -46,6 +46,22 @@ impl Store {
             .collect()
     }
 
+    /// Every ledger entry with its customer id, grouped by customer (key order).
+    pub fn all_ledger_entries(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, LedgerEntry), StoreError>> + '_ {
+        self.ledger.iter().map(|item| {
+            let (k, v) = item?;
+            // The key ends in NUL and the 16 ULID bytes.
+            let id = k
+                .len()
+                .checked_sub(17)
+                .and_then(|n| k.get(..n))
+                .ok_or_else(|| StoreError::Corrupt("ledger key".to_string()))?;
+            Ok((String::from_utf8_lossy(id).into_owned(), from_json(&v)?))
+        })
+    }
+
     /// Erasure: the customer's ledger goes with their record.
     pub(super) fn erase_ledger(&self, customer_id: &str) -> Result<usize, StoreError> {
         let mut n = 0;

@@ -1,5 +1,6 @@
 //! The monotonicity check: sample the input space and show that raising a customer's value
-//! never lowers the gesture amount or the authority limit. The sample is seeded, so the
+//! never lowers the gesture (its amount; across gestures, its cost to the company, see
+//! `CompiledPolicy::gives_less`) or the authority limit. The sample is seeded, so the
 //! verdict for a policy is the same on every run.
 
 use crate::domain::complaint::{Channel, Fault, Severity};
@@ -127,7 +128,10 @@ pub fn counterexample(policy: &CompiledPolicy) -> Option<Problem> {
             evaluate(policy, &input, Some(&more), now),
         );
         let (ra, rb) = (&a.recommendation, &b.recommendation);
-        let lower_gesture = amount(&rb.amount) < amount(&ra.amount);
+        let lower_gesture = policy.gives_less(
+            (&ra.gesture, amount(&ra.amount)),
+            (&rb.gesture, amount(&rb.amount)),
+        );
         let lower_limit = amount(&b.authority.limit) < amount(&a.authority.limit);
         if !(lower_gesture || lower_limit) {
             continue;

@@ -5,10 +5,12 @@ use super::compiled::*;
 use super::err::Problem;
 use super::model::*;
 use super::template::Template;
+use retention::{check_ranked_rules, compile_retention};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use when::compile_when;
 
+mod retention;
 mod when;
 
 struct Checker<'a> {
@@ -337,6 +339,8 @@ pub fn compile(
         escalate_to: c.role("$.guards.escalate_to", &g.escalate_to),
     };
 
+    let retention = compile_retention(&mut c, &segments);
+
     let rules: Vec<Rule> = doc
         .rules
         .iter()
@@ -353,6 +357,9 @@ pub fn compile(
                 .collect()
         })
         .collect();
+    if let Some(r) = &retention {
+        check_ranked_rules(&mut c, r, &rules);
+    }
 
     let test_clock = doc.test_clock.as_deref().and_then(|s| {
         chrono::DateTime::parse_from_rfc3339(s)
@@ -378,6 +385,7 @@ pub fn compile(
         floor,
         authority,
         guards,
+        retention,
         rules,
         by_category,
         test_clock,
