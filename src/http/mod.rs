@@ -15,6 +15,7 @@ pub mod ops;
 pub mod orders;
 pub mod policies;
 pub mod reports;
+pub mod retention;
 pub mod tickets;
 pub mod webhooks;
 pub mod widget;
@@ -110,6 +111,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))
         .route("/v1/reports/goodwill", get(reports::goodwill))
+        .route("/v1/reports/retention", get(retention::report))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
         .route("/healthz", get(ops::healthz))

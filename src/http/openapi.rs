@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,
         super::orders::create, super::orders::fit, super::orders::model,
-        super::nps::create, super::nps::at_risk, super::reports::goodwill,
+        super::nps::create, super::nps::at_risk, super::reports::goodwill, super::retention::report,
     ),
     modifiers(&BearerAuth, &CrossCutting),
     tags(

@@ -217,3 +217,81 @@ pub fn spawn_refresher(state: AppState) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// One gesture in one segment: the prior, what outcomes showed, and the estimate the
+/// ranking uses.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RetentionRow {
+    pub gesture: String,
+    pub segment: String,
+    /// The active policy's prior; absent when it has none for this pair.
+    pub prior: Option<crate::policy::retention::Prior>,
+    #[serde(flatten)]
+    pub outcomes: Tally,
+    /// Posterior probability of ordering again within the window (4 decimals); absent
+    /// without a prior.
+    pub retention: Option<f64>,
+}
+
+/// `GET /v1/reports/retention`: what the ranking has learned.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RetentionReport {
+    /// `id version` of the active policy.
+    pub policy: String,
+    /// Whether the active policy ranks gestures by expected value.
+    pub ranking: bool,
+    pub window_days: u32,
+    /// RFC 3339: the outcomes were judged at this time.
+    pub as_of: String,
+    pub rows: Vec<RetentionRow>,
+}
+
+/// Judge every outcome now over the active policy's window (or `window_days`).
+pub fn report(
+    policy: &crate::policy::CompiledPolicy,
+    store: &Store,
+    window_days: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<RetentionReport, StoreError> {
+    let ret = policy.retention.as_ref();
+    let window = window_days
+        .or(ret.map(|r| r.window_days))
+        .unwrap_or(DEFAULT_WINDOW_DAYS);
+    let gathered = gather(store, window, now)?;
+    let mut rows = Vec::new();
+    for (g, gesture) in policy.gestures.iter().enumerate() {
+        for (s, segment) in policy.segments.iter().enumerate() {
+            let prior = ret.and_then(|r| r.prior(g, s));
+            let outcomes = gathered
+                .tallies
+                .get(&gesture.id)
+                .and_then(|m| m.get(&segment.id))
+                .copied()
+                .unwrap_or_default();
+            if prior.is_none() && outcomes == Tally::default() {
+                continue;
+            }
+            let retention = prior.map(|p| {
+                let seen = gathered.evidence.get(window, &gesture.id, &segment.id);
+                (crate::policy::retention::posterior_mean(p, seen) * 10_000.0).round() / 10_000.0
+            });
+            rows.push(RetentionRow {
+                gesture: gesture.id.clone(),
+                segment: segment.id.clone(),
+                prior,
+                outcomes,
+                retention,
+            });
+        }
+    }
+    Ok(RetentionReport {
+        policy: format!("{} {}", policy.id, policy.version),
+        ranking: ret.is_some(),
+        window_days: window,
+        as_of: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        rows,
+    })
+}
+
+/// The window a report uses when the policy sets none.
+pub const DEFAULT_WINDOW_DAYS: u32 = 90;

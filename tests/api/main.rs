@@ -13,5 +13,6 @@ mod idempotency;
 mod ops;
 mod orders;
 mod policies;
+mod ranking;
 mod release;
 mod webhooks;

@@ -1,0 +1,49 @@
+//! `GET /v1/reports/retention`: the retention estimates behind the expected-value ranking.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiQuery;
+use crate::domain::FieldError;
+use crate::error::AppError;
+use crate::service::retention::{self, RetentionReport};
+use crate::service::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Query of `GET /v1/reports/retention`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionQuery {
+    /// Judge "ordered again" over this many days (1–3650); default: the active policy's
+    /// `retention.window_days`, else 90.
+    pub window_days: Option<u32>,
+}
+
+/// Per gesture and segment: the policy's prior, outcomes judged retained, lost, pending
+/// or unknown, and the posterior retention the ranking uses. Judged now, from the ledger.
+#[utoipa::path(get, path = "/v1/reports/retention", tag = "decisions",
+    params(RetentionQuery),
+    responses((status = 200, body = RetentionReport), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn report(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RetentionQuery>,
+) -> Result<Json<RetentionReport>, ApiError> {
+    if q.window_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(
+            AppError::from(FieldError::new("window_days", "must be between 1 and 3650")).into(),
+        );
+    }
+    let policy = state.active_policy()?;
+    // A pass over the ledger: off the async workers.
+    let store = state.store.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        retention::report(&policy, &store, q.window_days, chrono::Utc::now())
+    })
+    .await
+    .map_err(|_| ApiError::new("internal", "the report failed"))?;
+    Ok(Json(built.map_err(AppError::from)?))
+}
