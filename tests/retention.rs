@@ -1,6 +1,7 @@
 //! The expected-value ranking learns from outcomes: the real store and the real service
 //! functions, with decisions and outcomes dated in the past so their retention windows
 //! have closed (the HTTP API always decides "now").
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Duration, Utc};
 use kulanz::domain::customer::CustomerRecordDto;
