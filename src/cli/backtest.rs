@@ -45,7 +45,8 @@ pub fn run(
     let (since, until) = (day(since)?, day(until)?);
     let store = Store::open(data_dir)?;
     let policy = candidate(&store, what)?;
-    let report = backtest::run(&store, &policy, since, until)?;
+    let evidence = crate::service::retention::evidence_for(&policy, &store, chrono::Utc::now())?;
+    let report = backtest::run(&store, &policy, &evidence, since, until)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -235,7 +235,9 @@ pub async fn backtest(
     let candidate = policies::compile_candidate(&state.store, &version)?;
     // A backtest reads the whole log: keep it off the async workers.
     let report = tokio::task::spawn_blocking(move || {
-        crate::service::backtest::run(&state.store, &candidate, since, until)
+        let evidence =
+            crate::service::retention::evidence_for(&candidate, &state.store, chrono::Utc::now())?;
+        crate::service::backtest::run(&state.store, &candidate, &evidence, since, until)
     })
     .await
     .map_err(|_| ApiError::new("internal", "the backtest stopped unexpectedly"))?

@@ -4,7 +4,8 @@
 use crate::domain::decision::Evaluation;
 use crate::domain::request::Vocab;
 use crate::money::{Money, MoneyDto};
-use crate::policy::{evaluate, CompiledPolicy};
+use crate::policy::retention::Evidence;
+use crate::policy::{evaluate_with, CompiledPolicy};
 use crate::store::decisions::StoredDecision;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -127,7 +128,11 @@ fn answer(e: &Evaluation) -> Answer {
 }
 
 /// Re-evaluate one stored decision under the candidate; `None` if it cannot be.
-fn replay(candidate: &CompiledPolicy, d: &StoredDecision) -> Option<Evaluation> {
+fn replay(
+    candidate: &CompiledPolicy,
+    d: &StoredDecision,
+    evidence: &Evidence,
+) -> Option<Evaluation> {
     let vocab = Vocab {
         categories: &candidate.categories,
         roles: &candidate.roles,
@@ -141,13 +146,21 @@ fn replay(candidate: &CompiledPolicy, d: &StoredDecision) -> Option<Evaluation> 
     let at = DateTime::parse_from_rfc3339(&d.decision.created_at)
         .ok()?
         .with_timezone(&Utc);
-    Some(evaluate(candidate, &input, customer.as_ref(), at))
+    Some(evaluate_with(
+        candidate,
+        &input,
+        customer.as_ref(),
+        at,
+        evidence,
+    ))
 }
 
-/// Stream the decision log between `since` and `until` through the candidate.
+/// Stream the decision log between `since` and `until` through the candidate, ranking
+/// gestures with `evidence` (service/retention.rs `evidence_for`).
 pub fn run(
     store: &Store,
     candidate: &CompiledPolicy,
+    evidence: &Evidence,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
 ) -> Result<BacktestReport, StoreError> {
@@ -174,7 +187,7 @@ pub fn run(
         if old.recommendation.amount.currency != cur.as_str() {
             continue;
         }
-        let Some(new) = replay(candidate, &d) else {
+        let Some(new) = replay(candidate, &d, evidence) else {
             continue;
         };
         evaluated += 1;

@@ -177,6 +177,19 @@ impl RetentionCache {
     }
 }
 
+/// The evidence for `policy`'s window as of `now` (empty for a policy without priors): what
+/// a backtest ranks with, so a candidate is judged with what the server knows today.
+pub fn evidence_for(
+    policy: &crate::policy::CompiledPolicy,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Evidence, StoreError> {
+    match &policy.retention {
+        Some(r) => Ok(gather(store, r.window_days, now)?.evidence),
+        None => Ok(Evidence::default()),
+    }
+}
+
 /// Redo the pass for the active policy's window now (blocking: call off the runtime).
 pub fn refresh(state: &AppState, now: DateTime<Utc>) -> Result<(), StoreError> {
     let Some(window) = state

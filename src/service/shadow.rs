@@ -7,7 +7,8 @@ use crate::domain::customer::CustomerRecord;
 use crate::domain::decision::Evaluation;
 use crate::domain::request::{DecisionRequestDto, Vocab};
 use crate::error::AppError;
-use crate::policy::{evaluate, CompiledPolicy};
+use crate::policy::retention::Evidence;
+use crate::policy::{evaluate_with, CompiledPolicy};
 use crate::store::shadows::ShadowResult;
 use crate::store::Command;
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ pub fn compare(
     customer: Option<&CustomerRecord>,
     now: DateTime<Utc>,
     live: &Evaluation,
+    evidence: &Evidence,
 ) -> ShadowResult {
     let policy = format!("{} {}", shadow.id, shadow.version);
     let vocab = Vocab {
@@ -35,7 +37,7 @@ pub fn compare(
             not_evaluable: Some(e.to_string()),
         },
         Ok(input) => {
-            let e = evaluate(shadow, &input, customer, now);
+            let e = evaluate_with(shadow, &input, customer, now, evidence);
             let (a, b) = (&live.recommendation, &e.recommendation);
             let differs = a.gesture != b.gesture
                 || a.amount != b.amount
@@ -63,8 +65,10 @@ pub fn spawn(
         return;
     };
     let store = state.store.clone();
+    // The retention evidence the live answer ranked with (unused if the windows differ).
+    let evidence = state.retention.evidence.load_full();
     tokio::spawn(async move {
-        let result = compare(&shadow, &request, customer.as_ref(), now, &live);
+        let result = compare(&shadow, &request, customer.as_ref(), now, &live, &evidence);
         crate::metrics::record_shadow(result.differs);
         // Shadow results are diagnostics: written without waiting for a flush.
         let cmd = Command::PutShadowResult {
