@@ -51,7 +51,7 @@ fn policy_test_runs_every_example_and_prints_the_tally_last() {
     assert!(out.status.success(), "{}", stdout(&out));
     let text = stdout(&out);
     let last = text.lines().last().unwrap();
-    assert_eq!(last, "9 passed, 0 failed");
+    assert_eq!(last, "10 passed, 0 failed");
 
     let dir = tempfile::tempdir().unwrap();
     let changed = kulanz::policy::load::DEFAULT_POLICY.replace("\"246.00\"", "\"999.00\"");
