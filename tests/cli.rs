@@ -63,7 +63,7 @@ fn policy_test_runs_every_example_and_prints_the_tally_last() {
         text.contains("authority.limit.amount: expected \"999.00\", got \"246.00\""),
         "{text}"
     );
-    assert_eq!(text.lines().last().unwrap(), "8 passed, 1 failed");
+    assert_eq!(text.lines().last().unwrap(), "9 passed, 1 failed");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
