@@ -7,7 +7,8 @@ use kulanz::domain::complaint::{Channel, Fault, Severity};
 use kulanz::domain::customer::CustomerRecord;
 use kulanz::domain::decision::Evaluation;
 use kulanz::domain::request::{AttrValue, DecisionInput};
-use kulanz::policy::{evaluate, load, CompiledPolicy};
+use kulanz::policy::retention::Evidence;
+use kulanz::policy::{evaluate, evaluate_with, load, CompiledPolicy};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -175,5 +176,60 @@ proptest! {
         }
         prop_assert!(e.recommendation.respond_within_hours > 0);
         prop_assert!(!e.reasons.is_empty(), "every answer says why");
+    }
+
+    #[test]
+    fn a_ranked_answer_stays_within_the_guards_and_its_numbers_add_up(
+        input in input(), c in prop::option::of(customer()),
+        seen in prop::collection::vec((0u32..40, 0u32..40), 12),
+    ) {
+        // Arbitrary recorded outcomes for every gesture × segment.
+        let p = policy();
+        let mut evidence = Evidence { window_days: 90, ..Evidence::default() };
+        for (i, (r, l)) in seen.iter().enumerate() {
+            let g = &p.gestures[i % 3].id;
+            let s = &p.segments[i % p.segments.len()].id;
+            for k in 0..r + l {
+                evidence.add(g, s, k < *r);
+            }
+        }
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        let ranked = evaluate_with(p, &input, c.as_ref(), now, &evidence);
+        let plain = evaluate(p, &input, c.as_ref(), now);
+        let rec = &ranked.recommendation;
+        // Ranking only reorders what the rule and the guards allow: the same guards
+        // decline, the same floor applies, the same options are offered.
+        prop_assert_eq!(&ranked.matched_rules, &plain.matched_rules);
+        prop_assert_eq!(rec.floor_applied, plain.recommendation.floor_applied);
+        prop_assert_eq!(rec.escalation.is_some(), plain.recommendation.escalation.is_some());
+        let options = |r: &kulanz::domain::decision::Recommendation| {
+            let mut v: Vec<(String, String)> = std::iter::once((r.gesture.clone(), r.amount.amount.clone()))
+                .chain(r.alternatives.iter().map(|a| (a.gesture.clone(), a.amount.amount.clone())))
+                .collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(options(rec), options(&plain.recommendation));
+        if rec.floor_applied {
+            prop_assert!(rec.ranking.is_none());
+        }
+        if let Some(r) = &rec.ranking {
+            prop_assert_eq!(&r.gestures[0].gesture, &rec.gesture);
+            prop_assert_eq!(&r.gestures[0].amount, &rec.amount);
+            prop_assert_eq!(r.gestures.len(), rec.alternatives.len() + 1);
+            let var = amount(&ranked.customer.value_at_risk);
+            let mut last: Option<Decimal> = None;
+            for (g, alt) in r.gestures.iter().zip(std::iter::once(None).chain(rec.alternatives.iter().map(Some))) {
+                if let Some(alt) = alt {
+                    prop_assert_eq!(&alt.gesture, &g.gesture);
+                }
+                let retention = Decimal::try_from(g.retention).unwrap().round_dp(4);
+                let ev = amount(&g.expected_value);
+                prop_assert_eq!(ev, kulanz::money::round_cents(var * retention - amount(&g.cost)));
+                prop_assert!(last.is_none_or(|l| ev <= l), "best first");
+                last = Some(ev);
+            }
+            prop_assert!(ranked.reasons.iter().any(|x| x.rule == "ranking"));
+        }
     }
 }

@@ -43,6 +43,8 @@ pub(super) fn rank(
     candidates: &[Candidate],
 ) -> Option<Vec<Ranked>> {
     let segment_id = p.segments.get(segment).map(|s| s.id.as_str()).unwrap_or("");
+    // In cents, as the answer shows it: the number shown is the number used.
+    let value_at_risk = round_cents(value_at_risk);
     let mut ranked = Vec::with_capacity(candidates.len());
     for c in candidates {
         let prior = ret.prior(c.gesture, segment)?;
