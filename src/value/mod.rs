@@ -14,6 +14,7 @@ pub mod model;
 pub mod nelder_mead;
 pub mod predict;
 pub mod summary;
+pub mod trend;
 
 pub use err::ValueError;
 pub use model::{TimeUnit, ValueModel};
