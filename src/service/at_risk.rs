@@ -3,11 +3,14 @@
 //! gesture the active policy suggests for a proactive contact.
 //!
 //! Signals (docs/closing-the-loop.md): an NPS detractor (latest answer, service/nps.rs);
-//! a P(alive) below 0.5 in the order model's cached prediction; the latest complaint
-//! within 180 days declined, escalated, refused by the customer or without an outcome.
+//! a P(alive) below 0.5 in the order model's cached prediction; a P(alive) that fell by
+//! 0.2 or more over the last 90 days of silence (value/trend.rs, today's view of the same
+//! model); the latest complaint within 180 days declined, escalated, refused by the
+//! customer or without an outcome.
 //! Value at risk and segment are the engine's own (`policy::facts::derive`); the
 //! suggestion is the active policy evaluated for a synthetic low-severity `other`
-//! complaint by the lowest role, so it never leaves the policy's floor and guards.
+//! complaint by the lowest role, marked with the attribute `proactive: true` so a policy
+//! can give outreach its own rule; it never leaves the policy's floor and guards.
 
 use super::AppState;
 use crate::domain::request::{AgentDto, ComplaintDto, DecisionRequestDto, Vocab};
@@ -16,6 +19,8 @@ use crate::money::{Money, MoneyDto};
 use crate::policy::compiled::CompiledPolicy;
 use crate::policy::{evaluate, facts};
 use crate::store::decisions::{OutcomeStatus, StoredDecision};
+use crate::value::trend::p_alive_trend;
+use crate::value::ValueModel;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -25,6 +30,11 @@ use utoipa::{IntoParams, ToSchema};
 const P_ALIVE_LOW: f64 = 0.5;
 /// How far back an unresolved complaint still counts.
 const COMPLAINT_DAYS: i64 = 180;
+/// The look-back of the falling-P(alive) signal, and the fall that counts.
+const TREND_DAYS: u32 = 90;
+const P_ALIVE_FALL: f64 = 0.2;
+/// Customers with a decision in this many days are left out unless the query says otherwise.
+pub const DEFAULT_QUIET_DAYS: u32 = 30;
 
 /// Query of `GET /v1/customers/at-risk`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -54,13 +64,16 @@ pub struct AtRiskCustomer {
     pub customer_id: String,
     pub segment: String,
     pub value_at_risk: MoneyDto,
-    /// `detractor`, `low_p_alive`, `unresolved_complaint`.
+    /// `detractor`, `low_p_alive`, `falling_p_alive`, `unresolved_complaint`.
     pub signals: Vec<&'static str>,
     /// Each signal in words.
     pub reasons: Vec<String>,
     /// RFC 3339; absent when the customer never had a decision.
     pub last_decision_at: Option<String>,
     pub suggested: Suggestion,
+    /// RFC 3339: when the outreach webhook accepted this customer (absent when not
+    /// pushed, or no webhook is configured).
+    pub pushed_at: Option<String>,
 }
 
 /// One page of the list, highest value at risk first.
@@ -96,20 +109,8 @@ pub fn list(state: &AppState, q: &AtRiskQuery, now: DateTime<Utc>) -> Result<AtR
         }
     }
     let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
-    let quiet = Duration::days(i64::from(q.quiet_days.unwrap_or(30)));
-    let mut all = Vec::new();
-    for id in state.store.known_customer_ids()? {
-        if let Some(c) = assess(state, &policy, &id, now, quiet)? {
-            if q.segment.as_ref().is_none_or(|s| &c.1.segment == s) {
-                all.push(c);
-            }
-        }
-    }
-    // Highest value first; ties by id, so the cursor is stable.
-    all.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| a.1.customer_id.cmp(&b.1.customer_id))
-    });
+    let quiet = Duration::days(i64::from(q.quiet_days.unwrap_or(DEFAULT_QUIET_DAYS)));
+    let all = ranked(state, &policy, q.segment.as_deref(), quiet, now)?;
     let start = match &after {
         None => 0,
         Some((v, id)) => all.partition_point(|(x, c)| x > v || (x == v && &c.customer_id <= id)),
@@ -130,10 +131,36 @@ pub fn list(state: &AppState, q: &AtRiskQuery, now: DateTime<Utc>) -> Result<AtR
     })
 }
 
+/// Every listed customer with their value at risk, highest first (ties by id, so a
+/// cursor is stable); `segment` filters.
+pub fn ranked(
+    state: &AppState,
+    policy: &CompiledPolicy,
+    segment: Option<&str>,
+    quiet: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Decimal, AtRiskCustomer)>, AppError> {
+    let model = state.store.active_value_model()?;
+    let mut all = Vec::new();
+    for id in state.store.known_customer_ids()? {
+        if let Some(c) = assess(state, policy, model.as_ref(), &id, now, quiet)? {
+            if segment.is_none_or(|s| c.1.segment == s) {
+                all.push(c);
+            }
+        }
+    }
+    all.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.customer_id.cmp(&b.1.customer_id))
+    });
+    Ok(all)
+}
+
 /// One customer: `None` unless they have a churn signal and were quiet long enough.
 fn assess(
     state: &AppState,
     policy: &CompiledPolicy,
+    model: Option<&ValueModel>,
     id: &str,
     now: DateTime<Utc>,
     quiet: Duration,
@@ -164,12 +191,30 @@ fn assess(
             reasons.push(format!("NPS detractor: scored {score} on {at}"));
         }
     }
-    let prediction = store.get_order_summary(id)?.and_then(|s| s.prediction);
+    let orders = store.get_order_summary(id)?;
+    let prediction = orders.as_ref().and_then(|s| s.prediction.as_ref());
     if let Some(p) = prediction.filter(|p| p.p_alive < P_ALIVE_LOW) {
         signals.push("low_p_alive");
         reasons.push(format!(
             "the order model gives P(alive) {:.2} as of {} (below {P_ALIVE_LOW})",
             p.p_alive, p.as_of
+        ));
+    }
+    let trend = match (model, &orders) {
+        (Some(m), Some(o)) if o.summary.currency == m.currency => p_alive_trend(
+            &m.bgnbd,
+            m.settings.time_unit,
+            &o.summary,
+            now.date_naive(),
+            TREND_DAYS,
+        ),
+        _ => None,
+    };
+    if let Some(t) = trend.filter(|t| t.drop() >= P_ALIVE_FALL) {
+        signals.push("falling_p_alive");
+        reasons.push(format!(
+            "P(alive) fell from {:.2} on {} to {:.2} today without an order",
+            t.before, t.since, t.now
         ));
     }
     if let (Some(d), Some(t)) = (&last, last_at) {
@@ -208,6 +253,7 @@ fn assess(
                 amount: rec.amount,
                 agent_script: rec.agent_script,
             },
+            pushed_at: store.at_risk_push(id)?.map(|p| p.pushed_at),
         },
     )))
 }
@@ -229,8 +275,8 @@ fn unresolved(d: &StoredDecision) -> Option<&'static str> {
     }
 }
 
-/// A low-severity `other` complaint by the lowest role: what the policy offers a
-/// customer who did not complain.
+/// A low-severity `other` complaint by the lowest role, marked `proactive`: what the
+/// policy offers a customer who did not complain.
 fn synthetic(
     policy: &CompiledPolicy,
     id: &str,
@@ -255,7 +301,10 @@ fn synthetic(
             amount_at_stake: None,
             description: None,
         },
-        attributes: None,
+        attributes: Some(serde_json::Map::from_iter([(
+            "proactive".to_string(),
+            serde_json::Value::Bool(true),
+        )])),
     };
     let vocab = Vocab {
         categories: &policy.categories,

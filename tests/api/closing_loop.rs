@@ -203,7 +203,9 @@ async fn s5_is_on_the_at_risk_list_until_someone_contacts_them() {
         s5["reasons"][0].as_str().unwrap().contains("scored 3"),
         "{s5:#}"
     );
-    assert!(s5["suggested"]["gesture"].is_string());
+    // The shipped policy's proactive-outreach rule: a voucher of 0.5% of the value at risk.
+    assert_eq!(s5["suggested"]["gesture"], "voucher", "{s5:#}");
+    assert_eq!(s5["suggested"]["amount"], eur("75.00"));
     assert!(page["next_cursor"].is_null());
 
     // NPS turns c-60606 into a detractor: onto the list, below S5.
@@ -354,6 +356,25 @@ async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
         .map(|f| f["decisions"].as_u64().unwrap())
         .sum();
     assert_eq!(fair, 4);
+    // Retention after a gesture: S1 got one (accepted); c-60606 refused theirs and S4 got
+    // none. Every window (90 days) is still open.
+    let all = &report["retention"]["comparisons"][0];
+    assert_eq!(report["retention"]["window_days"], 90);
+    assert_eq!(all["segment"], "*");
+    assert_eq!(all["with_gesture"]["decisions"], 1);
+    assert_eq!(all["with_gesture"]["pending"], 1);
+    assert_eq!(all["without_gesture"]["decisions"], 2);
+    assert_eq!(all["without_gesture"]["pending"], 2);
+    assert!(all["difference_points"].is_null());
+    let week: Value = app
+        .get_json("/v1/reports/goodwill?retention_days=7", &app.admin_key)
+        .await;
+    assert_eq!(week["retention"]["window_days"], 7);
+    let bad = app
+        .get("/v1/reports/goodwill?retention_days=0", &app.admin_key)
+        .await;
+    let message = expect_error(bad, 422, "invalid_request").await;
+    assert!(message.contains("retention_days"), "{message}");
 
     let before: Value = app
         .get_json("/v1/reports/goodwill?to=2000-01-01", &app.admin_key)
@@ -400,6 +421,56 @@ async fn a_customer_the_order_model_sees_fading_is_on_the_at_risk_list() {
     assert_eq!(c["signals"], json!(["low_p_alive"]));
     assert!(
         c["reasons"][0].as_str().unwrap().contains("P(alive)"),
+        "{c:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_regular_buyer_gone_quiet_shows_a_falling_p_alive() {
+    use crate::orders::{order, population, post_ndjson};
+    let app = spawn_app().await;
+    post_ndjson(&app, &population()).await;
+    // Weekly for 40 weeks, the last order 100 days ago.
+    let today = chrono::Utc::now().date_naive();
+    let last = today - chrono::Days::new(100);
+    let quiet: Vec<Value> = (0..40u64)
+        .map(|k| {
+            let day = last - chrono::Days::new(7 * k);
+            order(&format!("q-{k}"), "c-quiet", &day.to_string(), "80.00")
+        })
+        .collect();
+    post_ndjson(&app, &quiet).await;
+    let r = app
+        .post_json(
+            "/v1/value/fit",
+            &app.admin_key,
+            &json!({"observation_end": today.to_string()}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+
+    let page = at_risk(&app, "?limit=500").await;
+    let c = page["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_id"] == "c-quiet")
+        .unwrap_or_else(|| panic!("c-quiet is not listed: {page:#}"));
+    let signals: Vec<&str> = c["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(signals.contains(&"falling_p_alive"), "{c:#}");
+    let since = (today - chrono::Days::new(90)).to_string();
+    assert!(
+        c["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.as_str())
+            .any(|r| r.contains("fell from") && r.contains(&since)),
         "{c:#}"
     );
 }
