@@ -15,6 +15,7 @@ struct Metrics {
     requests: HistogramVec,
     shadow: IntCounterVec,
     flushes: prometheus::Histogram,
+    at_risk_pushes: IntCounterVec,
 }
 
 #[expect(
@@ -78,8 +79,20 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry
         .register(Box::new(flushes.clone()))
         .expect("unique metric");
+    let at_risk_pushes = IntCounterVec::new(
+        Opts::new(
+            "kulanz_at_risk_pushes_total",
+            "At-risk customers sent to the outreach webhook, by result (accepted, failed)",
+        ),
+        &["result"],
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(at_risk_pushes.clone()))
+        .expect("unique metric");
     Metrics {
         registry,
+        at_risk_pushes,
         decisions,
         errors,
         requests,
@@ -103,6 +116,13 @@ pub fn record_shadow(differs: bool) {
     METRICS
         .shadow
         .with_label_values(&[if differs { "different" } else { "same" }])
+        .inc();
+}
+
+pub fn record_at_risk_push(accepted: bool) {
+    METRICS
+        .at_risk_pushes
+        .with_label_values(&[if accepted { "accepted" } else { "failed" }])
         .inc();
 }
 

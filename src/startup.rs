@@ -76,6 +76,12 @@ impl Application {
         self
     }
 
+    /// Push new at-risk customers to an outreach webhook (`serve --at-risk-webhook`).
+    pub fn push_at_risk(&mut self, cfg: crate::service::at_risk_push::PushConfig) {
+        self.tasks
+            .push(crate::service::at_risk_push::spawn(self.state.clone(), cfg));
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

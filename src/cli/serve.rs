@@ -54,6 +54,16 @@ pub struct ServeArgs {
     /// Accepted difference, in seconds, between a webhook's signed timestamp and now.
     #[arg(long, env = "KULANZ_WEBHOOK_TOLERANCE_SECS", default_value_t = crate::service::webhooks::DEFAULT_TOLERANCE_SECS)]
     pub webhook_tolerance_secs: u64,
+    /// Push each new at-risk customer to this `http://` URL as a proactive-ticket payload
+    /// (docs/closing-the-loop.md); off when unset.
+    #[arg(long, env = "KULANZ_AT_RISK_WEBHOOK")]
+    pub at_risk_webhook: Option<String>,
+    /// Sign at-risk pushes with this secret (`X-Kulanz-Signature`).
+    #[arg(long, env = "KULANZ_AT_RISK_WEBHOOK_SECRET", hide_env_values = true)]
+    pub at_risk_webhook_secret: Option<String>,
+    /// Seconds between at-risk push passes.
+    #[arg(long, env = "KULANZ_AT_RISK_INTERVAL_SECS", default_value_t = 3600)]
+    pub at_risk_interval_secs: u64,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -79,6 +89,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             });
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
+        }
+        if let Some(url) = &args.at_risk_webhook {
+            let cfg = crate::service::at_risk_push::PushConfig::new(
+                url,
+                args.at_risk_webhook_secret.clone(),
+                std::time::Duration::from_secs(args.at_risk_interval_secs.max(1)),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            tracing::info!(url = %cfg.url, every_secs = cfg.interval.as_secs(), "pushing at-risk customers");
+            app.push_at_risk(cfg);
         }
         if args.watch_policies {
             app.watch_policies(

@@ -2,6 +2,7 @@
 //! engine and the store. The CLI calls the same functions.
 
 pub mod at_risk;
+pub mod at_risk_push;
 pub mod backtest;
 pub mod customers;
 pub mod decisions;
@@ -12,6 +13,7 @@ pub mod order_parse;
 pub mod orders;
 pub mod policies;
 pub mod report;
+pub mod report_retention;
 pub mod retention;
 pub mod shadow;
 pub mod value;

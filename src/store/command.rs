@@ -88,6 +88,15 @@ pub enum Command {
     RecordNps {
         answers: Vec<(String, super::nps::NpsAnswer)>,
     },
+    /// The outreach webhook accepted a customer from the at-risk list.
+    RecordAtRiskPush {
+        customer_id: String,
+        push: super::at_risk_pushes::AtRiskPush,
+    },
+    /// Customers who left the at-risk list: push them again if they return.
+    ForgetAtRiskPushes {
+        customer_ids: Vec<String>,
+    },
 }
 
 /// What applying a command changed, for the caller's response.
@@ -137,6 +146,12 @@ impl Store {
             Command::PutValueModel { model } => self.apply_put_value_model(model),
             Command::EraseOrders { customer_id } => self.apply_erase_orders(customer_id),
             Command::RecordNps { answers } => self.apply_record_nps(answers),
+            Command::RecordAtRiskPush { customer_id, push } => {
+                self.apply_record_at_risk_push(customer_id, push)
+            }
+            Command::ForgetAtRiskPushes { customer_ids } => {
+                self.apply_forget_at_risk_pushes(customer_ids)
+            }
         }
     }
 

@@ -59,6 +59,7 @@ impl Store {
         // Ledger and NPS answers are personal data too.
         let ledger = self.erase_ledger(id)?;
         let nps = self.erase_nps(id)?;
+        self.apply_forget_at_risk_pushes(&[id.to_string()])?;
         let removed = self.customers.remove(id.as_bytes())?.is_some();
         Ok(if removed || rewritten > 0 || ledger > 0 || nps {
             Applied::Done

@@ -4,6 +4,7 @@
 //! replicated log can feed the same commands to every replica; reads are local methods.
 //! Durability: a write is acknowledged only after `flush` returns (see `Store::flush`).
 
+pub mod at_risk_pushes;
 pub mod audit;
 pub mod backup;
 pub mod command;
@@ -65,6 +66,8 @@ pub struct Store {
     ledger: sled::Tree,
     /// Customer id → NPS history (store/nps.rs).
     nps: sled::Tree,
+    /// Customer id → the at-risk push sent for them (store/at_risk_pushes.rs).
+    at_risk_pushes: sled::Tree,
 }
 
 /// Open sled, waiting up to a second for the directory's file lock: when this process
@@ -137,6 +140,7 @@ impl Store {
             customer_orders: db.open_tree("customer_orders")?,
             ledger: db.open_tree("ledger")?,
             nps: db.open_tree("nps")?,
+            at_risk_pushes: db.open_tree("at_risk_pushes")?,
             db,
         };
         let s = &store;

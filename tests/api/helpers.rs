@@ -25,8 +25,22 @@ pub fn policy_dir() -> PathBuf {
 /// Start the app over a new data directory with the shipped policies and the seed
 /// scenarios' customers.
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let app = start(dir).await;
+    seeded(start(tempfile::tempdir().unwrap()).await).await
+}
+
+/// `spawn_app`, pushing at-risk customers to a webhook.
+pub async fn spawn_app_pushing(push: kulanz::service::at_risk_push::PushConfig) -> TestApp {
+    let app = start_full(
+        tempfile::tempdir().unwrap(),
+        &policy_dir(),
+        None,
+        Some(push),
+    )
+    .await;
+    seeded(app).await
+}
+
+async fn seeded(app: TestApp) -> TestApp {
     for (id, record) in kulanz::demo::scenario_customers().unwrap() {
         let r = app
             .put_customer(&id, serde_json::to_value(record).unwrap())
@@ -47,11 +61,23 @@ pub async fn start_with(
     policies: &Path,
     watch: Option<std::time::Duration>,
 ) -> TestApp {
+    start_full(dir, policies, watch, None).await
+}
+
+async fn start_full(
+    dir: tempfile::TempDir,
+    policies: &Path,
+    watch: Option<std::time::Duration>,
+    push: Option<kulanz::service::at_risk_push::PushConfig>,
+) -> TestApp {
     let mut app = Application::build("127.0.0.1:0", dir.path(), policies)
         .await
         .expect("app builds");
     if let Some(interval) = watch {
         app.watch_policies(policies, interval);
+    }
+    if let Some(cfg) = push {
+        app.push_at_risk(cfg);
     }
     let store = app.state.store.clone();
     let key =

@@ -1,6 +1,7 @@
 //! The HTTP test binary: the real app on port 0 with a temporary sled directory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod at_risk_push;
 mod audit;
 mod backup;
 mod closing_loop;

@@ -1,0 +1,333 @@
+//! Pushing the at-risk list to an outreach webhook (`serve --at-risk-webhook URL`): every
+//! pass computes the list as `GET /v1/customers/at-risk` does (default quiet period, all
+//! segments) and POSTs each customer not pushed yet as a proactive-ticket payload. A
+//! customer is recorded as pushed only after the receiver answered 2xx, so a failed push
+//! is retried on the next pass; a customer who leaves the list is forgotten and pushed
+//! again if they return.
+//!
+//! Each request is signed like the webhooks kulanz receives: `X-Kulanz-Signature` is
+//! `base64(HMAC-SHA256(secret, X-Kulanz-Timestamp + body))`; `X-Kulanz-Delivery` is a
+//! unique id for the receiver to drop retries with.
+
+use super::at_risk::{ranked, AtRiskCustomer, DEFAULT_QUIET_DAYS};
+use super::AppState;
+use crate::error::AppError;
+use crate::store::at_risk_pushes::AtRiskPush;
+use crate::store::Command;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use std::collections::HashSet;
+
+/// How long one push may take before it counts as failed.
+const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Where and how often to push (from `serve`'s flags).
+#[derive(Clone)]
+pub struct PushConfig {
+    pub url: reqwest::Url,
+    pub secret: Option<String>,
+    pub interval: std::time::Duration,
+}
+
+impl std::fmt::Debug for PushConfig {
+    // The secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushConfig")
+            .field("url", &self.url.as_str())
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("interval", &self.interval)
+            .finish()
+    }
+}
+
+impl PushConfig {
+    /// Check the URL: absolute `http://` (this build has no TLS stack: put a TLS-terminating
+    /// proxy in front of an `https://` receiver).
+    pub fn new(
+        url: &str,
+        secret: Option<String>,
+        interval: std::time::Duration,
+    ) -> Result<Self, String> {
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| format!("--at-risk-webhook `{url}` is not a URL: {e}"))?;
+        if url.scheme() != "http" || url.host_str().is_none() {
+            return Err(format!(
+                "--at-risk-webhook must be an http:// URL with a host (got `{url}`); \
+                 for an https:// receiver, send through a TLS-terminating proxy"
+            ));
+        }
+        Ok(PushConfig {
+            url,
+            secret: secret.filter(|s| !s.is_empty()),
+            interval,
+        })
+    }
+}
+
+/// The ticket a help desk can open from a push.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProactiveTicket {
+    pub subject: String,
+    pub description: String,
+    /// `high` for a customer in the policy's first segment, else `normal`.
+    pub priority: &'static str,
+    pub tags: Vec<String>,
+    /// Stable per customer and day, for desks that deduplicate on it.
+    pub external_id: String,
+}
+
+/// What is POSTed for one customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushPayload<'a> {
+    pub event: &'static str,
+    pub sent_at: String,
+    pub customer: &'a AtRiskCustomer,
+    pub ticket: ProactiveTicket,
+}
+
+/// Why a pass stopped (a failed push is not an error: it is retried next pass).
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("the pass's worker thread stopped: {0}")]
+    Worker(String),
+}
+
+impl From<crate::store::StoreError> for PassError {
+    fn from(e: crate::store::StoreError) -> Self {
+        PassError::App(e.into())
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    pub listed: usize,
+    pub pushed: usize,
+    pub failed: usize,
+    pub forgotten: usize,
+}
+
+/// Words for the ticket; the amount as the decision API shows it.
+pub fn ticket(c: &AtRiskCustomer, top_segment: &str, now: DateTime<Utc>) -> ProactiveTicket {
+    let s = &c.suggested;
+    let mut description = String::from("kulanz lists this customer as at risk of leaving:\n");
+    for r in &c.reasons {
+        description.push_str(&format!("- {r}\n"));
+    }
+    description.push_str(&format!(
+        "Value at risk: {} {}.\nSuggested proactive gesture: {} ({} {}).\nScript: {}",
+        c.value_at_risk.amount,
+        c.value_at_risk.currency,
+        s.gesture,
+        s.amount.amount,
+        s.amount.currency,
+        s.agent_script
+    ));
+    let mut tags = vec!["kulanz".to_string(), "at-risk".to_string()];
+    tags.extend(c.signals.iter().map(|s| s.replace('_', "-")));
+    ProactiveTicket {
+        subject: format!(
+            "Proactive contact: customer {} ({} segment) is at risk",
+            c.customer_id, c.segment
+        ),
+        description,
+        priority: if c.segment == top_segment {
+            "high"
+        } else {
+            "normal"
+        },
+        tags,
+        external_id: format!(
+            "kulanz-at-risk-{}-{}",
+            c.customer_id,
+            now.format("%Y-%m-%d")
+        ),
+    }
+}
+
+/// `base64(HMAC-SHA256(secret, timestamp + body))`.
+pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(timestamp.as_bytes());
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The list as the pass sees it, and the customers pushed before (blocking store reads).
+fn snapshot(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<(Vec<AtRiskCustomer>, String, HashSet<String>), AppError> {
+    let policy = state.active_policy()?;
+    let quiet = Duration::days(i64::from(DEFAULT_QUIET_DAYS));
+    let listed = ranked(state, &policy, None, quiet, now)?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    let top = policy
+        .segments
+        .first()
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    let pushed = state.store.at_risk_pushed_ids()?.into_iter().collect();
+    Ok((listed, top, pushed))
+}
+
+/// One pass: forget who left the list, push who is new on it.
+pub async fn push_once(
+    state: &AppState,
+    cfg: &PushConfig,
+    client: &reqwest::Client,
+    now: DateTime<Utc>,
+) -> Result<PassSummary, PassError> {
+    let s = state.clone();
+    let (listed, top, pushed) = tokio::task::spawn_blocking(move || snapshot(&s, now))
+        .await
+        .map_err(|e| PassError::Worker(e.to_string()))??;
+    let mut summary = PassSummary {
+        listed: listed.len(),
+        ..PassSummary::default()
+    };
+    let on_list: HashSet<&str> = listed.iter().map(|c| c.customer_id.as_str()).collect();
+    let gone: Vec<String> = pushed
+        .iter()
+        .filter(|id| !on_list.contains(id.as_str()))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        summary.forgotten = gone.len();
+        state
+            .store
+            .apply_durable(&Command::ForgetAtRiskPushes { customer_ids: gone })
+            .await?;
+    }
+    for c in listed.iter().filter(|c| !pushed.contains(&c.customer_id)) {
+        let delivery_id = ulid::Ulid::new().to_string();
+        match deliver(cfg, client, c, &top, &delivery_id, now).await {
+            Ok(()) => {
+                crate::metrics::record_at_risk_push(true);
+                summary.pushed += 1;
+                let push = AtRiskPush {
+                    pushed_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    delivery_id,
+                    signals: c.signals.iter().map(|s| s.to_string()).collect(),
+                };
+                state
+                    .store
+                    .apply_durable(&Command::RecordAtRiskPush {
+                        customer_id: c.customer_id.clone(),
+                        push,
+                    })
+                    .await?;
+            }
+            Err(why) => {
+                crate::metrics::record_at_risk_push(false);
+                summary.failed += 1;
+                tracing::warn!(customer_id = %c.customer_id, error = %why, "at-risk push failed; retried next pass");
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// POST one customer; `Err` with the reason unless the receiver answered 2xx.
+async fn deliver(
+    cfg: &PushConfig,
+    client: &reqwest::Client,
+    c: &AtRiskCustomer,
+    top: &str,
+    delivery_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let payload = PushPayload {
+        event: "kulanz.at_risk",
+        sent_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        customer: c,
+        ticket: ticket(c, top, now),
+    };
+    let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
+    let timestamp = Utc::now().timestamp().to_string();
+    let mut req = client
+        .post(cfg.url.clone())
+        .timeout(PUSH_TIMEOUT)
+        .header("content-type", "application/json")
+        .header("x-kulanz-event", "at_risk")
+        .header("x-kulanz-delivery", delivery_id)
+        .header("x-kulanz-timestamp", &timestamp);
+    if let Some(secret) = &cfg.secret {
+        req = req.header("x-kulanz-signature", sign(secret, &timestamp, &body));
+    }
+    let resp = req.body(body).send().await.map_err(|e| e.to_string())?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the receiver answered {}", resp.status()))
+    }
+}
+
+/// Push every `cfg.interval` for as long as the server runs (first pass at start).
+pub fn spawn(state: AppState, cfg: PushConfig) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        loop {
+            match push_once(&state, &cfg, &client, Utc::now()).await {
+                Ok(s) => tracing::info!(
+                    listed = s.listed,
+                    pushed = s.pushed,
+                    failed = s.failed,
+                    forgotten = s.forgotten,
+                    "at-risk push pass"
+                ),
+                Err(e) => tracing::warn!(error = %e, "at-risk push pass failed"),
+            }
+            tokio::time::sleep(cfg.interval).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_with_a_host_are_accepted() {
+        let ok = PushConfig::new("http://desk.local:8080/hook", None, Default::default());
+        assert!(ok.is_ok());
+        for bad in [
+            "https://desk.example/hook",
+            "ftp://x/y",
+            "desk.local/hook",
+            "",
+        ] {
+            let e = PushConfig::new(bad, None, Default::default()).unwrap_err();
+            assert!(e.contains("--at-risk-webhook"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_signature_is_the_one_kulanz_checks_on_incoming_webhooks() {
+        let body = br#"{"event":"kulanz.at_risk"}"#;
+        let sig = sign("s3cret", "1700000000", body);
+        assert!(
+            crate::service::webhooks::verify_signature("s3cret", "1700000000", body, &sig).is_ok()
+        );
+        assert!(
+            crate::service::webhooks::verify_signature("other", "1700000000", body, &sig).is_err()
+        );
+    }
+
+    #[test]
+    fn an_empty_secret_means_unsigned() {
+        let cfg = PushConfig::new("http://h/x", Some(String::new()), Default::default()).unwrap();
+        assert!(cfg.secret.is_none());
+        assert!(!format!("{cfg:?}").contains("s3cret"));
+    }
+}
