@@ -194,3 +194,78 @@ async fn outcomes_in_another_segment_do_not_move_this_one() {
     assert_eq!(ranked(&d)[0], "refund", "{}", ranking_reason(&d));
     assert!(ranking_reason(&d).contains("recorded 0 stayed / 0 left"));
 }
+
+/// The outcome for a complaint that ended without goodwill.
+async fn declined(s: &AppState, d: &Decision) {
+    let dto: OutcomeDto = serde_json::from_value(json!({
+        "granted": {"gesture": "none", "amount": {"amount": "0.00", "currency": "EUR"}},
+        "status": "declined"
+    }))
+    .unwrap();
+    let at = DateTime::parse_from_rfc3339(&d.created_at)
+        .unwrap()
+        .to_utc()
+        + Duration::days(1);
+    record_outcome(s, &d.decision_id, dto, "desk", at)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_report_compares_ordering_again_with_and_without_a_gesture() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = state(dir.path());
+    let now = Utc::now();
+    let at = now - Duration::days(200);
+    // With a gesture: three silent since (lost), one ordered 50 days after (retained).
+    refunds_then_silence(&s, 0, 3, now).await;
+    customer(&s, "c-back", now - Duration::days(150)).await;
+    let d = late_delivery(&s, "c-back", at).await;
+    granted_refund(&s, &d, true).await;
+    // A refund the customer refused counts as without one; so do declined complaints.
+    customer(&s, "c-refused", at - Duration::days(30)).await;
+    let d = late_delivery(&s, "c-refused", at).await;
+    granted_refund(&s, &d, false).await;
+    for (id, last) in [
+        ("c-no-1", now - Duration::days(150)),
+        ("c-no-2", at - Duration::days(30)),
+    ] {
+        customer(&s, id, last).await;
+        let d = late_delivery(&s, id, at).await;
+        declined(&s, &d).await;
+    }
+    // Without an outcome nothing is known of what was granted: left out.
+    customer(&s, "c-open", at - Duration::days(30)).await;
+    late_delivery(&s, "c-open", at).await;
+    // A complaint of yesterday: its window is still open.
+    customer(&s, "c-recent", now - Duration::days(300)).await;
+    let d = late_delivery(&s, "c-recent", now - Duration::days(1)).await;
+    granted_refund(&s, &d, true).await;
+
+    let report = kulanz::service::report::build(&s.store, None, None, 90, now).unwrap();
+    let r = serde_json::to_value(&report.retention).unwrap();
+    assert_eq!(r["window_days"], 90);
+    let all = &r["comparisons"][0];
+    assert_eq!(all["segment"], "*");
+    assert_eq!(
+        all["with_gesture"],
+        json!({"decisions": 5, "retained": 1, "lost": 3, "pending": 1, "unknown": 0, "rate": 0.25})
+    );
+    assert_eq!(
+        all["without_gesture"],
+        json!({"decisions": 3, "retained": 1, "lost": 2, "pending": 0, "unknown": 0, "rate": 0.3333})
+    );
+    assert_eq!(all["difference_points"], -8.3);
+    // Every customer here is in the top segment.
+    assert_eq!(r["comparisons"][1]["segment"], "top");
+    assert_eq!(r["comparisons"][1]["with_gesture"], all["with_gesture"]);
+    assert_eq!(r["comparisons"].as_array().unwrap().len(), 2);
+
+    // A year's window has not ended for anyone: only the orders (c-back, c-no-1) judge.
+    let long = kulanz::service::report::build(&s.store, None, None, 365, now).unwrap();
+    let all = serde_json::to_value(&long.retention.comparisons[0]).unwrap();
+    assert_eq!(all["with_gesture"]["retained"], 1);
+    assert_eq!(all["with_gesture"]["pending"], 4);
+    assert_eq!(all["without_gesture"]["retained"], 1);
+    assert_eq!(all["difference_points"], 0.0);
+}

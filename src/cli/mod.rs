@@ -80,7 +80,8 @@ pub enum Command {
         #[command(subcommand)]
         command: value::ValueCommand,
     },
-    /// Print the goodwill report (recommended vs granted, rates, NPS, fairness) as JSON.
+    /// Print the goodwill report (recommended vs granted, rates, NPS, fairness, retention
+    /// after a gesture) as JSON.
     Report {
         /// Decisions made at or after: `YYYY-MM-DD` or RFC 3339.
         #[arg(long)]
@@ -88,6 +89,9 @@ pub enum Command {
         /// Decisions made before: `YYYY-MM-DD` or RFC 3339.
         #[arg(long)]
         to: Option<String>,
+        /// Days after a complaint in which an order counts as retained (1 to 730).
+        #[arg(long, default_value_t = crate::service::report::DEFAULT_RETENTION_DAYS)]
+        retention_days: u32,
         #[command(flatten)]
         data: DataDir,
     },
@@ -110,7 +114,12 @@ pub fn main() -> ExitCode {
         Command::Backup { file, data } => backup::backup(&file, &data),
         Command::Restore { file, data } => backup::restore(&file, &data),
         Command::Value { command } => value::run(command),
-        Command::Report { from, to, data } => report::run(from, to, &data),
+        Command::Report {
+            from,
+            to,
+            retention_days,
+            data,
+        } => report::run(from, to, retention_days, &data),
         Command::Bench { command } => bench::run(command),
     };
     match result {

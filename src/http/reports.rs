@@ -18,6 +18,8 @@ pub struct ReportQuery {
     pub from: Option<String>,
     /// Decisions made before this time: `YYYY-MM-DD` or RFC 3339.
     pub to: Option<String>,
+    /// Days after a complaint in which an order counts as retained, 1 to 730; default 90.
+    pub retention_days: Option<u32>,
 }
 
 /// The goodwill report over the decisions made in `[from, to)`.
@@ -37,9 +39,16 @@ pub async fn goodwill(
             .map_err(AppError::from)
     };
     let (from, to) = (time("from", &q.from)?, time("to", &q.to)?);
+    let days = report::check_retention_days(
+        "retention_days",
+        q.retention_days.unwrap_or(report::DEFAULT_RETENTION_DAYS),
+    )
+    .map_err(AppError::from)?;
+    let now = chrono::Utc::now();
     // Streams the decision log: off the async workers.
-    let built = tokio::task::spawn_blocking(move || report::build(&state.store, from, to))
-        .await
-        .map_err(|_| ApiError::new("internal", "the report failed"))?;
+    let built =
+        tokio::task::spawn_blocking(move || report::build(&state.store, from, to, days, now))
+            .await
+            .map_err(|_| ApiError::new("internal", "the report failed"))?;
     Ok(Json(built.map_err(AppError::from)?))
 }

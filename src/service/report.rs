@@ -3,10 +3,14 @@
 //! escalated and accepted; NPS by segment; and fairness per segment (how often only the
 //! floor was given and the median recommendation), so a two-class drift is visible.
 //!
+//! `retention` compares ordering again after complaints with and without a gesture
+//! (service/report_retention.rs).
+//!
 //! One pass over the decision log in the window (`from` inclusive, `to` exclusive), in
 //! constant memory apart from the groups and the per-segment amounts for the medians.
 //! Amounts in another currency than the first decision's are counted but not summed.
 
+use super::report_retention::{self, Observed, RetentionAfterGesture};
 use crate::money::{Currency, Money, MoneyDto};
 use crate::store::decisions::{OutcomeStatus, StoredDecision};
 use crate::store::{Store, StoreError};
@@ -71,6 +75,23 @@ pub struct GoodwillReport {
     pub by_agent: Vec<Group>,
     pub nps_by_segment: Vec<NpsBySegment>,
     pub fairness: Vec<Fairness>,
+    /// Orders within `retention_days` after complaints with a gesture and without one.
+    pub retention: RetentionAfterGesture,
+}
+
+/// Default window of the report's retention section, in days.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+/// Check a `retention_days` value: 1 to 730.
+pub fn check_retention_days(field: &str, days: u32) -> Result<u32, crate::domain::FieldError> {
+    if (1..=730).contains(&days) {
+        Ok(days)
+    } else {
+        Err(crate::domain::FieldError::new(
+            field,
+            format!("must be between 1 and 730 days, got {days}"),
+        ))
+    }
 }
 
 #[derive(Default)]
@@ -122,11 +143,14 @@ pub fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, crate::domain::
         })
 }
 
-/// Build the report over the decisions made in `[from, to)`.
+/// Build the report over the decisions made in `[from, to)`, judging retention windows
+/// of `retention_days` as of `now`.
 pub fn build(
     store: &Store,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    retention_days: u32,
+    now: DateTime<Utc>,
 ) -> Result<GoodwillReport, StoreError> {
     let mut currency: Option<Currency> = None;
     let mut total = Sums::default();
@@ -135,8 +159,12 @@ pub fn build(
     let mut amounts: BTreeMap<String, (u64, Vec<Decimal>)> = BTreeMap::new();
     // Customer id → (segment, latest NPS score seen at a decision).
     let mut nps: HashMap<String, (String, Option<i64>)> = HashMap::new();
+    let mut observed = Vec::new();
     for d in store.decisions_between(from, to) {
         let d: StoredDecision = d?;
+        if let Some(o) = observed_of(&d) {
+            observed.push(o);
+        }
         let e = &d.decision.evaluation;
         let Ok(rec) = e.recommendation.amount.parse() else {
             continue;
@@ -226,6 +254,7 @@ pub fn build(
         by_role,
         by_agent,
         nps_by_segment: nps_by_segment(nps),
+        retention: report_retention::judge(store, &observed, retention_days, now)?,
         fairness: amounts
             .into_iter()
             .map(|(segment, (floor, mut v))| {
@@ -238,6 +267,23 @@ pub fn build(
                 }
             })
             .collect(),
+    })
+}
+
+/// A decision with an outcome, for the retention section; `None` without an outcome.
+fn observed_of(d: &StoredDecision) -> Option<Observed> {
+    let o = d.outcome.as_ref()?;
+    let decided_at = DateTime::parse_from_rfc3339(&d.decision.created_at)
+        .ok()?
+        .with_timezone(&Utc);
+    let granted = o.granted.gesture != "none"
+        && o.status != Some(OutcomeStatus::Declined)
+        && o.customer_accepted != Some(false);
+    Some(Observed {
+        customer_id: d.request.customer_id.clone(),
+        decided_at,
+        segment: d.decision.evaluation.customer.segment.clone(),
+        with_gesture: granted,
     })
 }
 

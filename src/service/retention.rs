@@ -55,13 +55,13 @@ pub struct Gathered {
 }
 
 /// What is known about one customer's buying.
-struct Buying {
+pub(crate) struct Buying {
     orders: Vec<DateTime<Utc>>,
     last_order_at: Option<NaiveDate>,
 }
 
 impl Buying {
-    fn of(store: &Store, customer_id: &str) -> Result<Self, StoreError> {
+    pub(crate) fn of(store: &Store, customer_id: &str) -> Result<Self, StoreError> {
         let last_order_at = store
             .get_customer(customer_id)?
             .and_then(|c| c.record.last_order_at)
@@ -72,7 +72,12 @@ impl Buying {
         })
     }
 
-    fn verdict(&self, at: DateTime<Utc>, window_days: u32, now: DateTime<Utc>) -> Verdict {
+    pub(crate) fn verdict(
+        &self,
+        at: DateTime<Utc>,
+        window_days: u32,
+        now: DateTime<Utc>,
+    ) -> Verdict {
         let end = at + Duration::days(i64::from(window_days));
         let ordered = self.orders.iter().any(|t| *t > at && *t <= end)
             || self
