@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Seconds between at-risk push passes.
     #[arg(long, env = "KULANZ_AT_RISK_INTERVAL_SECS", default_value_t = 3600)]
     pub at_risk_interval_secs: u64,
+    /// Most at-risk customers pushed per pass (highest value first; the rest follow later).
+    #[arg(long, env = "KULANZ_AT_RISK_MAX_PER_PASS", default_value_t = crate::service::at_risk_push::DEFAULT_MAX_PER_PASS)]
+    pub at_risk_max_per_pass: usize,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -71,6 +74,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // A bad webhook URL stops the start before anything is opened.
+    let push = args
+        .at_risk_webhook
+        .as_deref()
+        .map(|url| {
+            crate::service::at_risk_push::PushConfig::new(
+                url,
+                args.at_risk_webhook_secret.clone(),
+                std::time::Duration::from_secs(args.at_risk_interval_secs.max(1)),
+            )
+            .map(|c| c.with_max_per_pass(args.at_risk_max_per_pass))
+        })
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     runtime.block_on(async move {
         let mut app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir)
             .await?
@@ -90,16 +107,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
         }
-        if let Some(url) = &args.at_risk_webhook {
-            let cfg = crate::service::at_risk_push::PushConfig::new(
-                url,
-                args.at_risk_webhook_secret.clone(),
-                std::time::Duration::from_secs(args.at_risk_interval_secs.max(1)),
-            )
-            .map_err(|e| anyhow::anyhow!(e))?;
-            tracing::info!(url = %cfg.url, every_secs = cfg.interval.as_secs(), "pushing at-risk customers");
-            app.push_at_risk(cfg);
-        }
         if args.watch_policies {
             app.watch_policies(
                 &args.policy_dir,
@@ -115,6 +122,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "# The agent sidebar for S6, in German (open in a browser):\n{}\n",
                 crate::http::widget::demo_url(&addr.to_string(), &demo.secret)
             );
+        }
+        // After the demo seed, so the first pass sees the seeded customers.
+        if let Some(cfg) = push {
+            if cfg.secret.is_none() {
+                tracing::warn!("at-risk pushes are not signed: set --at-risk-webhook-secret");
+            }
+            tracing::info!(url = %cfg.url, every_secs = cfg.interval.as_secs(), "pushing at-risk customers");
+            app.push_at_risk(cfg);
         }
         app.run_until(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)

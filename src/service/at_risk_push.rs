@@ -1,6 +1,7 @@
 //! Pushing the at-risk list to an outreach webhook (`serve --at-risk-webhook URL`): every
 //! pass computes the list as `GET /v1/customers/at-risk` does (default quiet period, all
-//! segments) and POSTs each customer not pushed yet as a proactive-ticket payload. A
+//! segments) and POSTs each customer not pushed yet (at most `max_per_pass`, highest
+//! value at risk first) as a proactive-ticket payload. A
 //! customer is recorded as pushed only after the receiver answered 2xx, so a failed push
 //! is retried on the next pass; a customer who leaves the list is forgotten and pushed
 //! again if they return.
@@ -30,7 +31,14 @@ pub struct PushConfig {
     pub url: reqwest::Url,
     pub secret: Option<String>,
     pub interval: std::time::Duration,
+    /// Most customers sent per pass, highest value at risk first: switching the push on
+    /// over a large store must not open hundreds of tickets at once. The rest follow on
+    /// later passes.
+    pub max_per_pass: usize,
 }
+
+/// `max_per_pass` unless configured.
+pub const DEFAULT_MAX_PER_PASS: usize = 50;
 
 impl std::fmt::Debug for PushConfig {
     // The secret never reaches a log.
@@ -39,6 +47,7 @@ impl std::fmt::Debug for PushConfig {
             .field("url", &self.url.as_str())
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
             .field("interval", &self.interval)
+            .field("max_per_pass", &self.max_per_pass)
             .finish()
     }
 }
@@ -63,7 +72,16 @@ impl PushConfig {
             url,
             secret: secret.filter(|s| !s.is_empty()),
             interval,
+            max_per_pass: DEFAULT_MAX_PER_PASS,
         })
+    }
+}
+
+impl PushConfig {
+    /// At least one per pass.
+    pub fn with_max_per_pass(mut self, n: usize) -> Self {
+        self.max_per_pass = n.max(1);
+        self
     }
 }
 
@@ -106,6 +124,7 @@ impl From<crate::store::StoreError> for PassError {
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassSummary {
+    /// Customers on the list now.
     pub listed: usize,
     pub pushed: usize,
     pub failed: usize,
@@ -115,17 +134,21 @@ pub struct PassSummary {
 /// Words for the ticket; the amount as the decision API shows it.
 pub fn ticket(c: &AtRiskCustomer, top_segment: &str, now: DateTime<Utc>) -> ProactiveTicket {
     let s = &c.suggested;
+    // Amounts as agents read them in reasons (`€15,000`), the raw form if it does not parse.
+    let shown = |m: &crate::money::MoneyDto| {
+        m.parse()
+            .map(|m| m.display())
+            .unwrap_or_else(|_| format!("{} {}", m.amount, m.currency))
+    };
     let mut description = String::from("kulanz lists this customer as at risk of leaving:\n");
     for r in &c.reasons {
         description.push_str(&format!("- {r}\n"));
     }
     description.push_str(&format!(
-        "Value at risk: {} {}.\nSuggested proactive gesture: {} ({} {}).\nScript: {}",
-        c.value_at_risk.amount,
-        c.value_at_risk.currency,
+        "Value at risk: {}.\nSuggested proactive gesture: {} of {}.\nScript: {}",
+        shown(&c.value_at_risk),
         s.gesture,
-        s.amount.amount,
-        s.amount.currency,
+        shown(&s.amount),
         s.agent_script
     ));
     let mut tags = vec!["kulanz".to_string(), "at-risk".to_string()];
@@ -209,7 +232,8 @@ pub async fn push_once(
             .apply_durable(&Command::ForgetAtRiskPushes { customer_ids: gone })
             .await?;
     }
-    for c in listed.iter().filter(|c| !pushed.contains(&c.customer_id)) {
+    let new = listed.iter().filter(|c| !pushed.contains(&c.customer_id));
+    for c in new.take(cfg.max_per_pass) {
         let delivery_id = ulid::Ulid::new().to_string();
         match deliver(cfg, client, c, &top, &delivery_id, now).await {
             Ok(()) => {

@@ -31,8 +31,8 @@ impl Received {
     }
 }
 
-/// A receiver that answers 503 to the first request and 200 afterwards.
-async fn receiver() -> (String, Received) {
+/// A receiver that answers 503 to the first request if `fail_first`, and 200 otherwise.
+async fn receiver(fail_first: bool) -> (String, Received) {
     let got = Received::default();
     let state = got.clone();
     let app = axum::Router::new().route(
@@ -42,7 +42,7 @@ async fn receiver() -> (String, Received) {
             async move {
                 let mut calls = state.calls.lock().unwrap();
                 calls.push((headers, body.to_vec()));
-                if calls.len() == 1 {
+                if fail_first && calls.len() == 1 {
                     StatusCode::SERVICE_UNAVAILABLE
                 } else {
                     StatusCode::OK
@@ -81,7 +81,7 @@ async fn listed(app: &TestApp, query: &str, id: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn new_at_risk_customers_are_pushed_once_signed_and_retried_after_a_failure() {
-    let (url, got) = receiver().await;
+    let (url, got) = receiver(true).await;
     let cfg = PushConfig::new(&url, Some(SECRET.to_string()), Duration::from_millis(300)).unwrap();
     let app = spawn_app_pushing(cfg).await;
 
@@ -159,4 +159,64 @@ async fn new_at_risk_customers_are_pushed_once_signed_and_retried_after_a_failur
 async fn at_risk_webhook_urls_other_than_http_are_refused_at_start() {
     let e = PushConfig::new("https://desk.example/hook", None, Duration::from_secs(1)).unwrap_err();
     assert!(e.contains("http://"), "{e}");
+}
+
+/// A top customer (value at risk `value`) whose last NPS answer was a 2.
+async fn detractor(s: &kulanz::service::AppState, id: &str, value: &str) {
+    let dto: kulanz::domain::customer::CustomerRecordDto =
+        serde_json::from_value(serde_json::json!({
+            "currency": "EUR",
+            "lifetime_revenue": {"amount": value, "currency": "EUR"},
+            "orders": 30, "first_order_at": "2020-01-10", "last_order_at": "2026-10-01",
+            "predicted_value": {"amount": value, "currency": "EUR"},
+            "nps": {"score": 2, "at": "2026-10-05"}
+        }))
+        .unwrap();
+    kulanz::service::customers::put(s, id, dto, chrono::Utc::now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_pass_sends_at_most_max_per_pass_customers_highest_value_first() {
+    let (url, got) = receiver(false).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = kulanz::store::Store::open(dir.path()).unwrap();
+    let policy =
+        kulanz::policy::load::from_file(&crate::helpers::policy_dir().join("goodwill.json"))
+            .unwrap();
+    let s = kulanz::service::AppState::new(store, Some(std::sync::Arc::new(policy)));
+    for (id, value) in [("c-a", "5000.00"), ("c-b", "9000.00"), ("c-c", "7000.00")] {
+        detractor(&s, id, value).await;
+    }
+    let cfg = PushConfig::new(&url, None, Duration::from_secs(60))
+        .unwrap()
+        .with_max_per_pass(2);
+    let client = reqwest::Client::new();
+    let now = chrono::Utc::now();
+    let push = kulanz::service::at_risk_push::push_once;
+
+    let first = push(&s, &cfg, &client, now).await.unwrap();
+    assert_eq!((first.listed, first.pushed, first.failed), (3, 2, 0));
+    let second = push(&s, &cfg, &client, now).await.unwrap();
+    assert_eq!((second.listed, second.pushed), (3, 1));
+    let third = push(&s, &cfg, &client, now).await.unwrap();
+    assert_eq!(third.pushed, 0);
+    let order: Vec<String> = got
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(h, b)| {
+            assert!(
+                h.get("x-kulanz-signature").is_none(),
+                "no secret, no signature"
+            );
+            let v: Value = serde_json::from_slice(b).unwrap();
+            v["customer"]["customer_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(order, ["c-b", "c-c", "c-a"]);
+    assert!(s.store.at_risk_push("c-a").unwrap().is_some());
 }
