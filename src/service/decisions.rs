@@ -48,23 +48,17 @@ pub async fn decide(
         created_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
         evaluation,
     };
-    let cmd = Command::PutDecision {
-        decision: Box::new(StoredDecision {
-            decision,
-            request: dto,
-            customer_snapshot: stored.map(|s| s.record),
-            outcome: None,
-            erased: false,
-        }),
-    };
-    state.store.apply_durable(&cmd).await?;
-    // Take the record back out of the applied command: the request and decision are
-    // moved into it and back, never copied on the hot path.
-    let Command::PutDecision { decision: record } = cmd else {
-        return Err(AppError::Store(crate::store::StoreError::Corrupt(
-            "decision command changed kind".into(),
-        )));
-    };
+    let record = Box::new(StoredDecision {
+        decision,
+        request: dto,
+        customer_snapshot: stored.map(|s| s.record),
+        outcome: None,
+        erased: false,
+    });
+    // Batched with concurrent decisions into one transaction, then flushed (group commit):
+    // the record is moved in and back, never copied on the hot path.
+    let record = state.store.put_decision_batched(record).await?;
+    state.store.flush().await?;
     let StoredDecision {
         decision, request, ..
     } = *record;

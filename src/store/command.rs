@@ -30,6 +30,10 @@ pub enum Command {
     PutDecision {
         decision: Box<StoredDecision>,
     },
+    /// Decisions of concurrent requests, in one transaction (store/decision_batch.rs).
+    PutDecisions {
+        decisions: Vec<StoredDecision>,
+    },
     RecordOutcome {
         decision_id: String,
         outcome: OutcomeRecord,
@@ -122,6 +126,7 @@ impl Store {
             Command::PutCustomers { customers } => self.apply_put_customers(customers),
             Command::DeleteCustomer { customer_id } => self.apply_delete_customer(customer_id),
             Command::PutDecision { decision } => self.apply_put_decision(decision),
+            Command::PutDecisions { decisions } => self.apply_put_decisions(decisions),
             Command::RecordOutcome {
                 decision_id,
                 outcome,

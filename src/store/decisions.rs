@@ -87,12 +87,29 @@ impl Store {
 
     /// Store a decision, its customer index entry and its audit link, all or nothing.
     pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
-        let k = key(&d.decision.decision_id)?;
-        let bytes = to_json(d)?;
-        let form = audit::decision_form(&self.pseudonym_key()?, d);
-        let idx = index_key(&d.request.customer_id, &k);
-        let id = d.decision.decision_id.as_str();
-        let ticket = d.decision.ticket_id.as_bytes();
+        self.apply_put_decisions(std::slice::from_ref(d))
+    }
+
+    /// Store decisions in one transaction, in order: each with its customer index entry,
+    /// ticket pointer and audit link; all or nothing. One transaction for many decisions
+    /// is what makes batching pay: sled writes its log buffer out at every transaction
+    /// (`pin_log` rolls the buffer), whatever its size (store/decision_batch.rs).
+    pub(super) fn apply_put_decisions(&self, ds: &[StoredDecision]) -> Result<Applied, StoreError> {
+        let pseudonym_key = self.pseudonym_key()?;
+        let prepared = ds
+            .iter()
+            .map(|d| {
+                let k = key(&d.decision.decision_id)?;
+                Ok(PreparedDecision {
+                    bytes: to_json(d)?.into(),
+                    form: audit::decision_form(&pseudonym_key, d),
+                    idx: index_key(&d.request.customer_id, &k),
+                    key: k,
+                    id: d.decision.decision_id.as_str(),
+                    ticket: d.decision.ticket_id.as_bytes(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         (
             &self.decisions,
             &self.audit,
@@ -101,16 +118,19 @@ impl Store {
             &self.tickets,
         )
             .transaction(|(dt, at, mt, bt, tt)| {
-                dt.insert(&k[..], bytes.clone())?;
-                bt.insert(idx.clone(), &[][..])?;
-                // The ticket points at its latest decision (ULIDs sort by time).
-                if tt
-                    .get(ticket)?
-                    .is_none_or(|old| old.as_ref() < id.as_bytes())
-                {
-                    tt.insert(ticket, id.as_bytes())?;
+                for p in &prepared {
+                    dt.insert(&p.key[..], p.bytes.clone())?;
+                    bt.insert(p.idx.clone(), &[][..])?;
+                    // The ticket points at its latest decision (ULIDs sort by time).
+                    if tt
+                        .get(p.ticket)?
+                        .is_none_or(|old| old.as_ref() < p.id.as_bytes())
+                    {
+                        tt.insert(p.ticket, p.id.as_bytes())?;
+                    }
+                    append(at, mt, "decision", p.id, &p.form)?;
                 }
-                append(at, mt, "decision", id, &form)
+                Ok(())
             })
             .map_err(tx_err)?;
         Ok(Applied::Created)
@@ -213,6 +233,17 @@ fn index_key(customer_id: &str, k: &[u8; 16]) -> Vec<u8> {
     idx.push(0);
     idx.extend_from_slice(k);
     idx
+}
+
+/// One decision's writes, computed before the transaction (which may run more than once).
+struct PreparedDecision<'a> {
+    key: [u8; 16],
+    /// An `IVec`, so a transaction retry clones a pointer, not the record.
+    bytes: sled::IVec,
+    form: serde_json::Value,
+    idx: Vec<u8>,
+    id: &'a str,
+    ticket: &'a [u8],
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;

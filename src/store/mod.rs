@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod command;
 pub mod customers;
+pub mod decision_batch;
 pub mod decisions;
 pub mod durability;
 pub mod err;
@@ -49,6 +50,8 @@ pub struct Store {
     by_customer: sled::Tree,
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
+    /// Shared by every clone: one decision batcher per open store.
+    batch: Arc<decision_batch::DecisionBatch>,
     durability: Durability,
     /// Shared by every command while it applies, taken exclusively by a backup so the
     /// snapshot never holds half a command. Held for microseconds, never across `.await`.
@@ -129,6 +132,7 @@ impl Store {
             audit: db.open_tree("audit")?,
             by_customer: db.open_tree("by_customer")?,
             group: Arc::new(GroupCommit::default()),
+            batch: Arc::new(decision_batch::DecisionBatch::default()),
             gate: Arc::new(std::sync::RwLock::new(())),
             durability: Durability::Strict,
             tickets: db.open_tree("tickets")?,

@@ -1,0 +1,115 @@
+//! Batched decision writes. Every sled transaction writes sled's log buffer out
+//! (`pin_log` rolls it before and after taking its batch reservation), so a transaction
+//! per decision costs a `pwrite` and a `sync_file_range` per decision, even with relaxed
+//! durability: that was most of a decision's server time (docs/performance.md).
+//!
+//! Writers queue their record on a channel; one task takes everyone queued, applies them
+//! as one `PutDecisions` command (one transaction) on the blocking pool, and hands each
+//! writer its record back with the result. A failed batch is retried one decision at a
+//! time, so one bad record fails only its own request. Like the group-commit flusher, the
+//! task holds a store handle only while it works, so closing the store is never held up.
+
+use super::decisions::StoredDecision;
+use super::{Command, Store, StoreError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most decisions one transaction takes; more wait for the next one.
+const MAX_BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Written>;
+type Request = (Box<StoredDecision>, Reply, Store);
+/// The record back on success, so the caller can answer with it without a copy.
+pub type Written = Result<Box<StoredDecision>, StoreError>;
+
+/// The decision batcher of one store.
+#[derive(Default)]
+pub struct DecisionBatch {
+    tx: OnceLock<mpsc::UnboundedSender<Request>>,
+    /// Batches written so far (each is one transaction).
+    batches: Arc<AtomicU64>,
+}
+
+impl Store {
+    /// Apply `PutDecision` for `d`, batched with concurrent writers into one transaction.
+    /// Not yet durable: call `flush` (as `apply_durable` does) before acknowledging.
+    pub async fn put_decision_batched(&self, d: Box<StoredDecision>) -> Written {
+        let tx = self
+            .batch
+            .tx
+            .get_or_init(|| start(self.batch.batches.clone()));
+        let (reply, wait) = oneshot::channel();
+        if let Err(mpsc::error::SendError((d, _, _))) = tx.send((d, reply, self.clone())) {
+            // The batcher is gone (runtime shutting down): write directly.
+            return self.put_one(d);
+        }
+        wait.await.unwrap_or_else(|_| {
+            Err(StoreError::Corrupt(
+                "the decision writer stopped before answering".into(),
+            ))
+        })
+    }
+
+    /// How many batched transactions have been written (for tests and benchmarks).
+    pub fn decision_batch_count(&self) -> u64 {
+        self.batch.batches.load(Ordering::Relaxed)
+    }
+
+    fn put_one(&self, d: Box<StoredDecision>) -> Written {
+        let cmd = Command::PutDecision { decision: d };
+        self.apply(&cmd)?;
+        match cmd {
+            Command::PutDecision { decision } => Ok(decision),
+            _ => Err(StoreError::Corrupt("decision command changed kind".into())),
+        }
+    }
+}
+
+fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(more) => batch.push(more),
+                    Err(_) => break,
+                }
+            }
+            // A panic in `write` drops the replies: their writers get an error.
+            let _ = tokio::task::spawn_blocking(move || write(batch)).await;
+            batches.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    tx
+}
+
+/// Apply a batch as one command; on failure, each decision on its own.
+fn write(batch: Vec<Request>) {
+    let Some(store) = batch.first().map(|(_, _, s)| s.clone()) else {
+        return;
+    };
+    let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|(d, r, _)| (d, r)).unzip();
+    if records.len() == 1 {
+        for (d, reply) in records.into_iter().zip(replies) {
+            let _ = reply.send(store.put_one(d));
+        }
+        return;
+    }
+    let cmd = Command::PutDecisions {
+        decisions: records.into_iter().map(|d| *d).collect(),
+    };
+    let result = store.apply(&cmd);
+    // Dropping the replies (another kind, impossible) answers every writer with an error.
+    let Command::PutDecisions { decisions } = cmd else {
+        return;
+    };
+    for (d, reply) in decisions.into_iter().zip(replies) {
+        let written = match &result {
+            Ok(_) => Ok(Box::new(d)),
+            Err(_) => store.put_one(Box::new(d)),
+        };
+        let _ = reply.send(written);
+    }
+}
