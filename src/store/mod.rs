@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod backup;
 pub mod command;
+pub mod customer_codec;
 pub mod customers;
 pub mod decisions;
 pub mod durability;
