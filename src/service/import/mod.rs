@@ -153,7 +153,11 @@ impl Importer {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let customers = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let next = self
+            .writer
+            .recycled()
+            .unwrap_or_else(|| Vec::with_capacity(BATCH));
+        let customers = std::mem::replace(&mut self.batch, next);
         self.writer.send(customers)?;
         Ok(())
     }
