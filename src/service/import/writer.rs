@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 
 /// Full batches waiting for the writer; with the one being written and the one being
 /// filled, at most `QUEUED + 2` batches are in memory.
-const QUEUED: usize = 2;
+const QUEUED: usize = 4;
 
 type Batch = Vec<(String, StoredCustomer)>;
 
