@@ -67,7 +67,7 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
     };
     let store = Store::open(&data.data_dir)?;
     let reader = open(&file)?;
-    let mut importer = Importer::new(&store, chrono::Utc::now());
+    let mut importer = Importer::new(&store, chrono::Utc::now())?;
     match detect(&file, format) {
         Format::Ndjson => {
             let mut reader = reader;

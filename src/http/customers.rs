@@ -104,7 +104,7 @@ pub async fn import(
             "send NDJSON with `Content-Type: application/x-ndjson`",
         ));
     }
-    let mut importer = Importer::new(&state.store, chrono::Utc::now());
+    let mut importer = Importer::new(&state.store, chrono::Utc::now())?;
     let mut body = body;
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
@@ -136,7 +136,7 @@ pub async fn import(
 }
 
 /// Write the last batch and flush: the summary is only returned once it is on disk.
-async fn finish(state: &AppState, importer: Importer<'_>) -> Result<ImportSummary, ApiError> {
+async fn finish(state: &AppState, importer: Importer) -> Result<ImportSummary, ApiError> {
     let summary = importer.finish()?;
     state
         .store

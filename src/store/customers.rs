@@ -1,11 +1,13 @@
 //! Customer value records, keyed by customer id; erasure of everything about a customer.
 
 use super::command::Applied;
-use super::{from_json, to_json, Store, StoreError};
+use super::customer_codec::{decode, encode};
+use super::{Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
 use serde::{Deserialize, Serialize};
 
-/// A customer record as stored: the validated wire form and when it was written.
+/// A customer record as stored: the validated wire form and when it was written. On disk
+/// it is the compact binary form of `customer_codec`; older stores hold JSON, read too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredCustomer {
     pub record: CustomerRecordDto,
@@ -17,7 +19,7 @@ impl Store {
     pub fn get_customer(&self, id: &str) -> Result<Option<StoredCustomer>, StoreError> {
         self.customers
             .get(id.as_bytes())?
-            .map(|v| from_json(&v))
+            .map(|v| decode(&v).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()
     }
 
@@ -30,7 +32,7 @@ impl Store {
         id: &str,
         c: &StoredCustomer,
     ) -> Result<Applied, StoreError> {
-        let old = self.customers.insert(id.as_bytes(), to_json(c)?)?;
+        let old = self.customers.insert(id.as_bytes(), encode(c))?;
         Ok(if old.is_some() {
             Applied::Done
         } else {
@@ -45,7 +47,7 @@ impl Store {
     ) -> Result<Applied, StoreError> {
         let mut batch = sled::Batch::default();
         for (id, c) in items {
-            batch.insert(id.as_bytes(), to_json(c)?);
+            batch.insert(id.as_bytes(), encode(c));
         }
         self.customers.apply_batch(batch)?;
         Ok(Applied::Done)

@@ -14,4 +14,7 @@ pub enum StoreError {
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A background writer (the import's) could not start or stopped unexpectedly.
+    #[error("background writer failed: {0}")]
+    Worker(String),
 }

@@ -8,6 +8,7 @@ pub mod at_risk_pushes;
 pub mod audit;
 pub mod backup;
 pub mod command;
+pub mod customer_codec;
 pub mod customers;
 pub mod decision_batch;
 pub mod decisions;
