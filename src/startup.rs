@@ -39,25 +39,27 @@ impl Application {
 
     /// Choose when writes are acknowledged (default: strict, flushed first).
     pub fn with_durability(mut self, durability: crate::store::Durability) -> Self {
-        self.state.store = self.state.store.clone().with_durability(durability);
+        let store = self.state.store.clone().with_durability(durability);
+        self.state.configure().store = store;
         self
     }
 
     /// Limit each API key to `per_second` requests (burst `burst`); 0 turns the limit off.
     pub fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
-        self.state.rate_limit = crate::http::limits::RateLimit::new(per_second, burst);
+        self.state.configure().rate_limit = crate::http::limits::RateLimit::new(per_second, burst);
         self
     }
 
     /// The longest a request may take (bulk import and backtest are exempt).
     pub fn with_request_timeout(mut self, limit: std::time::Duration) -> Self {
-        self.state.request_timeout = limit;
+        self.state.configure().request_timeout = limit;
         self
     }
 
     /// How long an `Idempotency-Key` is remembered.
     pub fn with_idempotency_window(mut self, window: std::time::Duration) -> Self {
-        self.state.idempotency_window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        self.state.configure().idempotency_window_ms =
+            i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         self
     }
 
@@ -72,7 +74,7 @@ impl Application {
 
     /// Set the webhook secrets and tolerance (from `serve`'s flags).
     pub fn with_webhooks(mut self, cfg: crate::service::webhooks::WebhookConfig) -> Self {
-        self.state.webhooks = Arc::new(cfg);
+        self.state.configure().webhooks = Arc::new(cfg);
         self
     }
 

@@ -28,9 +28,21 @@ use arc_swap::ArcSwapOption;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Shared state of the running service; cloned into every handler.
+/// Shared state of the running service; cloned into every handler and middleware, so a
+/// clone is one reference count (it derefs to [`Shared`]).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     /// sled handles are internally reference-counted and thread-safe; no lock needed.
     pub store: Store,
     /// The active policy. Swapped atomically on activation; each request loads one `Arc`
@@ -61,7 +73,7 @@ impl AppState {
             .iter()
             .map(|p| (p.version.clone(), p.clone()))
             .collect();
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             policy: Arc::new(ArcSwapOption::new(policy)),
             verified: Arc::new(Mutex::new(verified)),
@@ -74,7 +86,14 @@ impl AppState {
                 ..Default::default()
             }),
             retention: Arc::new(retention::RetentionCache::default()),
-        }
+        }))
+    }
+
+    /// Change settings while building the service (`startup::Application`): before any
+    /// clone is handed out, so nothing is copied; a state already shared is copied, and
+    /// the other holders keep the old settings.
+    pub fn configure(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The active policy, or `no_active_policy`.

@@ -35,9 +35,16 @@ use durability::GroupCommit;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Handle to the open store; cheap to clone (sled trees are reference-counted).
+/// Handle to the open store; cloning is one reference count (handlers clone it per
+/// request: one count, not one per tree, which showed in profiles under load).
 #[derive(Clone)]
 pub struct Store {
+    trees: Arc<Trees>,
+    durability: Durability,
+}
+
+/// What every clone of a store shares; `Store` derefs to it.
+pub struct Trees {
     db: sled::Db,
     customers: sled::Tree,
     decisions: sled::Tree,
@@ -53,7 +60,6 @@ pub struct Store {
     group: Arc<GroupCommit>,
     /// Shared by every clone: one decision batcher per open store.
     batch: Arc<decision_batch::DecisionBatch>,
-    durability: Durability,
     /// Shared by every command while it applies, taken exclusively by a backup so the
     /// snapshot never holds half a command. Held for microseconds, never across `.await`.
     gate: Arc<std::sync::RwLock<()>>,
@@ -72,6 +78,13 @@ pub struct Store {
     nps: sled::Tree,
     /// Customer id → the at-risk push sent for them (store/at_risk_pushes.rs).
     at_risk_pushes: sled::Tree,
+}
+
+impl std::ops::Deref for Store {
+    type Target = Trees;
+    fn deref(&self) -> &Trees {
+        &self.trees
+    }
 }
 
 /// Open sled, waiting up to a second for the directory's file lock: when this process
@@ -122,7 +135,7 @@ impl Store {
                 other => other.to_string(),
             },
         })?;
-        let store = Store {
+        let trees = Trees {
             customers: db.open_tree("customers")?,
             decisions: db.open_tree("decisions")?,
             keys: db.open_tree("keys")?,
@@ -135,7 +148,6 @@ impl Store {
             group: Arc::new(GroupCommit::default()),
             batch: Arc::new(decision_batch::DecisionBatch::default()),
             gate: Arc::new(std::sync::RwLock::new(())),
-            durability: Durability::Strict,
             tickets: db.open_tree("tickets")?,
             webhooks: db.open_tree("webhook_deliveries")?,
             orders: db.open_tree("orders")?,
@@ -147,6 +159,10 @@ impl Store {
             nps: db.open_tree("nps")?,
             at_risk_pushes: db.open_tree("at_risk_pushes")?,
             db,
+        };
+        let store = Store {
+            trees: Arc::new(trees),
+            durability: Durability::Strict,
         };
         let s = &store;
         let trees = [&s.customers, &s.decisions, &s.keys, &s.policies, &s.shadows];
