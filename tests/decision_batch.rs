@@ -56,7 +56,10 @@ async fn concurrent_decisions_share_transactions_and_keep_the_audit_chain() {
     }
     // On one thread every request queues before the writer runs: far fewer transactions.
     let batches = s.store.decision_batch_count();
-    assert!((1..40).contains(&batches), "{batches} transactions for 40 decisions");
+    assert!(
+        (1..40).contains(&batches),
+        "{batches} transactions for 40 decisions"
+    );
     let v = s.store.verify_audit().unwrap();
     assert!(v.intact, "{v:?}");
     assert_eq!(v.entries, 40);
