@@ -4,13 +4,14 @@
 //! durability: that was most of a decision's server time (docs/performance.md).
 //!
 //! Writers queue their record on a channel; one task takes everyone queued, applies them
-//! as one `PutDecisions` command (one transaction) on the blocking pool, and hands each
-//! writer its record back with the result. A failed batch is retried one decision at a
+//! as one `PutDecisions` command (one transaction) on the blocking pool, flushes them
+//! there with strict durability (so the batch is also the group commit, without another
+//! hand-off), and hands each writer its record back with the result. A failed batch is retried one decision at a
 //! time, so one bad record fails only its own request. Like the group-commit flusher, the
 //! task holds a store handle only while it works, so closing the store is never held up.
 
 use super::decisions::StoredDecision;
-use super::{Command, Store, StoreError};
+use super::{Command, Durability, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
@@ -33,7 +34,8 @@ pub struct DecisionBatch {
 
 impl Store {
     /// Apply `PutDecision` for `d`, batched with concurrent writers into one transaction.
-    /// Not yet durable: call `flush` (as `apply_durable` does) before acknowledging.
+    /// With strict durability it returns once the batch is flushed to disk (one flush per
+    /// batch: the batch is the group commit); relaxed, once it is applied.
     pub async fn put_decision_batched(&self, d: Box<StoredDecision>) -> Written {
         let tx = self
             .batch
@@ -41,8 +43,10 @@ impl Store {
             .get_or_init(|| start(self.batch.batches.clone()));
         let (reply, wait) = oneshot::channel();
         if let Err(mpsc::error::SendError((d, _, _))) = tx.send((d, reply, self.clone())) {
-            // The batcher is gone (runtime shutting down): write directly.
-            return self.put_one(d);
+            // The batcher is gone (runtime shutting down): write and flush directly.
+            let d = self.put_one(d)?;
+            self.flush().await?;
+            return Ok(d);
         }
         wait.await.unwrap_or_else(|_| {
             Err(StoreError::Corrupt(
@@ -80,38 +84,58 @@ fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
             // On the blocking pool, so both workers keep taking requests (and filling the
             // next batch) while this one is written: writing inline on the worker measured
             // 25-40% slower. A panic in `write` drops the replies: their writers get an error.
-            let _ = tokio::task::spawn_blocking(move || write(batch)).await;
+            // Counted before the writers hear back, so a writer sees its own batch counted.
             batches.fetch_add(1, Ordering::Relaxed);
+            let _ = tokio::task::spawn_blocking(move || write(batch)).await;
         }
     });
     tx
 }
 
-/// Apply a batch as one command; on failure, each decision on its own.
+/// Apply a batch as one command (on failure, each decision on its own), make it durable
+/// when the store is strict, then answer every writer.
 fn write(batch: Vec<Request>) {
     let Some(store) = batch.first().map(|(_, _, s)| s.clone()) else {
         return;
     };
     let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|(d, r, _)| (d, r)).unzip();
-    if records.len() == 1 {
-        for (d, reply) in records.into_iter().zip(replies) {
-            let _ = reply.send(store.put_one(d));
+    let written = apply(&store, records.into_iter().map(|d| *d).collect());
+    // INVARIANT: with strict durability a writer hears back only after this flush, so a
+    // decision's 2xx means it is on disk; decisions queued meanwhile share the next one.
+    let flushed = match store.durability {
+        Durability::Strict if written.iter().any(Result::is_ok) => {
+            let r = store.db.flush().map(|_| ());
+            crate::metrics::record_flush(written.len());
+            r.map_err(|e| e.to_string())
         }
-        return;
+        _ => Ok(()),
+    };
+    for (w, reply) in written.into_iter().zip(replies) {
+        let answer = match (&flushed, w) {
+            (Err(e), Ok(_)) => Err(StoreError::Corrupt(format!("flush failed: {e}"))),
+            (_, w) => w,
+        };
+        let _ = reply.send(answer);
     }
-    let cmd = Command::PutDecisions {
-        decisions: records.into_iter().map(|d| *d).collect(),
-    };
+}
+
+fn apply(store: &Store, records: Vec<StoredDecision>) -> Vec<Written> {
+    if records.len() == 1 {
+        return records
+            .into_iter()
+            .map(|d| store.put_one(Box::new(d)))
+            .collect();
+    }
+    let cmd = Command::PutDecisions { decisions: records };
     let result = store.apply(&cmd);
-    // Dropping the replies (another kind, impossible) answers every writer with an error.
     let Command::PutDecisions { decisions } = cmd else {
-        return;
+        return Vec::new();
     };
-    for (d, reply) in decisions.into_iter().zip(replies) {
-        let written = match &result {
+    decisions
+        .into_iter()
+        .map(|d| match &result {
             Ok(_) => Ok(Box::new(d)),
             Err(_) => store.put_one(Box::new(d)),
-        };
-        let _ = reply.send(written);
-    }
+        })
+        .collect()
 }
