@@ -32,23 +32,21 @@ async fn concurrent_decisions_share_transactions_and_keep_the_audit_chain() {
         .expect("shipped policy loads");
     let s = AppState::new(store, Some(Arc::new(policy)));
     let now = Utc::now();
-    // 40 requests at once; tickets T-0 and T-1 are each decided twice, a millisecond apart.
-    let asks: Vec<_> = (0..40i64)
-        .map(|i| {
+    // 40 requests at once, each its own task: on one thread they all queue before the
+    // writer runs. Tickets T-0 and T-1 are each decided twice, 38 ms apart.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40i64 {
+        let s = s.clone();
+        tasks.spawn(async move {
             let ticket = format!("T-{}", i % 38);
-            let s = &s;
-            async move {
-                decide(
-                    s,
-                    request(&ticket, &format!("c-{i}")),
-                    now + Duration::milliseconds(i),
-                )
+            let at = now + Duration::milliseconds(i);
+            decide(&s, request(&ticket, &format!("c-{i}")), at)
                 .await
                 .unwrap()
-            }
-        })
-        .collect();
-    let decided = futures_join(asks).await;
+        });
+    }
+    let mut decided = tasks.join_all().await;
+    decided.sort_by(|a, b| a.decision_id.cmp(&b.decision_id));
 
     assert_eq!(s.store.decision_count(), 40);
     for d in &decided {
@@ -72,27 +70,4 @@ async fn concurrent_decisions_share_transactions_and_keep_the_audit_chain() {
         s.store.ticket_decision("T-0").unwrap().as_deref(),
         Some(later.decision_id.as_str())
     );
-}
-
-async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = fs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }

@@ -54,11 +54,16 @@ async fn late_delivery(s: &AppState, customer_id: &str, at: DateTime<Utc>) -> De
 
 /// A refund of €100 granted a day after the decision.
 async fn granted_refund(s: &AppState, d: &Decision, accepted: bool) {
-    let dto: OutcomeDto = serde_json::from_value(json!({
+    let body = json!({
         "granted": {"gesture": "refund", "amount": {"amount": "100.00", "currency": "EUR"}},
         "customer_accepted": accepted
-    }))
-    .unwrap();
+    });
+    outcome_next_day(s, d, body).await;
+}
+
+/// Record `body` as the decision's outcome, a day after it was made.
+async fn outcome_next_day(s: &AppState, d: &Decision, body: serde_json::Value) {
+    let dto: OutcomeDto = serde_json::from_value(body).unwrap();
     let at = DateTime::parse_from_rfc3339(&d.created_at)
         .unwrap()
         .to_utc()
@@ -197,18 +202,11 @@ async fn outcomes_in_another_segment_do_not_move_this_one() {
 
 /// The outcome for a complaint that ended without goodwill.
 async fn declined(s: &AppState, d: &Decision) {
-    let dto: OutcomeDto = serde_json::from_value(json!({
+    let body = json!({
         "granted": {"gesture": "none", "amount": {"amount": "0.00", "currency": "EUR"}},
         "status": "declined"
-    }))
-    .unwrap();
-    let at = DateTime::parse_from_rfc3339(&d.created_at)
-        .unwrap()
-        .to_utc()
-        + Duration::days(1);
-    record_outcome(s, &d.decision_id, dto, "desk", at)
-        .await
-        .unwrap();
+    });
+    outcome_next_day(s, d, body).await;
 }
 
 #[tokio::test]

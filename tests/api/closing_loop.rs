@@ -388,6 +388,26 @@ async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
     assert_eq!(r.status(), 403);
 }
 
+/// Fit the order model up to `observation_end`, then `customer`'s entry on the at-risk list.
+async fn fit_and_find(app: &TestApp, observation_end: &str, customer: &str) -> Value {
+    let r = app
+        .post_json(
+            "/v1/value/fit",
+            &app.admin_key,
+            &json!({"observation_end": observation_end}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let page = at_risk(app, "?limit=500").await;
+    page["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_id"] == customer)
+        .cloned()
+        .unwrap_or_else(|| panic!("{customer} is not listed: {page:#}"))
+}
+
 #[tokio::test]
 async fn a_customer_the_order_model_sees_fading_is_on_the_at_risk_list() {
     use crate::orders::{order, population, post_ndjson};
@@ -402,22 +422,7 @@ async fn a_customer_the_order_model_sees_fading_is_on_the_at_risk_list() {
         })
         .collect();
     post_ndjson(&app, &fading).await;
-    let r = app
-        .post_json(
-            "/v1/value/fit",
-            &app.admin_key,
-            &json!({"observation_end": "2026-06-30"}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-
-    let page = at_risk(&app, "?limit=500").await;
-    let c = page["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["customer_id"] == "c-fading")
-        .unwrap_or_else(|| panic!("c-fading is not listed: {page:#}"));
+    let c = fit_and_find(&app, "2026-06-30", "c-fading").await;
     assert_eq!(c["signals"], json!(["low_p_alive"]));
     assert!(
         c["reasons"][0].as_str().unwrap().contains("P(alive)"),
@@ -440,22 +445,7 @@ async fn a_regular_buyer_gone_quiet_shows_a_falling_p_alive() {
         })
         .collect();
     post_ndjson(&app, &quiet).await;
-    let r = app
-        .post_json(
-            "/v1/value/fit",
-            &app.admin_key,
-            &json!({"observation_end": today.to_string()}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-
-    let page = at_risk(&app, "?limit=500").await;
-    let c = page["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["customer_id"] == "c-quiet")
-        .unwrap_or_else(|| panic!("c-quiet is not listed: {page:#}"));
+    let c = fit_and_find(&app, &today.to_string(), "c-quiet").await;
     let signals: Vec<&str> = c["signals"]
         .as_array()
         .unwrap()
