@@ -94,11 +94,11 @@ impl BgNbd {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    // The paper's CDNOW estimates.
-    const PAPER: BgNbd = BgNbd {
+    /// The paper's CDNOW estimates (per week); other modules' tests use them too.
+    pub(crate) const PAPER: BgNbd = BgNbd {
         r: 0.243,
         alpha: 4.414,
         a: 0.793,

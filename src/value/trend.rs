@@ -54,16 +54,9 @@ pub fn p_alive_trend(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::bgnbd::tests::PAPER;
     use crate::value::summary::OrderFact;
     use rust_decimal::Decimal;
-
-    /// Parameters of the CDNOW fit in the BG/NBD paper, per week.
-    const PAPER: BgNbd = BgNbd {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
