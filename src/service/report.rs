@@ -7,7 +7,8 @@
 //! (service/report_retention.rs).
 //!
 //! One pass over the decision log in the window (`from` inclusive, `to` exclusive), in
-//! constant memory apart from the groups and the per-segment amounts for the medians.
+//! constant memory apart from the groups, the per-segment amounts for the medians and a
+//! small entry per decision with an outcome for the retention section.
 //! Amounts in another currency than the first decision's are counted but not summed.
 
 use super::report_retention::{self, Observed, RetentionAfterGesture};
