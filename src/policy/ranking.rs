@@ -98,10 +98,15 @@ pub(super) fn reason(
     value_at_risk: Decimal,
     ranked: &[Ranked],
 ) -> String {
+    use std::fmt::Write as _;
     let show = |a: Decimal| Money::new(a, p.currency).display();
-    let mut text = format!(
-        "ranked by expected value for a {segment} customer with {} at risk (value at risk × chance of ordering again within {} days − cost): ",
-        show(value_at_risk),
+    // One buffer for the whole sentence (`write!` into a `String` cannot fail): this text
+    // is the larger part of a ranked decision's cost.
+    let var = show(value_at_risk);
+    let mut text = String::with_capacity(200 + 160 * ranked.len());
+    let _ = write!(
+        text,
+        "ranked by expected value for a {segment} customer with {var} at risk (value at risk × chance of ordering again within {} days − cost): ",
         ret.window_days
     );
     for (i, r) in ranked.iter().enumerate() {
@@ -110,23 +115,22 @@ pub(super) fn reason(
         }
         let g = p.gestures.get(r.candidate.gesture);
         let label = g.map(|g| g.label.to_lowercase()).unwrap_or_default();
+        text.push_str(&label);
         if g.is_some_and(|g| g.monetary) {
-            text.push_str(&format!("{label} of {}", show(r.candidate.amount)));
-        } else {
-            text.push_str(&label);
+            let _ = write!(text, " of {}", show(r.candidate.amount));
         }
         let e = &r.evidence;
-        text.push_str(&format!(
-            ": {}% × {} − {} = {} (prior {} stayed / {} left, recorded {} stayed / {} left)",
+        let _ = write!(
+            text,
+            ": {}% × {var} − {} = {} (prior {} stayed / {} left, recorded {} stayed / {} left)",
             (r.retention * Decimal::ONE_HUNDRED).round_dp(1).normalize(),
-            show(value_at_risk),
             show(r.cost),
             show(r.expected_value),
             e.prior_retained,
             e.prior_lost,
             e.retained,
             e.lost,
-        ));
+        );
     }
     if let Some(top) = ranked.first() {
         let label = p
@@ -134,7 +138,7 @@ pub(super) fn reason(
             .get(top.candidate.gesture)
             .map(|g| g.label.to_lowercase())
             .unwrap_or_default();
-        text.push_str(&format!(". The {label} ranks first."));
+        let _ = write!(text, ". The {label} ranks first.");
     }
     text
 }
