@@ -8,6 +8,7 @@ pub mod customers;
 pub mod decisions;
 pub mod import;
 pub mod ledger;
+pub mod ndjson_lines;
 pub mod nps;
 pub mod order_parse;
 pub mod orders;

@@ -9,7 +9,8 @@
 use super::order_parse::{parse_json, Columns};
 use crate::domain::FieldError;
 use crate::error::AppError;
-use crate::service::import::{LineError, MAX_LINE};
+use crate::service::import::LineError;
+use crate::service::ndjson_lines::{Line, LineSplitter};
 use crate::store::orders::StoredOrder;
 use crate::store::{Command, Store};
 use serde::Serialize;
@@ -50,8 +51,8 @@ pub struct OrderIngest<'a> {
     batch_ids: HashMap<String, usize>,
     batch_currency: HashMap<String, String>,
     report: OrderSummaryReport,
-    pending: Vec<u8>,
-    lines: u64,
+    /// NDJSON: the line not yet ended and the lines seen so far.
+    lines: LineSplitter,
 }
 
 impl<'a> OrderIngest<'a> {
@@ -63,8 +64,7 @@ impl<'a> OrderIngest<'a> {
             batch_ids: HashMap::new(),
             batch_currency: HashMap::new(),
             report: OrderSummaryReport::default(),
-            pending: Vec::new(),
-            lines: 0,
+            lines: LineSplitter::default(),
         }
     }
 
@@ -137,34 +137,16 @@ impl<'a> OrderIngest<'a> {
 
     /// Take the next chunk of an NDJSON stream, wherever it splits lines.
     pub fn ndjson_bytes(&mut self, chunk: &[u8]) -> Result<(), AppError> {
-        for part in chunk.split_inclusive(|b| *b == b'\n') {
-            if self.pending.len() <= MAX_LINE {
-                self.pending.extend_from_slice(part);
-            }
-            if part.ends_with(b"\n") {
-                self.end_line()?;
-            }
-        }
-        Ok(())
+        // Out of `self` while it runs, so each line can be recorded on `self`.
+        let mut lines = std::mem::take(&mut self.lines);
+        let fed = lines.feed(chunk, |n, l| self.ndjson_line(n, l));
+        self.lines = lines;
+        fed
     }
 
-    fn end_line(&mut self) -> Result<(), AppError> {
-        self.lines += 1;
-        let line = std::mem::take(&mut self.pending);
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            let parsed = if line.len() > MAX_LINE {
-                Err(FieldError::new(
-                    "$",
-                    format!("line longer than {MAX_LINE} bytes"),
-                ))
-            } else {
-                parse_json(&self.columns, &line)
-            };
-            self.record(self.lines, parsed)?;
-        }
-        self.pending = line;
-        self.pending.clear();
-        Ok(())
+    fn ndjson_line(&mut self, line: u64, bytes: Line<'_>) -> Result<(), AppError> {
+        let parsed = bytes.and_then(|b| parse_json(&self.columns, b));
+        self.record(line, parsed)
     }
 
     fn write_batch(&mut self) -> Result<(), AppError> {
@@ -183,9 +165,8 @@ impl<'a> OrderIngest<'a> {
 
     /// Write what is left. The caller flushes before acknowledging.
     pub fn finish(mut self) -> Result<OrderSummaryReport, AppError> {
-        if !self.pending.is_empty() {
-            self.end_line()?;
-        }
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.finish(|n, l| self.ndjson_line(n, l))?;
         self.write_batch()?;
         Ok(self.report)
     }

@@ -15,6 +15,7 @@ pub use csv_rows::{check_csv_header, parse_csv_row, CSV_COLUMNS};
 pub use ndjson::parse_ndjson;
 
 use super::customers::normalise;
+use super::ndjson_lines::{Line, LineSplitter};
 use crate::domain::customer::CustomerRecordDto;
 use crate::domain::FieldError;
 use crate::error::AppError;
@@ -57,9 +58,8 @@ pub struct Importer {
     now: String,
     batch: Vec<(String, StoredCustomer)>,
     summary: ImportSummary,
-    /// NDJSON: the part of a line not yet ended by a newline, and lines seen so far.
-    pending: Vec<u8>,
-    lines: u64,
+    /// NDJSON: the line not yet ended and the lines seen so far.
+    lines: LineSplitter,
 }
 
 impl Importer {
@@ -70,8 +70,7 @@ impl Importer {
             now: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             batch: Vec::with_capacity(BATCH),
             summary: ImportSummary::default(),
-            pending: Vec::new(),
-            lines: 0,
+            lines: LineSplitter::default(),
         })
     }
 
@@ -112,43 +111,19 @@ impl Importer {
         Ok(())
     }
 
-    /// Take one NDJSON line; blank lines are skipped.
-    pub fn ndjson_line(&mut self, line: u64, bytes: &[u8]) -> Result<(), AppError> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        let parsed = if bytes.len() > MAX_LINE {
-            Err(FieldError::new(
-                "$",
-                format!("line longer than {MAX_LINE} bytes"),
-            ))
-        } else {
-            parse_ndjson(bytes)
-        };
+    /// Take one NDJSON line (or why the splitter refused it).
+    fn ndjson_line(&mut self, line: u64, bytes: Line<'_>) -> Result<(), AppError> {
+        let parsed = bytes.and_then(parse_ndjson);
         self.record(line, parsed)
     }
 
     /// Take the next chunk of an NDJSON stream, wherever it splits lines.
     pub fn ndjson_bytes(&mut self, chunk: &[u8]) -> Result<(), AppError> {
-        for part in chunk.split_inclusive(|b| *b == b'\n') {
-            // An over-long line is kept only up to the limit: enough to refuse it.
-            if self.pending.len() <= MAX_LINE {
-                self.pending.extend_from_slice(part);
-            }
-            if part.ends_with(b"\n") {
-                self.end_line()?;
-            }
-        }
-        Ok(())
-    }
-
-    fn end_line(&mut self) -> Result<(), AppError> {
-        self.lines += 1;
-        let line = std::mem::take(&mut self.pending);
-        self.ndjson_line(self.lines, &line)?;
-        self.pending = line;
-        self.pending.clear();
-        Ok(())
+        // Out of `self` while it runs, so each line can be recorded on `self`.
+        let mut lines = std::mem::take(&mut self.lines);
+        let fed = lines.feed(chunk, |n, l| self.ndjson_line(n, l));
+        self.lines = lines;
+        fed
     }
 
     /// Hand the batch to the writer; a store error of an earlier batch surfaces here.
@@ -168,9 +143,8 @@ impl Importer {
     /// Write what is left and wait until every batch is written. The caller flushes
     /// before acknowledging.
     pub fn finish(mut self) -> Result<ImportSummary, AppError> {
-        if !self.pending.is_empty() {
-            self.end_line()?;
-        }
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.finish(|n, l| self.ndjson_line(n, l))?;
         self.write_batch()?;
         let Importer {
             writer,
