@@ -149,12 +149,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(query)
+        // Through serde_path_to_error, so a bad value names its parameter (e.g.
+        // `retention_days: invalid digit found in string`), not just "query".
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
             .map(ApiQuery)
             .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path.is_empty() || path == "." {
+                    "query".to_string()
+                } else {
+                    path
+                };
                 crate::error::AppError::Invalid(crate::domain::FieldError::new(
-                    "query",
-                    e.to_string(),
+                    &field,
+                    e.into_inner().to_string(),
                 ))
                 .into()
             })

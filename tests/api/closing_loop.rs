@@ -375,6 +375,12 @@ async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
         .await;
     let message = expect_error(bad, 422, "invalid_request").await;
     assert!(message.contains("retention_days"), "{message}");
+    // A value that is not a number names its parameter too.
+    let bad = app
+        .get("/v1/reports/goodwill?retention_days=ninety", &app.admin_key)
+        .await;
+    let message = expect_error(bad, 422, "invalid_request").await;
+    assert!(message.contains("retention_days"), "{message}");
 
     let before: Value = app
         .get_json("/v1/reports/goodwill?to=2000-01-01", &app.admin_key)
