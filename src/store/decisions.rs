@@ -102,7 +102,7 @@ impl Store {
                 let k = key(&d.decision.decision_id)?;
                 Ok(PreparedDecision {
                     bytes: to_json(d)?.into(),
-                    form: audit::decision_form(&pseudonym_key, d),
+                    form: audit::decision_canonical(&pseudonym_key, d),
                     idx: index_key(&d.request.customer_id, &k),
                     key: k,
                     id: d.decision.decision_id.as_str(),
@@ -143,7 +143,7 @@ impl Store {
         outcome: &OutcomeRecord,
     ) -> Result<Applied, StoreError> {
         let k = key(id)?;
-        let form = audit::outcome_form(id, outcome);
+        let form = audit::canonical(&audit::outcome_form(id, outcome));
         (&self.decisions, &self.audit, &self.meta, &self.ledger)
             .transaction(|(dt, at, mt, lt)| {
                 let Some(old) = dt.get(k)? else {
@@ -240,7 +240,8 @@ struct PreparedDecision<'a> {
     key: [u8; 16],
     /// An `IVec`, so a transaction retry clones a pointer, not the record.
     bytes: sled::IVec,
-    form: serde_json::Value,
+    /// Canonical bytes of the audit form (`audit::decision_canonical`).
+    form: Vec<u8>,
     idx: Vec<u8>,
     id: &'a str,
     ticket: &'a [u8],
@@ -265,7 +266,7 @@ fn append(
     meta: &TransactionalTree,
     kind: &str,
     decision_id: &str,
-    form: &serde_json::Value,
+    form: &[u8],
 ) -> TxResult<()> {
     let head: audit::Head = match meta.get(audit::HEAD)? {
         Some(v) => from_json(&v).or_else(abort)?,
@@ -278,7 +279,7 @@ fn append(
         seq: head.seq + 1,
         kind: kind.to_string(),
         decision_id: decision_id.to_string(),
-        hash: audit::link(&head.hash, form),
+        hash: audit::link_canonical(&head.hash, form),
         prev: head.hash,
     };
     audit_tree.insert(

@@ -7,6 +7,7 @@
 pub mod at_risk_pushes;
 pub mod audit;
 pub mod backup;
+pub mod canonical_json;
 pub mod command;
 pub mod customer_codec;
 pub mod customers;

@@ -1,0 +1,610 @@
+//! Canonical JSON straight from a `Serialize` value: the bytes `audit::canonical` writes for
+//! `serde_json::to_value(v)` (object keys sorted at every level, no whitespace), without
+//! building the `Value` tree first.
+//!
+//! Why: the audit hash of every decision covers its canonical form. Building it through
+//! `serde_json::Value` (a `BTreeMap` and a `String` per key, a `Value` per field, then a
+//! second walk to write and a third to drop) was about a sixth of the server's time under
+//! load (docs/performance.md). The bytes must stay exactly the same, or older audit links
+//! would stop verifying; `tests` below and `tests/audit_form.rs` compare both paths.
+//!
+//! What `to_value` does is mirrored case by case: numbers are formatted by serde_json,
+//! `f32` is widened to `f64` first, non-finite floats are `null`, bytes are an array of
+//! numbers, enum variants with data are one-key objects, map keys may be strings,
+//! integers, bools, chars or unit variants, and a repeated key keeps its last value. Anything `to_value` would refuse is
+//! an error here, and the caller falls back to the `Value` path.
+
+use serde::ser::{self, Serialize};
+use std::fmt::Display;
+
+/// `value`'s canonical JSON appended to `out`.
+pub fn write<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
+    value.serialize(Canonical { out })
+}
+
+/// Why a value has no canonical form (the same values `serde_json::to_value` refuses).
+#[derive(Debug)]
+pub struct Error(String);
+
+impl Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Error {}
+impl ser::Error for Error {
+    fn custom<M: Display>(msg: M) -> Self {
+        Error(msg.to_string())
+    }
+}
+
+fn string(s: &str, out: &mut Vec<u8>) -> Result<(), Error> {
+    serde_json::to_writer(out, s).map_err(ser::Error::custom)
+}
+
+struct Canonical<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+/// An object being written: its entries are buffered, sorted by key and written at `end`.
+/// Keys and values share one buffer (`buf`), entries point into it by range.
+struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    buf: Vec<u8>,
+    /// (key range, value range) in `buf`.
+    entries: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    pending_key: Option<std::ops::Range<usize>>,
+    /// `Some(variant)` for a struct variant: the object is wrapped as `{"variant": {...}}`.
+    variant: Option<&'static str>,
+}
+
+impl<'a> Object<'a> {
+    fn new(out: &'a mut Vec<u8>, len: Option<usize>, variant: Option<&'static str>) -> Self {
+        Object {
+            out,
+            buf: Vec::with_capacity(64 * len.unwrap_or(4)),
+            entries: Vec::with_capacity(len.unwrap_or(4)),
+            pending_key: None,
+            variant,
+        }
+    }
+
+    fn key(&mut self, k: &str) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(k.as_bytes());
+        self.pending_key = Some(start..self.buf.len());
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+        let key = self
+            .pending_key
+            .take()
+            .ok_or_else(|| Error("a map value without its key".into()))?;
+        let start = self.buf.len();
+        v.serialize(Canonical { out: &mut self.buf })?;
+        self.entries.push((key, start..self.buf.len()));
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), Error> {
+        let Object {
+            out,
+            buf,
+            mut entries,
+            variant,
+            ..
+        } = self;
+        let slice = |r: &std::ops::Range<usize>| buf.get(r.clone()).unwrap_or_default();
+        // Stable, so among equal keys the last written stays last: a map keeps that one,
+        // like `BTreeMap::insert` does.
+        entries.sort_by(|a, b| slice(&a.0).cmp(slice(&b.0)));
+        if let Some(v) = variant {
+            out.push(b'{');
+            string(v, out)?;
+            out.push(b':');
+        }
+        out.push(b'{');
+        let mut first = true;
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if entries
+                .get(i + 1)
+                .is_some_and(|next| slice(&next.0) == slice(k))
+            {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let key = std::str::from_utf8(slice(k)).map_err(ser::Error::custom)?;
+            string(key, out)?;
+            out.push(b':');
+            out.extend_from_slice(slice(v));
+        }
+        out.push(b'}');
+        if variant.is_some() {
+            out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+/// An array being written straight to the output.
+struct Array<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+    /// `Some(variant)` for a tuple variant: `{"variant": [...]}`.
+    variant: Option<&'static str>,
+}
+
+impl<'a> Array<'a> {
+    fn new(out: &'a mut Vec<u8>, variant: Option<&'static str>) -> Result<Self, Error> {
+        if let Some(v) = variant {
+            out.push(b'{');
+            string(v, out)?;
+            out.push(b':');
+        }
+        out.push(b'[');
+        Ok(Array {
+            out,
+            first: true,
+            variant,
+        })
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        v.serialize(Canonical {
+            out: &mut *self.out,
+        })
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.out.push(b']');
+        if self.variant.is_some() {
+            self.out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+/// Numbers are written by serde_json itself, so they are formatted exactly as the `Value`
+/// path formats them (serde_json has changed its float formatting between versions).
+fn number<T: Serialize>(v: T, out: &mut Vec<u8>) -> Result<(), Error> {
+    serde_json::to_writer(out, &v).map_err(ser::Error::custom)
+}
+
+macro_rules! number_ser {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(self, v: $t) -> Result<(), Error> {
+            number(v, self.out)
+        }
+    )*};
+}
+
+impl<'a> ser::Serializer for Canonical<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Array<'a>;
+    type SerializeTuple = Array<'a>;
+    type SerializeTupleStruct = Array<'a>;
+    type SerializeTupleVariant = Array<'a>;
+    type SerializeMap = Object<'a>;
+    type SerializeStruct = Object<'a>;
+    type SerializeStructVariant = Object<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    number_ser!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        // `to_value` keeps only what fits an i64 or a u64.
+        if i64::try_from(v).is_ok() || u64::try_from(v).is_ok() {
+            number(v, self.out)
+        } else {
+            Err(Error("number out of range".into()))
+        }
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        if u64::try_from(v).is_ok() {
+            number(v, self.out)
+        } else {
+            Err(Error("number out of range".into()))
+        }
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        // `to_value` stores an f32 as the f64 it widens to, and writes that.
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        // serde_json writes a non-finite float as `null`, as `to_value` stores it.
+        number(v, self.out)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        string(v.encode_utf8(&mut [0; 4]), self.out)
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        string(v, self.out)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        let mut a = Array::new(self.out, None)?;
+        for b in v {
+            a.element(b)?;
+        }
+        a.end()
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
+        string(v, self.out)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        self.out.push(b'{');
+        string(variant, self.out)?;
+        self.out.push(b':');
+        v.serialize(Canonical {
+            out: &mut *self.out,
+        })?;
+        self.out.push(b'}');
+        Ok(())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Array<'a>, Error> {
+        Array::new(self.out, None)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Array<'a>, Error> {
+        Array::new(self.out, None)
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Array<'a>, Error> {
+        Array::new(self.out, None)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Array<'a>, Error> {
+        Array::new(self.out, Some(variant))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Object<'a>, Error> {
+        Ok(Object::new(self.out, len, None))
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Object<'a>, Error> {
+        Ok(Object::new(self.out, Some(len), None))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Object<'a>, Error> {
+        Ok(Object::new(self.out, Some(len), Some(variant)))
+    }
+}
+
+macro_rules! array_impl {
+    ($($tr:ident :: $m:ident),*) => {$(
+        impl ser::$tr for Array<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $m<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+                self.element(v)
+            }
+            fn end(self) -> Result<(), Error> {
+                Array::end(self)
+            }
+        }
+    )*};
+}
+array_impl!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+impl ser::SerializeMap for Object<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Error> {
+        let k = k.serialize(MapKey)?;
+        self.key(&k);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Error> {
+        Object::end(self)
+    }
+}
+
+macro_rules! object_impl {
+    ($($tr:ident),*) => {$(
+        impl ser::$tr for Object<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                k: &'static str,
+                v: &T,
+            ) -> Result<(), Error> {
+                self.key(k);
+                self.value(v)
+            }
+            fn end(self) -> Result<(), Error> {
+                Object::end(self)
+            }
+        }
+    )*};
+}
+object_impl!(SerializeStruct, SerializeStructVariant);
+
+/// A map key as `serde_json::to_value` turns it into a string.
+struct MapKey;
+
+macro_rules! key_to_string {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(self, v: $t) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+    )*};
+}
+
+fn no_key<T>() -> Result<T, Error> {
+    Err(Error("key must be a string".into()))
+}
+
+impl ser::Serializer for MapKey {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    key_to_string!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16,
+        serialize_i32: i32, serialize_i64: i64, serialize_i128: i128, serialize_u8: u8,
+        serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128,
+        serialize_char: char, serialize_str: &str);
+    fn serialize_f32(self, _: f32) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_f64(self, _: f64) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        v: &'static str,
+    ) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<String, Error> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Error> {
+        no_key()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        no_key()
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        no_key()
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        no_key()
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        no_key()
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        no_key()
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        no_key()
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        no_key()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::{BTreeMap, HashMap};
+
+    fn both<T: Serialize>(v: &T) -> (Vec<u8>, Vec<u8>) {
+        let mut direct = Vec::new();
+        write(v, &mut direct).unwrap();
+        let via_value = crate::store::audit::canonical(&serde_json::to_value(v).unwrap());
+        (direct, via_value)
+    }
+
+    #[derive(Serialize)]
+    enum E {
+        Unit,
+        New(u8),
+        Tuple(i32, String),
+        Struct { z: bool, a: Option<f32> },
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        zeta: f64,
+        alpha: Vec<E>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<u8>,
+        none: Option<u8>,
+    }
+
+    #[derive(Serialize)]
+    struct Outer {
+        b: String,
+        #[serde(flatten)]
+        inner: Inner,
+        a: BTreeMap<u32, &'static str>,
+        m: HashMap<&'static str, i64>,
+        bytes: serde_bytes_like::Bytes,
+        unit: (),
+        tuple: (u8, char),
+        big: u64,
+        neg: i128,
+    }
+
+    mod serde_bytes_like {
+        pub struct Bytes(pub Vec<u8>);
+        impl serde::Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.0)
+            }
+        }
+    }
+
+    #[test]
+    fn same_bytes_as_the_value_path() {
+        let v = Outer {
+            b: "quote \" backslash \\ newline \n ü €".into(),
+            inner: Inner {
+                zeta: 0.1 + 0.2,
+                alpha: vec![
+                    E::Unit,
+                    E::New(7),
+                    E::Tuple(-3, "x".into()),
+                    E::Struct {
+                        z: true,
+                        a: Some(0.1),
+                    },
+                ],
+                skipped: None,
+                none: None,
+            },
+            a: [(10, "ten"), (2, "two")].into_iter().collect(),
+            m: [("z", -1), ("a", i64::MIN), ("é", 0)].into_iter().collect(),
+            bytes: serde_bytes_like::Bytes(vec![0, 255]),
+            unit: (),
+            tuple: (1, 'q'),
+            big: u64::MAX,
+            neg: -5,
+        };
+        let (direct, via_value) = both(&v);
+        assert_eq!(
+            String::from_utf8(direct).unwrap(),
+            String::from_utf8(via_value).unwrap()
+        );
+    }
+
+    #[test]
+    fn non_finite_floats_are_null_and_keys_sort_bytewise() {
+        let m: HashMap<&str, f64> = [("b", f64::NAN), ("B", f64::INFINITY), ("a", 1e300)]
+            .into_iter()
+            .collect();
+        let (direct, via_value) = both(&m);
+        assert_eq!(direct, via_value);
+        assert_eq!(direct, br#"{"B":null,"a":1e+300,"b":null}"#);
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value() {
+        struct Twice;
+        impl Serialize for Twice {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("k", &1)?;
+                m.serialize_entry("a", &0)?;
+                m.serialize_entry("k", &2)?;
+                m.end()
+            }
+        }
+        let (direct, via_value) = both(&Twice);
+        assert_eq!(direct, via_value);
+        assert_eq!(direct, br#"{"a":0,"k":2}"#);
+    }
+
+    #[test]
+    fn what_to_value_refuses_is_an_error() {
+        let m: HashMap<Vec<u8>, u8> = [(vec![1], 1)].into_iter().collect();
+        assert!(serde_json::to_value(&m).is_err());
+        assert!(write(&m, &mut Vec::new()).is_err());
+        assert!(serde_json::to_value(u128::MAX).is_err());
+        assert!(write(&u128::MAX, &mut Vec::new()).is_err());
+    }
+}
