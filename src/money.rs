@@ -78,33 +78,37 @@ impl Money {
 
     /// Prose form for reasons: `€10,400` for whole amounts, `€99.50` otherwise.
     pub fn display(&self) -> String {
+        let mut out = String::with_capacity(24);
+        self.write_display(&mut out);
+        out
+    }
+
+    /// [`Money::display`] appended to `out`, for reasons that are assembled in one buffer.
+    pub fn write_display(&self, out: &mut String) {
         // Fast path (the engine renders several of these per decision): non-negative
-        // amounts in whole cents are formatted from the integer, with one allocation and
+        // amounts in whole cents are formatted from the integer, with no allocation and
         // no decimal arithmetic. Same output as the general path below.
         if let Some(cents) = whole_cents(self.amount) {
-            let digits = (cents / 100).to_string();
             let sym = self.currency.symbol();
-            let mut out = String::with_capacity(digits.len() * 4 / 3 + 12);
             if let Some(sym) = sym {
                 out.push_str(sym);
             }
-            for (i, ch) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                    out.push(',');
-                }
-                out.push(ch);
-            }
+            push_digits(out, cents / 100, true);
             let frac = cents % 100;
             if frac != 0 {
                 out.push('.');
-                push_two_digits(&mut out, frac);
+                push_two_digits(out, frac);
             }
             if sym.is_none() {
                 out.push(' ');
                 out.push_str(self.currency.as_str());
             }
-            return out;
+            return;
         }
+        out.push_str(&self.display_general());
+    }
+
+    fn display_general(&self) -> String {
         let r = round_cents(self.amount);
         let whole = r.trunc();
         let neg = r.is_sign_negative() && !r.is_zero();
@@ -130,21 +134,45 @@ impl Money {
     }
 }
 
-/// The amount in whole cents after `round_cents`, when it is non-negative and fits; the
-/// formatting fast paths use it, everything else takes the general path.
-fn whole_cents(d: Decimal) -> Option<u128> {
+/// The amount in whole cents after `round_cents`, when it is non-negative and fits a
+/// u64 (any amount below ~184 quadrillion); the formatting fast paths use it, everything
+/// else takes the general path. u64, not u128: u128 division is a library call.
+fn whole_cents(d: Decimal) -> Option<u64> {
     let r = round_cents(d);
     if r.scale() != 2 || r.is_sign_negative() {
         return None;
     }
-    u128::try_from(r.mantissa()).ok()
+    u64::try_from(r.mantissa()).ok()
 }
 
 /// `n` (below 100) as two digits, e.g. `05`.
-fn push_two_digits(out: &mut String, n: u128) {
+fn push_two_digits(out: &mut String, n: u64) {
     let n = (n % 100) as u8;
     out.push(char::from(b'0' + n / 10));
     out.push(char::from(b'0' + n % 10));
+}
+
+/// `n` in decimal digits, with `,` between groups of three when `grouped`: written from
+/// a stack buffer, without the `fmt` machinery (the engine formats several per decision).
+fn push_digits(out: &mut String, mut n: u64, grouped: bool) {
+    // 20 digits and 6 separators at most.
+    let mut buf = [0u8; 26];
+    let mut i = buf.len();
+    let mut written = 0;
+    loop {
+        if grouped && written > 0 && written % 3 == 0 {
+            i -= 1;
+            buf[i] = b',';
+        }
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        written += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
 }
 
 /// `round_cents(d).to_string()`, e.g. `100.00`, without the general decimal formatter
@@ -152,7 +180,8 @@ fn push_two_digits(out: &mut String, n: u128) {
 pub fn cents_string(d: Decimal) -> String {
     match whole_cents(d) {
         Some(cents) => {
-            let mut out = (cents / 100).to_string();
+            let mut out = String::with_capacity(16);
+            push_digits(&mut out, cents / 100, false);
             out.push('.');
             push_two_digits(&mut out, cents % 100);
             out
@@ -222,7 +251,7 @@ impl From<Money> for MoneyDto {
     fn from(m: Money) -> Self {
         MoneyDto {
             amount: cents_string(m.amount),
-            currency: m.currency.to_string(),
+            currency: m.currency.as_str().to_owned(),
         }
     }
 }

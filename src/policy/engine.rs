@@ -13,6 +13,8 @@ use crate::domain::request::{AttrValue, DecisionInput};
 use crate::money::{round_cents, Money, MoneyDto};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use std::cell::Cell;
+use std::fmt::Write as _;
 
 /// Evaluate one complaint under `policy`, ranking gestures on the policy's retention
 /// priors alone (no recorded outcomes): example cases, checks, backtests.
@@ -108,6 +110,12 @@ struct Builder<'a> {
     evidence: &'a Evidence,
     reasons: Vec<Reason>,
     guards: Vec<GuardHit>,
+    /// Each role's limit for this customer, once computed: the ceiling, the authority and
+    /// the approver search ask for the same few limits.
+    limits: [Cell<Option<Decimal>>; 8],
+    /// The goodwill budget and what is left of it, once computed: every candidate
+    /// gesture goes through the guards.
+    budget: Cell<Option<(Decimal, Decimal)>>,
 }
 
 impl<'a> Builder<'a> {
@@ -124,6 +132,8 @@ impl<'a> Builder<'a> {
             evidence,
             reasons: Vec::new(),
             guards: Vec::new(),
+            limits: Default::default(),
+            budget: Cell::new(None),
         }
     }
 
@@ -133,6 +143,10 @@ impl<'a> Builder<'a> {
 
     fn show(&self, amount: Decimal) -> String {
         self.money(amount).display()
+    }
+
+    fn push_show(&self, out: &mut String, amount: Decimal) {
+        self.money(amount).write_display(out);
     }
 
     fn reason(&mut self, rule: &str, text: String) {
@@ -185,11 +199,33 @@ impl<'a> Builder<'a> {
 
     /// A role's limit for this customer, in cents: the number shown is the number used.
     fn limit_of(&self, role: usize) -> Decimal {
-        self.p
+        let cached = self.limits.get(role);
+        if let Some(limit) = cached.and_then(Cell::get) {
+            return limit;
+        }
+        let limit = self
+            .p
             .authority
             .get(role)
             .map(|l| round_cents(l.at(self.f.value_at_risk)))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(c) = cached {
+            c.set(Some(limit));
+        }
+        limit
+    }
+
+    /// The goodwill budget for this customer, `share` of their yearly revenue but at least
+    /// the allowance, and what is left of it after the last 12 months' goodwill.
+    fn budget(&self, share: Decimal) -> (Decimal, Decimal) {
+        if let Some(b) = self.budget.get() {
+            return b;
+        }
+        let f = self.f;
+        let budget = (share * f.revenue_12m).max(self.p.guards.goodwill_allowance);
+        let left = (budget - f.goodwill_12m).max(Decimal::ZERO);
+        self.budget.set(Some((budget, left)));
+        (budget, left)
     }
 
     /// Apply the guards to a proposed (gesture, amount); returns the allowed amount and
@@ -201,41 +237,50 @@ impl<'a> Builder<'a> {
         if let Some((max_claims, action, cap)) = g.claim_frequency {
             let this_claim = f.claims_90d.saturating_add(1);
             if this_claim > max_claims && amount > Decimal::ZERO {
-                let text = format!(
-                    "this is claim {this_claim} in 90 days; the policy allows {max_claims} before goodwill is limited"
-                );
                 match action {
                     GuardAction::Decline => declined = true,
                     GuardAction::Cap => allowed = allowed.min(cap),
                 }
+                // The words only when they are kept: candidates are guarded silently.
                 if record {
+                    let text = format!(
+                        "this is claim {this_claim} in 90 days; the policy allows {max_claims} before goodwill is limited"
+                    );
                     self.hit("claim_frequency", action, text);
                 }
             }
         }
         if let Some((share, action)) = g.goodwill_share {
-            let budget = (share * f.revenue_12m).max(g.goodwill_allowance);
-            let left = (budget - f.goodwill_12m).max(Decimal::ZERO);
+            let (budget, left) = self.budget(share);
             let cost_factor = self.p.cost_factor(gesture);
-            let cost = allowed * cost_factor;
             // `decline` refuses only once the budget is used up (the gesture that crosses it
             // is still granted); `cap` also trims a gesture to what is left.
             let exhausted = left.is_zero();
-            let trims = action == GuardAction::Cap && cost > left;
+            let trims = action == GuardAction::Cap && allowed * cost_factor > left;
             if exhausted || trims {
-                let text = format!(
-                    "goodwill of {} in the last 12 months against a budget of {} ({}% of {} yearly revenue)",
-                    self.show(f.goodwill_12m),
-                    self.show(budget),
-                    (share * Decimal::ONE_HUNDRED).normalize(),
-                    self.show(f.revenue_12m),
-                );
                 if exhausted {
                     declined = true;
+                } else if cost_factor == Decimal::ONE {
+                    // Most gestures cost what they grant: no decimal division.
+                    allowed = round_cents(left);
                 } else if cost_factor > Decimal::ZERO {
                     allowed = round_cents(left / cost_factor);
                 }
                 if record {
+                    // "goodwill of €X in the last 12 months against a budget of €Y (Z% of
+                    // €W yearly revenue)", assembled in one buffer.
+                    let mut text = String::with_capacity(128);
+                    text.push_str("goodwill of ");
+                    self.push_show(&mut text, f.goodwill_12m);
+                    text.push_str(" in the last 12 months against a budget of ");
+                    self.push_show(&mut text, budget);
+                    let _ = write!(
+                        text,
+                        " ({}% of ",
+                        (share * Decimal::ONE_HUNDRED).normalize()
+                    );
+                    self.push_show(&mut text, f.revenue_12m);
+                    text.push_str(" yearly revenue)");
                     let act = if exhausted {
                         GuardAction::Decline
                     } else {
@@ -257,10 +302,14 @@ impl<'a> Builder<'a> {
             GuardAction::Cap => "capped",
             GuardAction::Decline => "declined",
         };
-        self.reason(
-            &format!("guard:{guard}"),
-            format!("{guard} guard {action} the gesture: {text}"),
-        );
+        let mut rule = String::with_capacity(6 + guard.len());
+        rule.push_str("guard:");
+        rule.push_str(guard);
+        let mut reason = String::with_capacity(guard.len() + 32 + text.len());
+        for part in [guard, " guard ", action, " the gesture: ", &text] {
+            reason.push_str(part);
+        }
+        self.reasons.push(Reason { rule, text: reason });
         self.guards.push(GuardHit {
             guard: guard.to_string(),
             action: action.to_string(),

@@ -119,12 +119,20 @@ pub fn derive(
                 .map(|first| years_between(first, today))
                 .unwrap_or(zero);
             f.tenure_years = tenure;
-            let yearly = c.lifetime_revenue / tenure.max(Decimal::ONE);
-            f.revenue_12m = c.revenue_12m.unwrap_or(yearly);
-            let referral = Decimal::from(c.referrals) * policy.value.referral_value;
+            // Average yearly revenue, only when a pushed figure does not replace it: a
+            // decimal division is one of the engine's dearer steps.
+            let mut average = None;
+            let mut yearly =
+                || *average.get_or_insert_with(|| c.lifetime_revenue / tenure.max(Decimal::ONE));
+            f.revenue_12m = c.revenue_12m.unwrap_or_else(&mut yearly);
+            let referral = if c.referrals == 0 {
+                Decimal::ZERO
+            } else {
+                Decimal::from(c.referrals) * policy.value.referral_value
+            };
             f.value_at_risk = c
                 .predicted_value
-                .unwrap_or(yearly * policy.value.history_years)
+                .unwrap_or_else(|| yearly() * policy.value.history_years)
                 + referral;
         } else {
             f.currency_mismatch = true;
