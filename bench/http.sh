@@ -90,7 +90,9 @@ start_kulanz() {
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 {
-echo "# bench/http.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+echo "# bench/http.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) checkout $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+# The measured binary may come from another commit (KULANZ_BIN): name it by content and time.
+echo "# kulanz binary: $KULANZ (sha256 $(sha256sum "$KULANZ" | cut -c1-12), built $(date -u -r "$KULANZ" +%Y-%m-%dT%H:%M:%SZ))"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $REPS x ${SECS}s per measurement, $CONNS connections, oha $("$OHA" --version | awk '{print $2}')"
 } | tee "$OUT"

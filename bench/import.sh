@@ -26,7 +26,9 @@ trap cleanup EXIT
 
 python3 bench/gen_customers.py "$N" > "$TMP/customers.ndjson"
 {
-echo "# bench/import.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+echo "# bench/import.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) checkout $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+# The measured binary may come from another commit (KULANZ_BIN): name it by content and time.
+echo "# kulanz binary: $KULANZ (sha256 $(sha256sum "$KULANZ" | cut -c1-12), built $(date -u -r "$KULANZ" +%Y-%m-%dT%H:%M:%SZ))"
 echo "# machine: $(nproc) cores, $(free -m | awk '/Mem:/{print $2}') MB RAM; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "records: $N, file $(du -m "$TMP/customers.ndjson" | cut -f1) MB"
 } | tee "$OUT"
