@@ -40,6 +40,11 @@ pub enum BenchCommand {
         /// How long to measure, after a warm-up of a tenth of it.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Evaluate exactly this many decisions (rounded up to whole batches) with no
+        /// warm-up, instead of `--seconds`: a fixed amount of work, so that two runs
+        /// under `valgrind --tool=callgrind` give instructions per decision.
+        #[arg(long)]
+        decisions: Option<u64>,
     },
 }
 
@@ -122,7 +127,15 @@ struct Report {
     batch_ns: Vec<f64>,
 }
 
-fn measure(policy: &CompiledPolicy, scenarios: &[Scenario], seconds: f64) -> Report {
+/// How long the measuring loop runs.
+#[derive(Clone, Copy)]
+enum Budget {
+    /// A tenth of it warming up first.
+    Seconds(f64),
+    Decisions(u64),
+}
+
+fn measure(policy: &CompiledPolicy, scenarios: &[Scenario], budget: Budget) -> Report {
     let now = bench_now(policy);
     let warm = Instant::now();
     let mut i = 0usize;
@@ -138,7 +151,11 @@ fn measure(policy: &CompiledPolicy, scenarios: &[Scenario], seconds: f64) -> Rep
             ));
         }
     };
-    while warm.elapsed().as_secs_f64() < seconds / 10.0 {
+    let warm_up = match budget {
+        Budget::Seconds(s) => s / 10.0,
+        Budget::Decisions(_) => 0.0,
+    };
+    while warm.elapsed().as_secs_f64() < warm_up {
         for _ in 0..BATCH {
             step();
         }
@@ -147,7 +164,6 @@ fn measure(policy: &CompiledPolicy, scenarios: &[Scenario], seconds: f64) -> Rep
     let cpu_start = thread_cpu_ns();
     let start = Instant::now();
     let mut decisions = 0u64;
-    let budget = Duration::from_secs_f64(seconds);
     loop {
         let t = Instant::now();
         for _ in 0..BATCH {
@@ -156,7 +172,11 @@ fn measure(policy: &CompiledPolicy, scenarios: &[Scenario], seconds: f64) -> Rep
         let end = Instant::now();
         batch_ns.push((end - t).as_nanos() as f64 / BATCH as f64);
         decisions += BATCH as u64;
-        if end - start >= budget {
+        let done = match budget {
+            Budget::Seconds(s) => (end - start).as_secs_f64() >= s,
+            Budget::Decisions(n) => decisions >= n,
+        };
+        if done {
             break;
         }
     }
@@ -184,6 +204,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             scenarios,
             policy,
             seconds,
+            decisions,
         } => {
             let policy = match policy {
                 // `compile_value`: schema, semantic checks and compilation; a generated
@@ -197,7 +218,11 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             let text = std::fs::read_to_string(&scenarios)
                 .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", scenarios.display()))?;
             let list = parse_scenarios(&text, &policy)?;
-            let r = measure(&policy, &list, seconds.max(0.1));
+            let budget = match decisions {
+                Some(n) => Budget::Decisions(n.max(1)),
+                None => Budget::Seconds(seconds.max(0.1)),
+            };
+            let r = measure(&policy, &list, budget);
             let per_s = r.decisions as f64 / r.elapsed.as_secs_f64();
             println!(
                 "policy {} {} ({} rules), {} scenarios, {:.1} s, batches of {BATCH}",
