@@ -16,6 +16,9 @@ pub type GestureRef = Option<usize>;
 pub struct Gesture {
     pub id: String,
     pub label: String,
+    /// `label` in lower case, as reasons and scripts use it mid-sentence (computed once
+    /// here rather than in every answer).
+    pub label_lower: String,
     pub monetary: bool,
     pub cost_factor: Decimal,
 }

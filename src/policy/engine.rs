@@ -156,31 +156,37 @@ impl<'a> Builder<'a> {
         });
     }
 
-    fn var(&self, v: Var, amount: Decimal) -> String {
-        let f = self.f;
-        let tier_name = |rank: usize| self.p.tiers.get(rank).cloned().unwrap_or_default();
+    /// Append a placeholder's text, for `amount`, to `out` (templates and reasons are
+    /// written into one buffer each, never a string per placeholder).
+    fn write_var(&self, v: Var, amount: Decimal, out: &mut String) {
+        let (p, f) = (self.p, self.f);
+        let name = |list: &'a [String], i: usize| list.get(i).map(String::as_str).unwrap_or("");
+        // `write!` into a `String` cannot fail.
         match v {
-            Var::ValueAtRisk => self.show(f.value_at_risk),
-            Var::LifetimeRevenue => self.show(f.lifetime),
-            Var::Claim => self.show(self.input.claim),
-            Var::Amount => self.show(amount),
-            Var::Segment => self.segment_id().to_string(),
-            Var::Tier => tier_name(f.current_tier),
-            Var::PeakTier => tier_name(f.peak_tier),
-            Var::Orders => f
-                .orders
-                .map(|o| o.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-            Var::Referrals => f.referrals.to_string(),
-            Var::Years => f.tenure_years.round_dp(1).normalize().to_string(),
-            Var::Category => self
-                .p
-                .categories
-                .get(self.input.category)
-                .cloned()
-                .unwrap_or_default(),
-            Var::GoodwillGiven => self.show(f.goodwill_12m),
-            Var::Claims90d => f.claims_90d.to_string(),
+            Var::ValueAtRisk => self.push_show(out, f.value_at_risk),
+            Var::LifetimeRevenue => self.push_show(out, f.lifetime),
+            Var::Claim => self.push_show(out, self.input.claim),
+            Var::Amount => self.push_show(out, amount),
+            Var::Segment => out.push_str(self.segment_id()),
+            Var::Tier => out.push_str(name(&p.tiers, f.current_tier)),
+            Var::PeakTier => out.push_str(name(&p.tiers, f.peak_tier)),
+            Var::Orders => match f.orders {
+                Some(o) => {
+                    let _ = write!(out, "{o}");
+                }
+                None => out.push_str("unknown"),
+            },
+            Var::Referrals => {
+                let _ = write!(out, "{}", f.referrals);
+            }
+            Var::Years => {
+                let _ = write!(out, "{}", f.tenure_years.round_dp(1).normalize());
+            }
+            Var::Category => out.push_str(name(&p.categories, self.input.category)),
+            Var::GoodwillGiven => self.push_show(out, f.goodwill_12m),
+            Var::Claims90d => {
+                let _ = write!(out, "{}", f.claims_90d);
+            }
         }
     }
 
@@ -332,12 +338,15 @@ impl<'a> Builder<'a> {
         let mut ranking_out = None;
 
         if f.lapsed {
-            let text = format!(
-                "former {} member (now {}): recognised at {} for this decision",
-                self.var(Var::PeakTier, amount),
-                self.var(Var::Tier, amount),
-                self.var(Var::PeakTier, amount)
-            );
+            // "former {peak} member (now {tier}): recognised at {peak} for this decision"
+            let mut text = String::with_capacity(80);
+            text.push_str("former ");
+            self.write_var(Var::PeakTier, amount, &mut text);
+            text.push_str(" member (now ");
+            self.write_var(Var::Tier, amount, &mut text);
+            text.push_str("): recognised at ");
+            self.write_var(Var::PeakTier, amount, &mut text);
+            text.push_str(" for this decision");
             self.reason("lapsed-tier", text);
         }
         if f.currency_mismatch {
@@ -375,7 +384,7 @@ impl<'a> Builder<'a> {
                 );
                 proposed = ceiling;
             }
-            let text = t.reason.render(|v| self.var(v, proposed));
+            let text = t.reason.render(|v, out| self.write_var(v, proposed, out));
             let rule_reason = self.reasons.len();
             self.reason(&r.id, text);
             let ranked = self.rank(t, gesture, proposed, ceiling);
@@ -429,7 +438,10 @@ impl<'a> Builder<'a> {
             }
         }
         if floor_applied {
-            let text = p.floor.reason.render(|v| self.var(v, Decimal::ZERO));
+            let text = p
+                .floor
+                .reason
+                .render(|v, out| self.write_var(v, Decimal::ZERO, out));
             self.reason("floor", text);
         }
 
@@ -548,15 +560,25 @@ impl<'a> Builder<'a> {
         amount: Decimal,
     ) -> String {
         if let Some(t) = rule_script {
-            return t.render(|v| self.var(v, amount));
+            return t.render(|v, out| self.write_var(v, amount, out));
         }
         match gesture.and_then(|g| self.p.gestures.get(g)) {
-            Some(g) if g.monetary && amount > Decimal::ZERO => format!(
-                "I am sorry about this. As a gesture of goodwill I can offer you a {} of {}.",
-                g.label.to_lowercase(),
-                self.show(amount)
-            ),
-            _ => self.p.floor.script.render(|v| self.var(v, amount)),
+            Some(g) if g.monetary && amount > Decimal::ZERO => {
+                const OPENING: &str =
+                    "I am sorry about this. As a gesture of goodwill I can offer you a ";
+                let mut text = String::with_capacity(OPENING.len() + g.label_lower.len() + 24);
+                text.push_str(OPENING);
+                text.push_str(&g.label_lower);
+                text.push_str(" of ");
+                self.push_show(&mut text, amount);
+                text.push('.');
+                text
+            }
+            _ => self
+                .p
+                .floor
+                .script
+                .render(|v, out| self.write_var(v, amount, out)),
         }
     }
 
@@ -575,12 +597,17 @@ impl<'a> Builder<'a> {
                 .and_then(|r| p.roles.get(r).cloned())
         };
         if let Some(a) = &approver {
-            let text = format!(
-                "{} is above the {} limit of {} for this customer; a {a} can approve it",
-                self.show(amount),
-                p.roles.get(role).map(String::as_str).unwrap_or(""),
-                self.show(limit),
-            );
+            // "{amount} is above the {role} limit of {limit} for this customer; a {a} can
+            // approve it", in one buffer.
+            let mut text = String::with_capacity(96);
+            self.push_show(&mut text, amount);
+            text.push_str(" is above the ");
+            text.push_str(p.roles.get(role).map(String::as_str).unwrap_or(""));
+            text.push_str(" limit of ");
+            self.push_show(&mut text, limit);
+            text.push_str(" for this customer; a ");
+            text.push_str(a);
+            text.push_str(" can approve it");
             self.reason("authority", text);
         }
         Authority {

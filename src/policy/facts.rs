@@ -13,6 +13,7 @@ use super::compiled::{CompiledPolicy, SegmentBasis};
 use crate::domain::complaint::{Channel, Severity};
 use crate::domain::customer::CustomerRecord;
 use crate::domain::request::DecisionInput;
+use crate::money::round_cents;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -124,16 +125,20 @@ pub fn derive(
             let mut average = None;
             let mut yearly =
                 || *average.get_or_insert_with(|| c.lifetime_revenue / tenure.max(Decimal::ONE));
-            f.revenue_12m = c.revenue_12m.unwrap_or_else(&mut yearly);
+            // Both figures are rounded to cents, as the answer shows them: the number an agent
+            // reads is the number the limits, budget and segment were computed from (and
+            // later arithmetic on 2-decimal amounts is much cheaper than on 28 decimals).
+            f.revenue_12m = round_cents(c.revenue_12m.unwrap_or_else(&mut yearly));
             let referral = if c.referrals == 0 {
                 Decimal::ZERO
             } else {
                 Decimal::from(c.referrals) * policy.value.referral_value
             };
-            f.value_at_risk = c
-                .predicted_value
-                .unwrap_or_else(|| yearly() * policy.value.history_years)
-                + referral;
+            f.value_at_risk = round_cents(
+                c.predicted_value
+                    .unwrap_or_else(|| yearly() * policy.value.history_years)
+                    + referral,
+            );
         } else {
             f.currency_mismatch = true;
         }

@@ -8,7 +8,7 @@
 //! among what the rule and the guards already allow.
 
 use super::compiled::CompiledPolicy;
-use super::retention::{posterior_mean, Evidence, Retention};
+use super::retention::{posterior_mean_4dp, Evidence, Retention};
 use crate::domain::decision::{RankedGesture, Ranking, RetentionEvidence};
 use crate::money::{round_cents, Money};
 use rust_decimal::Decimal;
@@ -50,9 +50,9 @@ pub(super) fn rank(
         let prior = ret.prior(c.gesture, segment)?;
         let gesture_id = p.gesture_id(Some(c.gesture));
         let seen = evidence.get(ret.window_days, gesture_id, segment_id);
-        // Four decimals as an integer: a probability in [0, 1], so the cast is exact, and
-        // it skips the f64-to-Decimal conversion (a measurable share of the ranking).
-        let retention = Decimal::new((posterior_mean(prior, seen) * 10_000.0).round() as i64, 4);
+        // Four decimals as an integer: skips the f64-to-Decimal conversion (a measurable
+        // share of the ranking).
+        let retention = Decimal::new(posterior_mean_4dp(prior, seen), 4);
         let cost = round_cents(c.amount * p.cost_factor(c.gesture));
         ranked.push(Ranked {
             candidate: *c,
@@ -99,10 +99,11 @@ pub(super) fn reason(
     ranked: &[Ranked],
 ) -> String {
     use std::fmt::Write as _;
-    let show = |a: Decimal| Money::new(a, p.currency).display();
-    // One buffer for the whole sentence (`write!` into a `String` cannot fail): this text
-    // is the larger part of a ranked decision's cost.
-    let var = show(value_at_risk);
+    // One buffer for the whole sentence, money written straight into it (`write!` into a
+    // `String` cannot fail): this text is the larger part of a ranked decision's cost.
+    let show = |out: &mut String, a: Decimal| Money::new(a, p.currency).write_display(out);
+    let mut var = String::with_capacity(24);
+    show(&mut var, value_at_risk);
     let mut text = String::with_capacity(200 + 160 * ranked.len());
     let _ = write!(
         text,
@@ -114,31 +115,77 @@ pub(super) fn reason(
             text.push_str("; ");
         }
         let g = p.gestures.get(r.candidate.gesture);
-        let label = g.map(|g| g.label.to_lowercase()).unwrap_or_default();
-        text.push_str(&label);
+        text.push_str(g.map(|g| g.label_lower.as_str()).unwrap_or(""));
         if g.is_some_and(|g| g.monetary) {
-            let _ = write!(text, " of {}", show(r.candidate.amount));
+            text.push_str(" of ");
+            show(&mut text, r.candidate.amount);
         }
+        text.push_str(": ");
+        push_percent(&mut text, r.retention);
+        text.push_str("% × ");
+        text.push_str(&var);
+        text.push_str(" − ");
+        show(&mut text, r.cost);
+        text.push_str(" = ");
+        show(&mut text, r.expected_value);
         let e = &r.evidence;
         let _ = write!(
             text,
-            ": {}% × {var} − {} = {} (prior {} stayed / {} left, recorded {} stayed / {} left)",
-            (r.retention * Decimal::ONE_HUNDRED).round_dp(1).normalize(),
-            show(r.cost),
-            show(r.expected_value),
-            e.prior_retained,
-            e.prior_lost,
-            e.retained,
-            e.lost,
+            " (prior {} stayed / {} left, recorded {} stayed / {} left)",
+            e.prior_retained, e.prior_lost, e.retained, e.lost,
         );
     }
     if let Some(top) = ranked.first() {
         let label = p
             .gestures
             .get(top.candidate.gesture)
-            .map(|g| g.label.to_lowercase())
-            .unwrap_or_default();
+            .map(|g| g.label_lower.as_str())
+            .unwrap_or("");
         let _ = write!(text, ". The {label} ranks first.");
     }
     text
+}
+
+/// `(retention × 100).round_dp(1).normalize()` written to `out` (e.g. `45`, `12.2`) from the
+/// integer of ten-thousandths, with the same rounding (half to even) and no decimal
+/// arithmetic; other forms of `retention` take the decimal path.
+fn push_percent(out: &mut String, retention: Decimal) {
+    use std::fmt::Write as _;
+    let m = retention.mantissa();
+    if retention.scale() != 4 || !(0..=10_000).contains(&m) {
+        let _ = write!(
+            out,
+            "{}",
+            (retention * Decimal::ONE_HUNDRED).round_dp(1).normalize()
+        );
+        return;
+    }
+    // m ten-thousandths = m / 100 percent; one decimal of a percent is m / 10, rounded.
+    let (mut tenths, rest) = (m / 10, m % 10);
+    if rest > 5 || (rest == 5 && tenths % 2 == 1) {
+        tenths += 1;
+    }
+    let _ = write!(out, "{}", tenths / 10);
+    if tenths % 10 != 0 {
+        let _ = write!(out, ".{}", tenths % 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_percent_matches_the_decimal_form() {
+        for m in (0..=10_000).chain([1225, 1235, 9995, 5, 15, 25]) {
+            let r = Decimal::new(m, 4);
+            let mut fast = String::new();
+            push_percent(&mut fast, r);
+            let slow = (r * Decimal::ONE_HUNDRED)
+                .round_dp(1)
+                .normalize()
+                .to_string();
+            assert_eq!(fast, slow, "retention {r}");
+        }
+    }
 }

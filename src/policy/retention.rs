@@ -95,9 +95,39 @@ pub fn posterior_mean(prior: Prior, seen: Counts) -> f64 {
     a / (a + b)
 }
 
+/// The posterior mean in ten-thousandths (four decimals), rounded half away from zero.
+///
+/// Not `f64::round`: the cephes library linked for the value models (`special-fun`)
+/// exports its own C `round`, which rounds half to even and replaces the C library's in
+/// this binary, so `f64::round` here does not round the way Rust documents (and it is
+/// slower). A probability times 10,000 is non-negative and small, so its fraction is exact.
+pub fn posterior_mean_4dp(prior: Prior, seen: Counts) -> i64 {
+    let x = (posterior_mean(prior, seen) * 10_000.0).clamp(0.0, 10_000.0);
+    let whole = x as i64;
+    if x - whole as f64 >= 0.5 {
+        whole + 1
+    } else {
+        whole
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn four_decimals_round_half_away_from_zero() {
+        let of = |retained: f64, lost: f64| {
+            posterior_mean_4dp(Prior { retained, lost }, Counts::default())
+        };
+        // 1 / 32 = 0.03125: exactly half a ten-thousandth, rounded up (half to even gave 312).
+        assert_eq!(of(1.0, 31.0), 313);
+        assert_eq!(of(3.0, 29.0), 938); // 0.09375
+        assert_eq!(of(7.0, 3.0), 7000);
+        assert_eq!(of(2.0, 1.0), 6667); // 0.66666…
+        assert_eq!(of(1.0, 2.0), 3333);
+        assert_eq!(of(1.0, 0.0), 10_000);
+    }
 
     #[test]
     fn the_prior_alone_gives_its_mean_and_outcomes_move_it() {

@@ -93,14 +93,15 @@ impl Template {
         Ok(Template(pieces))
     }
 
-    /// Render with `lookup` giving each placeholder's text.
-    pub fn render(&self, lookup: impl Fn(Var) -> String) -> String {
+    /// Render with `write` appending each placeholder's text to the output: one buffer
+    /// for the whole sentence, no string per placeholder.
+    pub fn render(&self, write: impl Fn(Var, &mut String)) -> String {
         // One allocation for a typical sentence instead of a few regrowths.
         let mut out = String::with_capacity(160);
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Var(v) => out.push_str(&lookup(*v)),
+                Piece::Var(v) => write(*v, &mut out),
             }
         }
         out
@@ -114,9 +115,9 @@ mod tests {
     #[test]
     fn renders_placeholders_and_refuses_unknown_ones() {
         let t = Template::compile("$.x", "worth {value_at_risk} over {years} years").unwrap();
-        let s = t.render(|v| match v {
-            Var::ValueAtRisk => "€9,800".into(),
-            _ => "7".into(),
+        let s = t.render(|v, out| match v {
+            Var::ValueAtRisk => out.push_str("€9,800"),
+            _ => out.push('7'),
         });
         assert_eq!(s, "worth €9,800 over 7 years");
         let e = Template::compile("$.x", "hi {name}").unwrap_err();

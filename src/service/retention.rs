@@ -291,7 +291,7 @@ pub fn report(
             }
             let retention = prior.map(|p| {
                 let seen = gathered.evidence.get(window, &gesture.id, &segment.id);
-                (crate::policy::retention::posterior_mean(p, seen) * 10_000.0).round() / 10_000.0
+                crate::policy::retention::posterior_mean_4dp(p, seen) as f64 / 10_000.0
             });
             rows.push(RetentionRow {
                 gesture: gesture.id.clone(),

@@ -230,6 +230,7 @@ pub fn compile(
         .map(|(id, g)| Gesture {
             id: id.clone(),
             label: g.label.clone(),
+            label_lower: g.label.to_lowercase(),
             monetary: g.monetary,
             cost_factor: g
                 .cost_factor
