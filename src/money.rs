@@ -19,8 +19,16 @@ impl Currency {
 
     /// The code as text, e.g. `EUR`.
     pub fn as_str(&self) -> &str {
-        // INVARIANT: the bytes are ASCII upper-case letters, checked in `FromStr`.
-        std::str::from_utf8(&self.0).unwrap_or("???")
+        // The common codes without the UTF-8 check: every amount in an answer names its
+        // currency, several times per decision.
+        match &self.0 {
+            b"EUR" => "EUR",
+            b"USD" => "USD",
+            b"GBP" => "GBP",
+            b"CHF" => "CHF",
+            // INVARIANT: the bytes are ASCII upper-case letters, checked in `FromStr`.
+            other => std::str::from_utf8(other).unwrap_or("???"),
+        }
     }
 
     /// The symbol agents expect in prose, falling back to the code.
@@ -154,9 +162,15 @@ fn push_two_digits(out: &mut String, n: u64) {
 
 /// `n` in decimal digits, with `,` between groups of three when `grouped`: written from
 /// a stack buffer, without the `fmt` machinery (the engine formats several per decision).
-fn push_digits(out: &mut String, mut n: u64, grouped: bool) {
-    // 20 digits and 6 separators at most.
+fn push_digits(out: &mut String, n: u64, grouped: bool) {
     let mut buf = [0u8; 26];
+    let i = digits_into(&mut buf, n, grouped);
+    push_ascii(out, &buf[i..]);
+}
+
+/// `n`'s digits (with `,` every three when `grouped`) at the end of `buf`; returns where
+/// they start. 20 digits and 6 separators at most.
+fn digits_into(buf: &mut [u8; 26], mut n: u64, grouped: bool) -> usize {
     let mut i = buf.len();
     let mut written = 0;
     loop {
@@ -172,7 +186,14 @@ fn push_digits(out: &mut String, mut n: u64, grouped: bool) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    i
+}
+
+/// Append ASCII bytes (digits and separators written above). Char by char on purpose:
+/// `str::from_utf8`'s general validation costs more than pushing a few ASCII chars.
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.reserve(bytes.len());
+    out.extend(bytes.iter().map(|&b| char::from(b)));
 }
 
 /// `round_cents(d).to_string()`, e.g. `100.00`, without the general decimal formatter
@@ -180,10 +201,27 @@ fn push_digits(out: &mut String, mut n: u64, grouped: bool) {
 pub fn cents_string(d: Decimal) -> String {
     match whole_cents(d) {
         Some(cents) => {
-            let mut out = String::with_capacity(16);
-            push_digits(&mut out, cents / 100, false);
-            out.push('.');
-            push_two_digits(&mut out, cents % 100);
+            // Written backwards into one buffer (two decimals, `.`, the digits), then one
+            // allocation of the exact size: this runs several times per decision.
+            // u64 / 100 has at most 18 digits, so 24 bytes are enough.
+            let mut buf = [0u8; 24];
+            let mut i = buf.len();
+            let frac = (cents % 100) as u8;
+            for b in [b'0' + frac % 10, b'0' + frac / 10, b'.'] {
+                i -= 1;
+                buf[i] = b;
+            }
+            let mut n = cents / 100;
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            let mut out = String::with_capacity(buf.len() - i);
+            push_ascii(&mut out, &buf[i..]);
             out
         }
         None => round_cents(d).to_string(),
@@ -205,6 +243,31 @@ pub fn round_cents(d: Decimal) -> Decimal {
         return r;
     }
     round_cents_general(d)
+}
+
+/// `round_cents(numerator / denominator)` with one exact division of integers (no
+/// intermediate rounding to 28 digits); `None` when `denominator` is not positive or the
+/// numbers do not fit an i128.
+pub fn ratio_cents(numerator: Decimal, denominator: i128) -> Option<Decimal> {
+    if denominator <= 0 {
+        return None;
+    }
+    let m = numerator.mantissa();
+    let scale = numerator.scale();
+    // cents = m × 10^(2 − scale) / denominator
+    let (n, d) = if scale >= 2 {
+        (m, denominator.checked_mul(10i128.checked_pow(scale - 2)?)?)
+    } else {
+        (m.checked_mul(10i128.checked_pow(2 - scale)?)?, denominator)
+    };
+    let (q, r) = (n / d, n % d);
+    // Half away from zero, as `round_cents`.
+    let cents = if r.unsigned_abs() * 2 >= d.unsigned_abs() {
+        q + n.signum()
+    } else {
+        q
+    };
+    Decimal::try_from_i128_with_scale(cents, 2).ok()
 }
 
 /// The general path of [`round_cents`] (and what its fast path must agree with).
@@ -406,6 +469,27 @@ mod tests {
 #[cfg(test)]
 mod round_cents_tests {
     use super::*;
+
+    #[test]
+    fn ratio_cents_rounds_the_exact_quotient_once() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        for (num, den) in [
+            ("1000.00", 3),
+            ("2.00", 3),
+            ("1.00", 8),   // 0.125 -> 0.13
+            ("-1.00", 8),  // -0.125 -> -0.13
+            ("0.0050", 1), // half a cent
+            ("0.0049", 1),
+            ("36525.00", 730),
+            ("123456789.1234", 1_000_003),
+            ("7", 2),
+        ] {
+            let exact = round_cents_general(d(num) / Decimal::from(den));
+            assert_eq!(ratio_cents(d(num), den), Some(exact), "{num} / {den}");
+        }
+        assert_eq!(ratio_cents(d("1"), 0), None);
+        assert_eq!(ratio_cents(d("1"), -2), None);
+    }
 
     #[test]
     fn the_fast_rounding_matches_the_general_path() {

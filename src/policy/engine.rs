@@ -3,7 +3,7 @@
 //! behind it and says in words what would change it.
 
 use super::compiled::{AttrCond, CompiledPolicy, GestureRef, GuardAction, Rule, Then, When};
-use super::facts::{derive, Facts};
+use super::facts::{derive, tenure_years, Facts};
 use super::ranking::{self, Candidate, Ranked};
 use super::retention::{Evidence, NO_EVIDENCE};
 use super::template::{Template, Var};
@@ -180,7 +180,11 @@ impl<'a> Builder<'a> {
                 let _ = write!(out, "{}", f.referrals);
             }
             Var::Years => {
-                let _ = write!(out, "{}", f.tenure_years.round_dp(1).normalize());
+                let _ = write!(
+                    out,
+                    "{}",
+                    tenure_years(f.tenure_days).round_dp(1).normalize()
+                );
             }
             Var::Category => out.push_str(name(&p.categories, self.input.category)),
             Var::GoodwillGiven => self.push_show(out, f.goodwill_12m),

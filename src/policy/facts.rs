@@ -13,7 +13,7 @@ use super::compiled::{CompiledPolicy, SegmentBasis};
 use crate::domain::complaint::{Channel, Severity};
 use crate::domain::customer::CustomerRecord;
 use crate::domain::request::DecisionInput;
-use crate::money::round_cents;
+use crate::money::{ratio_cents, round_cents};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -44,7 +44,8 @@ pub struct Facts {
     pub value_at_risk: Decimal,
     pub lifetime: Decimal,
     pub revenue_12m: Decimal,
-    pub tenure_years: Decimal,
+    /// Days since the first order (0 without one); shown in years by `{years}`.
+    pub tenure_days: i64,
     pub segment: usize,
     /// Recognised tier rank: the higher of current and peak.
     pub tier: usize,
@@ -62,8 +63,34 @@ pub struct Facts {
 
 const DAYS_PER_YEAR: Decimal = Decimal::from_parts(36525, 0, 0, false, 2);
 
-fn years_between(from: NaiveDate, to: NaiveDate) -> Decimal {
-    Decimal::from((to - from).num_days().max(0)) / DAYS_PER_YEAR
+/// Tenure in years (days ÷ 365.25), for reasons.
+pub fn tenure_years(days: i64) -> Decimal {
+    Decimal::from(days.max(0)) / DAYS_PER_YEAR
+}
+
+/// `round_cents(per_year × multiple + extra)` where `per_year` is `lifetime` over
+/// `max(days ÷ 365.25, 1)` years: (lifetime × 365.25 × multiple + extra × days) ÷ days,
+/// with one exact integer division and one rounding instead of two 28-digit decimal
+/// divisions (the dearest step of a decision). `None` when a product overflows; the
+/// caller then takes the decimal path.
+fn per_year_cents(
+    lifetime: Decimal,
+    days: i64,
+    multiple: Decimal,
+    extra: Decimal,
+) -> Option<Decimal> {
+    let days = Decimal::from(days);
+    if days <= DAYS_PER_YEAR {
+        // At most a year of history counts as one year: no division.
+        return Some(round_cents(
+            lifetime.checked_mul(multiple)?.checked_add(extra)?,
+        ));
+    }
+    let numerator = lifetime
+        .checked_mul(DAYS_PER_YEAR)?
+        .checked_mul(multiple)?
+        .checked_add(extra.checked_mul(days)?)?;
+    ratio_cents(numerator, days.mantissa())
 }
 
 fn tier_rank(policy: &CompiledPolicy, tier: Option<&str>) -> usize {
@@ -85,7 +112,7 @@ pub fn derive(
         value_at_risk: zero,
         lifetime: zero,
         revenue_12m: zero,
-        tenure_years: zero,
+        tenure_days: 0,
         segment: policy.segments.len().saturating_sub(1),
         tier: 0,
         current_tier: 0,
@@ -115,30 +142,36 @@ pub fn derive(
         if c.currency == policy.currency {
             f.lifetime = c.lifetime_revenue;
             f.goodwill_12m = c.goodwill_12m;
-            let tenure = c
+            f.tenure_days = c
                 .first_order_at
-                .map(|first| years_between(first, today))
-                .unwrap_or(zero);
-            f.tenure_years = tenure;
-            // Average yearly revenue, only when a pushed figure does not replace it: a
-            // decimal division is one of the engine's dearer steps.
-            let mut average = None;
-            let mut yearly =
-                || *average.get_or_insert_with(|| c.lifetime_revenue / tenure.max(Decimal::ONE));
-            // Both figures are rounded to cents, as the answer shows them: the number an agent
-            // reads is the number the limits, budget and segment were computed from (and
-            // later arithmetic on 2-decimal amounts is much cheaper than on 28 decimals).
-            f.revenue_12m = round_cents(c.revenue_12m.unwrap_or_else(&mut yearly));
+                .map(|first| (today - first).num_days().max(0))
+                .unwrap_or(0);
             let referral = if c.referrals == 0 {
                 Decimal::ZERO
             } else {
                 Decimal::from(c.referrals) * policy.value.referral_value
             };
-            f.value_at_risk = round_cents(
-                c.predicted_value
-                    .unwrap_or_else(|| yearly() * policy.value.history_years)
-                    + referral,
-            );
+            // Both figures are rounded to cents, as the answer shows them: the number an agent
+            // reads is the number the limits, budget and segment were computed from (and
+            // later arithmetic on 2-decimal amounts is much cheaper than on 28 decimals).
+            // The average yearly revenue is computed only when a pushed figure does not
+            // replace it.
+            let yearly = |multiple: Decimal, extra: Decimal| {
+                per_year_cents(c.lifetime_revenue, f.tenure_days, multiple, extra).unwrap_or_else(
+                    || {
+                        let years = tenure_years(f.tenure_days).max(Decimal::ONE);
+                        round_cents(c.lifetime_revenue / years * multiple + extra)
+                    },
+                )
+            };
+            f.revenue_12m = match c.revenue_12m {
+                Some(r) => round_cents(r),
+                None => yearly(Decimal::ONE, Decimal::ZERO),
+            };
+            f.value_at_risk = match c.predicted_value {
+                Some(v) => round_cents(v + referral),
+                None => yearly(policy.value.history_years, referral),
+            };
         } else {
             f.currency_mismatch = true;
         }
