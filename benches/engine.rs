@@ -1,5 +1,5 @@
 //! Criterion benches of the pure engine (`policy::evaluate`): the shipped policy on the
-//! benchmark scenarios, and generated policies of 20, 200 and 2,000 rules
+//! benchmark scenarios, and generated policies of 20, 30 (the target's size), 200 and 2,000 rules
 //! (`bench/gen_policy.py`) on the same scenarios, to show what rule count costs.
 //!
 //! Run with `cargo bench --bench engine`; `cargo test` never runs them. Each iteration
@@ -12,8 +12,9 @@ use kulanz::policy::{load, CompiledPolicy};
 use std::hint::black_box;
 
 const SCENARIOS: &str = include_str!("../bench/scenarios.ndjson");
-const GENERATED: [(usize, &str); 3] = [
+const GENERATED: [(usize, &str); 4] = [
     (20, include_str!("../bench/policies/rules-20.json")),
+    (30, include_str!("../bench/policies/rules-30.json")),
     (200, include_str!("../bench/policies/rules-200.json")),
     (2000, include_str!("../bench/policies/rules-2000.json")),
 ];
