@@ -8,6 +8,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod float;
 pub mod http;
 pub mod metrics;
 pub mod money;

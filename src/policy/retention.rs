@@ -97,18 +97,10 @@ pub fn posterior_mean(prior: Prior, seen: Counts) -> f64 {
 
 /// The posterior mean in ten-thousandths (four decimals), rounded half away from zero.
 ///
-/// Not `f64::round`: the cephes library linked for the value models (`special-fun`)
-/// exports its own C `round`, which rounds half to even and replaces the C library's in
-/// this binary, so `f64::round` here does not round the way Rust documents (and it is
-/// slower). A probability times 10,000 is non-negative and small, so its fraction is exact.
+/// Not `f64::round`, which rounds halves to even in this binary (see `crate::float`).
 pub fn posterior_mean_4dp(prior: Prior, seen: Counts) -> i64 {
     let x = (posterior_mean(prior, seen) * 10_000.0).clamp(0.0, 10_000.0);
-    let whole = x as i64;
-    if x - whole as f64 >= 0.5 {
-        whole + 1
-    } else {
-        whole
-    }
+    crate::float::round_half_away(x) as i64
 }
 
 #[cfg(test)]
