@@ -6,14 +6,14 @@
 #
 # Runs `kulanz bench engine --decisions N` twice under callgrind (N = 2,048 and 10,240)
 # and divides the difference in instructions by the difference in decisions, so start-up
-# (policy load, scenario parsing) cancels out. Needs valgrind (apt-get install valgrind).
+# (policy load, scenario parsing) cancels out. Installs valgrind (Debian) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${KULANZ_BIN:-${CARGO_TARGET_DIR:-target}/release/kulanz}
 SCEN=${SCENARIOS:-bench/scenarios.ndjson}
 if ! command -v valgrind >/dev/null; then
-  echo "valgrind is not installed (apt-get install valgrind)" >&2
-  exit 1
+  echo "installing valgrind" >&2
+  { apt-get update && apt-get install -y valgrind; } >&2
 fi
 [ -x "$BIN" ] || cargo build --release --locked
 args=(bench engine --scenarios "$SCEN")
