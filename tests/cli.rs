@@ -331,3 +331,36 @@ fn report_prints_the_goodwill_report_as_json_and_refuses_a_bad_day() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
 }
+
+#[test]
+fn bench_engine_runs_a_fixed_number_of_decisions_and_refuses_a_second_budget() {
+    let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/scenarios.ndjson");
+    let out = kulanz(&[
+        "bench",
+        "engine",
+        "--scenarios",
+        scenarios,
+        "--decisions",
+        "128",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("1000 scenarios"), "{text}");
+    assert!(text.contains("decisions/s (wall clock): "), "{text}");
+    let both = kulanz(&[
+        "bench",
+        "engine",
+        "--scenarios",
+        scenarios,
+        "--decisions",
+        "128",
+        "--seconds",
+        "1",
+    ]);
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}

@@ -43,7 +43,7 @@ pub enum BenchCommand {
         /// Evaluate exactly this many decisions (rounded up to whole batches) with no
         /// warm-up, instead of `--seconds`: a fixed amount of work, so that two runs
         /// under `valgrind --tool=callgrind` give instructions per decision.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seconds")]
         decisions: Option<u64>,
     },
 }
