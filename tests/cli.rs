@@ -335,14 +335,12 @@ fn report_prints_the_goodwill_report_as_json_and_refuses_a_bad_day() {
 #[test]
 fn bench_engine_runs_a_fixed_number_of_decisions_and_refuses_a_second_budget() {
     let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/scenarios.ndjson");
-    let out = kulanz(&[
-        "bench",
-        "engine",
-        "--scenarios",
-        scenarios,
-        "--decisions",
-        "128",
-    ]);
+    let bench = |budget: &[&str]| {
+        let mut args = vec!["bench", "engine", "--scenarios", scenarios];
+        args.extend_from_slice(budget);
+        kulanz(&args)
+    };
+    let out = bench(&["--decisions", "128"]);
     assert!(
         out.status.success(),
         "{}",
@@ -351,16 +349,7 @@ fn bench_engine_runs_a_fixed_number_of_decisions_and_refuses_a_second_budget() {
     let text = stdout(&out);
     assert!(text.contains("1000 scenarios"), "{text}");
     assert!(text.contains("decisions/s (wall clock): "), "{text}");
-    let both = kulanz(&[
-        "bench",
-        "engine",
-        "--scenarios",
-        scenarios,
-        "--decisions",
-        "128",
-        "--seconds",
-        "1",
-    ]);
+    let both = bench(&["--decisions", "128", "--seconds", "1"]);
     assert!(!both.status.success());
     assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
 }
