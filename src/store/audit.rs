@@ -5,6 +5,7 @@
 //! Customer ids are hashed in pseudonymous form (a keyed HMAC), so erasure can replace
 //! them in past decisions without breaking the chain.
 
+use super::decision_log::frame::Kind;
 use super::decisions::{OutcomeRecord, StoredDecision};
 use super::{canonical_json, from_json, Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
@@ -31,11 +32,17 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// The last link: where the next entry attaches.
+/// The last link as recorded in sled after every append to the decision log: an anchor
+/// outside the log, so links cut off its end are noticed. It may lag the log after a
+/// crash (sled syncs on its own schedule), never lead it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(super) struct Head {
     pub seq: u64,
     pub hash: String,
+    /// The log's length then: every outcome before it has its ledger entry in sled
+    /// (store/log_open.rs completes the ones after it).
+    #[serde(default)]
+    pub log_end: u64,
 }
 
 /// JSON with object keys sorted at every level, no whitespace: one byte string per value.
@@ -105,14 +112,16 @@ pub fn pseudonym(key: &[u8], customer_id: &str) -> String {
 /// What is hashed for a decision: the record without its outcome (hashed separately) and
 /// with the customer id in pseudonymous form.
 pub fn decision_form(key: &[u8], d: &StoredDecision) -> Value {
+    decision_form_as(d, &customer_key(key, d))
+}
+
+fn decision_form_as(d: &StoredDecision, alias: &str) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
         o.remove("outcome");
         o.remove("erased");
     }
-    if !d.erased {
-        v["request"]["customer_id"] = Value::String(pseudonym(key, &d.request.customer_id));
-    }
+    v["request"]["customer_id"] = Value::String(alias.to_string());
     v
 }
 
@@ -121,6 +130,21 @@ pub fn decision_form(key: &[u8], d: &StoredDecision) -> Value {
 /// bytes at a fraction of the cost, on every decision. A record the direct writer cannot
 /// take goes the `Value` way.
 pub fn decision_canonical(key: &[u8], d: &StoredDecision) -> Vec<u8> {
+    decision_canonical_as(d, &customer_key(key, d))
+}
+
+/// The customer id as the audit form and the log's index hold it: its pseudonym, which
+/// is the id itself once erased.
+pub fn customer_key(key: &[u8], d: &StoredDecision) -> String {
+    if d.erased {
+        d.request.customer_id.clone()
+    } else {
+        pseudonym(key, &d.request.customer_id)
+    }
+}
+
+/// `decision_canonical` with the pseudonym already computed (`customer_key`).
+pub fn decision_canonical_as(d: &StoredDecision, alias: &str) -> Vec<u8> {
     /// `decision_form` as a struct: the record's fields but `outcome` and `erased`, and the
     /// request with the pseudonym. A field added to `StoredDecision` must be added here
     /// too; `tests/audit_form.rs` compares both forms on real decisions and fails if not.
@@ -132,11 +156,11 @@ pub fn decision_canonical(key: &[u8], d: &StoredDecision) -> Vec<u8> {
         #[serde(skip_serializing_if = "Option::is_none")]
         customer_snapshot: Option<&'a CustomerRecordDto>,
     }
-    let request = if d.erased {
+    let request = if d.request.customer_id == alias {
         std::borrow::Cow::Borrowed(&d.request)
     } else {
         let mut r = d.request.clone();
-        r.customer_id = pseudonym(key, &d.request.customer_id);
+        r.customer_id = alias.to_string();
         std::borrow::Cow::Owned(r)
     };
     let form = Form {
@@ -147,7 +171,7 @@ pub fn decision_canonical(key: &[u8], d: &StoredDecision) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     match canonical_json::write(&form, &mut out) {
         Ok(()) => out,
-        Err(_) => canonical(&decision_form(key, d)),
+        Err(_) => canonical(&decision_form_as(d, alias)),
     }
 }
 
@@ -182,88 +206,98 @@ impl Store {
         Ok(pseudonym(&self.pseudonym_key()?, customer_id))
     }
 
-    /// Walk the chain from the start and report the first entry that does not hold.
-    pub fn verify_audit(&self) -> Result<Verification, StoreError> {
-        let key = self.pseudonym_key()?;
-        let mut prev = GENESIS.to_string();
-        let mut entries = 0;
-        let broken = |entries, why: String| Verification {
-            entries,
-            intact: false,
-            first_break: Some(why),
+    /// Record where the chain ends in sled (after every append to the decision log).
+    pub(super) fn record_head(&self, a: &super::decision_log::Appended) -> Result<(), StoreError> {
+        let head = Head {
+            seq: a.seq,
+            hash: a.hash.clone(),
+            log_end: a.end,
         };
-        for item in self.audit.iter() {
-            let (_, v) = item?;
-            let e: AuditEntry = from_json(&v)?;
-            entries += 1;
-            if e.prev != prev {
-                return Ok(broken(
-                    entries,
-                    format!(
-                        "entry {} ({} {}): its previous hash does not match entry {}",
-                        e.seq,
-                        e.kind,
-                        e.decision_id,
-                        e.seq.saturating_sub(1)
-                    ),
-                ));
-            }
-            let Some(d) = self.get_decision(&e.decision_id)? else {
-                return Ok(broken(
-                    entries,
-                    format!(
-                        "entry {} ({} {}): the decision is missing",
-                        e.seq, e.kind, e.decision_id
-                    ),
-                ));
-            };
-            let form = match e.kind.as_str() {
-                "decision" => decision_canonical(&key, &d),
-                _ => match &d.outcome {
-                    Some(o) => canonical(&outcome_form(&e.decision_id, o)),
-                    None => {
-                        return Ok(broken(
-                            entries,
-                            format!(
-                                "entry {} (outcome {}): the outcome is missing",
-                                e.seq, e.decision_id
-                            ),
-                        ))
-                    }
-                },
-            };
-            if link_canonical(&prev, &form) != e.hash {
-                return Ok(broken(
-                    entries,
-                    format!(
-                        "entry {} ({} {}): the record was changed after it was written",
-                        e.seq, e.kind, e.decision_id
-                    ),
-                ));
-            }
-            prev = e.hash;
-        }
-        // The head records where the chain ends: entries cut off the end show up here.
-        let head: Head = match self.meta.get(HEAD)? {
+        self.meta.insert(HEAD, super::to_json(&head)?)?;
+        Ok(())
+    }
+
+    pub(super) fn recorded_head(&self) -> Result<Head, StoreError> {
+        Ok(match self.meta.get(HEAD)? {
             Some(v) => from_json(&v)?,
             None => Head {
                 seq: 0,
                 hash: GENESIS.to_string(),
+                log_end: 0,
             },
-        };
-        if head.seq != entries || head.hash != prev {
-            return Ok(broken(
-                entries,
+        })
+    }
+
+    /// Walk the chain from the start and report the first entry that does not hold.
+    pub fn verify_audit(&self) -> Result<Verification, StoreError> {
+        let key = self.pseudonym_key()?;
+        let head = self.recorded_head()?;
+        let mut prev = GENESIS.to_string();
+        let mut entries = 0u64;
+        let mut head_hash = None;
+        let mut first_break = None;
+        self.log.for_each_frame(|h, _, _| {
+            if !h.kind.is_linked() {
+                return Ok(true);
+            }
+            entries += 1;
+            let id = ulid::Ulid(h.id).to_string();
+            let kind = if h.kind == Kind::Decision {
+                "decision"
+            } else {
+                "outcome"
+            };
+            let what = format!("entry {} ({kind} {id})", h.seq);
+            let hash = hex::encode(h.hash);
+            let why = if h.seq != entries {
+                Some(format!("{what}: entry {entries} is missing before it"))
+            } else {
+                match self.log.get(h.id)? {
+                    None => Some(format!("{what}: the decision is missing")),
+                    Some(d) => {
+                        let form = match (h.kind, &d.outcome) {
+                            (Kind::Decision, _) => Some(decision_canonical(&key, &d)),
+                            (_, Some(o)) => Some(canonical(&outcome_form(&id, o))),
+                            (_, None) => None,
+                        };
+                        match form {
+                            None => Some(format!("{what}: the outcome is missing")),
+                            Some(f) if link_canonical(&prev, &f) != hash => Some(format!(
+                                "{what}: the record was changed after it was written"
+                            )),
+                            Some(_) => None,
+                        }
+                    }
+                }
+            };
+            if let Some(why) = why {
+                first_break = Some(why);
+                return Ok(false);
+            }
+            if h.seq == head.seq {
+                head_hash = Some(hash.clone());
+            }
+            prev = hash;
+            Ok(true)
+        })?;
+        if first_break.is_none() && head.seq > 0 && head_hash.as_deref() != Some(&head.hash) {
+            // The head records where the chain ended: entries cut off the end show up here.
+            first_break = Some(if head.seq > entries {
                 format!(
                     "the end: the chain has {entries} entries but its head records {}",
                     head.seq
-                ),
-            ));
+                )
+            } else {
+                format!(
+                    "the end: entry {} does not match the recorded head",
+                    head.seq
+                )
+            });
         }
         Ok(Verification {
             entries,
-            intact: true,
-            first_break: None,
+            intact: first_break.is_none(),
+            first_break,
         })
     }
 }

@@ -92,8 +92,57 @@ impl Store {
                 copied.entries += 1;
             }
         }
+        self.backup_log(&mut gz, &mut copied)?;
         gz.finish().map_err(io)?.flush().map_err(io)?;
         Ok(copied)
+    }
+
+    /// The decision log, as the trees it replaced (`decisions`: ULID → record, `audit`:
+    /// seq → link), so a backup keeps one format and a restore moves it back into a log
+    /// (store/log_open.rs).
+    fn backup_log(&self, out: &mut impl Write, copied: &mut Copied) -> Result<(), StoreError> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut put = |tree: &str, key: &[u8], value: &[u8]| {
+            let e = Entry {
+                tree: tree.to_string(),
+                key: b64.encode(key),
+                value: b64.encode(value),
+            };
+            serde_json::to_writer(&mut *out, &e).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.write_all(b"\n").map_err(io)?;
+            copied.entries += 1;
+            Ok::<_, StoreError>(())
+        };
+        if self.log.is_empty() {
+            return Ok(());
+        }
+        copied.trees += 2;
+        for d in self.log.range(0, u128::MAX) {
+            let d = d?;
+            let id = ulid::Ulid::from_string(&d.decision.decision_id)
+                .map_err(|e| StoreError::Corrupt(format!("decision id: {e}")))?;
+            put("decisions", &id.to_bytes(), &super::to_json(&d)?)?;
+        }
+        let mut prev = super::audit::GENESIS.to_string();
+        self.log.for_each_frame(|h, _, _| {
+            if h.kind.is_linked() {
+                let hash = hex::encode(h.hash);
+                let entry = super::audit::AuditEntry {
+                    seq: h.seq,
+                    kind: if h.kind == super::decision_log::frame::Kind::Decision {
+                        "decision"
+                    } else {
+                        "outcome"
+                    }
+                    .to_string(),
+                    decision_id: ulid::Ulid(h.id).to_string(),
+                    prev: std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                };
+                put("audit", &h.seq.to_be_bytes(), &super::to_json(&entry)?)?;
+            }
+            Ok(true)
+        })
     }
 
     /// Nothing but the store's own pseudonym key may be present before a restore.
@@ -105,7 +154,8 @@ impl Store {
                 k.is_ok_and(|k| {
                     name.as_ref() == b"meta"
                         && (k.as_ref() == super::audit::PSEUDONYM_KEY
-                            || k.as_ref() == super::integrity::MARKER)
+                            || k.as_ref() == super::integrity::MARKER
+                            || k.as_ref() == super::log_open::MOVED)
                 })
             });
             if !only_key {
@@ -117,6 +167,12 @@ impl Store {
                     ),
                 });
             }
+        }
+        if !self.log.is_empty() {
+            return Err(StoreError::Conflict {
+                code: "store_not_empty",
+                message: "restore needs an empty data directory; it holds decisions".into(),
+            });
         }
         Ok(())
     }
@@ -162,6 +218,7 @@ impl Store {
             copied.entries += 1;
         }
         copied.trees = seen.len();
+        self.move_legacy_decisions()?;
         self.db.flush()?;
         Ok(copied)
     }

@@ -1,14 +1,13 @@
-//! Batched decision writes. Every sled transaction writes sled's log buffer out
-//! (`pin_log` rolls it before and after taking its batch reservation), so a transaction
-//! per decision costs a `pwrite` and a `sync_file_range` per decision, even with relaxed
-//! durability: that was most of a decision's server time (docs/performance.md).
+//! Batched decision writes. Each append to the decision log is one `pwrite` and, with
+//! strict durability, one `fdatasync`: batching concurrent decisions into one append
+//! shares that cost, and the batch is the group commit (docs/performance.md).
 //!
 //! Writers queue their record on a channel; one task takes everyone queued, applies them
-//! as one `PutDecisions` command (one transaction) on the blocking pool, flushes them
-//! there with strict durability (so the batch is also the group commit, without another
-//! hand-off), and hands each writer its record back with the result. A failed batch is retried one decision at a
-//! time, so one bad record fails only its own request. Like the group-commit flusher, the
-//! task holds a store handle only while it works, so closing the store is never held up.
+//! as one `PutDecisions` command (one append, synced there with strict durability) on
+//! the blocking pool, and hands each writer its record back with the result. A failed
+//! batch is retried one decision at a time, so one bad record fails only its own request.
+//! Like the group-commit flusher, the task holds a store handle only while it works, so
+//! closing the store is never held up.
 
 use super::decisions::StoredDecision;
 use super::{Command, Durability, Store, StoreError};
@@ -16,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
-/// The most decisions one transaction takes; more wait for the next one.
+/// The most decisions one append takes; more wait for the next one.
 const MAX_BATCH: usize = 256;
 
 type Reply = oneshot::Sender<Written>;
@@ -99,23 +98,15 @@ fn write(batch: Vec<Request>) {
         return;
     };
     let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|(d, r, _)| (d, r)).unzip();
+    // INVARIANT: with strict durability the decision log syncs the batch before `apply`
+    // returns, so a decision's 2xx means it is on disk; decisions queued meanwhile share
+    // the next sync.
     let written = apply(&store, records.into_iter().map(|d| *d).collect());
-    // INVARIANT: with strict durability a writer hears back only after this flush, so a
-    // decision's 2xx means it is on disk; decisions queued meanwhile share the next one.
-    let flushed = match store.durability {
-        Durability::Strict if written.iter().any(Result::is_ok) => {
-            let r = store.db.flush().map(|_| ());
-            crate::metrics::record_flush(written.len());
-            r.map_err(|e| e.to_string())
-        }
-        _ => Ok(()),
-    };
+    if store.durability == Durability::Strict {
+        crate::metrics::record_flush(written.len());
+    }
     for (w, reply) in written.into_iter().zip(replies) {
-        let answer = match (&flushed, w) {
-            (Err(e), Ok(_)) => Err(StoreError::Corrupt(format!("flush failed: {e}"))),
-            (_, w) => w,
-        };
-        let _ = reply.send(answer);
+        let _ = reply.send(w);
     }
 }
 

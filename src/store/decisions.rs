@@ -1,15 +1,16 @@
-//! The decision log: every decision with its request, the customer record it saw, the
-//! policy version, and later the outcome. Keyed by ULID, so it is in time order.
+//! Decisions as stored: every decision with its request, the customer record it saw, the
+//! policy version, and later the outcome. They live in the decision log
+//! (store/decision_log), keyed by ULID, so in time order.
 
 use super::command::Applied;
-use super::{audit, from_json, to_json, Store, StoreError};
+use super::decision_log::frame::Kind;
+use super::decision_log::{NewDecision, Version};
+use super::{audit, to_json, Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
 use crate::domain::decision::Decision;
 use crate::domain::request::DecisionRequestDto;
 use crate::money::MoneyDto;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use sled::Transactional;
 use utoipa::ToSchema;
 
 /// What was actually granted for a decision.
@@ -75,64 +76,46 @@ fn key(id: &str) -> Result<[u8; 16], StoreError> {
         .map_err(|_| StoreError::NotFound(format!("no decision `{}`", crate::money::truncate(id))))
 }
 
+fn log_id(id: &str) -> Result<u128, StoreError> {
+    key(id).map(u128::from_be_bytes)
+}
+
 impl Store {
     pub fn get_decision(&self, id: &str) -> Result<Option<StoredDecision>, StoreError> {
-        let Ok(k) = key(id) else { return Ok(None) };
-        self.decisions.get(k)?.map(|v| from_json(&v)).transpose()
+        let Ok(k) = log_id(id) else { return Ok(None) };
+        self.log.get(k)
     }
 
     pub fn decision_count(&self) -> usize {
-        self.decisions.len()
+        self.log.len()
     }
 
-    /// Store a decision, its customer index entry and its audit link, all or nothing.
+    /// Store a decision with its audit link.
     pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
         self.apply_put_decisions(std::slice::from_ref(d))
     }
 
-    /// Store decisions in one transaction, in order: each with its customer index entry,
-    /// ticket pointer and audit link; all or nothing. One transaction for many decisions
-    /// is what makes batching pay: sled writes its log buffer out at every transaction
-    /// (`pin_log` rolls the buffer), whatever its size (store/decision_batch.rs).
+    /// Append decisions to the decision log as one write, in order, each with its audit
+    /// link; all or nothing. With strict durability the write is synced before this
+    /// returns: the batch is the group commit (store/decision_batch.rs).
     pub(super) fn apply_put_decisions(&self, ds: &[StoredDecision]) -> Result<Applied, StoreError> {
         let pseudonym_key = self.pseudonym_key()?;
-        let prepared = ds
+        let items = ds
             .iter()
             .map(|d| {
-                let k = key(&d.decision.decision_id)?;
-                Ok(PreparedDecision {
-                    bytes: to_json(d)?.into(),
-                    form: audit::decision_canonical(&pseudonym_key, d),
-                    idx: index_key(&d.request.customer_id, &k),
-                    key: k,
-                    id: d.decision.decision_id.as_str(),
-                    ticket: d.decision.ticket_id.as_bytes(),
+                let customer = audit::customer_key(&pseudonym_key, d);
+                Ok(NewDecision {
+                    id: log_id(&d.decision.decision_id)?,
+                    form: audit::decision_canonical_as(d, &customer),
+                    customer,
+                    ticket: d.decision.ticket_id.clone(),
+                    body: to_json(d)?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        (
-            &self.decisions,
-            &self.audit,
-            &self.meta,
-            &self.by_customer,
-            &self.tickets,
-        )
-            .transaction(|(dt, at, mt, bt, tt)| {
-                for p in &prepared {
-                    dt.insert(&p.key[..], p.bytes.clone())?;
-                    bt.insert(p.idx.clone(), &[][..])?;
-                    // The ticket points at its latest decision (ULIDs sort by time).
-                    if tt
-                        .get(p.ticket)?
-                        .is_none_or(|old| old.as_ref() < p.id.as_bytes())
-                    {
-                        tt.insert(p.ticket, p.id.as_bytes())?;
-                    }
-                    append(at, mt, "decision", p.id, &p.form)?;
-                }
-                Ok(())
-            })
-            .map_err(tx_err)?;
+        let strict = self.durability == super::Durability::Strict;
+        self.log
+            .append_decisions(&items, strict, |a| self.record_head(a))?;
         Ok(Applied::Created)
     }
 
@@ -142,63 +125,61 @@ impl Store {
         id: &str,
         outcome: &OutcomeRecord,
     ) -> Result<Applied, StoreError> {
-        let k = key(id)?;
+        let k = log_id(id)?;
         let form = audit::canonical(&audit::outcome_form(id, outcome));
-        (&self.decisions, &self.audit, &self.meta, &self.ledger)
-            .transaction(|(dt, at, mt, lt)| {
-                let Some(old) = dt.get(k)? else {
-                    return abort(StoreError::NotFound(format!(
-                        "no decision `{}`",
-                        crate::money::truncate(id)
-                    )));
-                };
-                let mut d: StoredDecision = from_json(&old).or_else(abort)?;
-                if d.outcome.is_some() {
-                    return abort(StoreError::Conflict {
-                        code: "outcome_exists",
-                        message: format!("decision `{id}` already has an outcome"),
-                    });
-                }
-                d.outcome = Some(outcome.clone());
-                dt.insert(&k[..], to_json(&d).or_else(abort)?)?;
-                // The ledger the guards read at the next decision; an erased customer
-                // has no ledger.
-                if !d.erased {
-                    let entry = ledger_entry(&d, outcome).or_else(abort)?;
-                    let lk = super::ledger::ledger_key(&d.request.customer_id, &k);
-                    lt.insert(lk, to_json(&entry).or_else(abort)?)?;
-                }
-                append(at, mt, "outcome", id, &form)
-            })
-            .map_err(tx_err)?;
+        let pseudonym_key = self.pseudonym_key()?;
+        let strict = self.durability == super::Durability::Strict;
+        let change = |mut d: StoredDecision| {
+            if d.outcome.is_some() {
+                return Err(StoreError::Conflict {
+                    code: "outcome_exists",
+                    message: format!("decision `{id}` already has an outcome"),
+                });
+            }
+            d.outcome = Some(outcome.clone());
+            Ok(Some(Version {
+                customer: audit::customer_key(&pseudonym_key, &d),
+                record: d,
+                form: Some(form),
+            }))
+        };
+        self.log
+            .append_version(k, Kind::Outcome, strict, change, |d, a| {
+                self.ledger_from(d)?;
+                self.record_head(a)
+            })?;
         Ok(Applied::Done)
     }
 
-    /// Replace the customer id by its pseudonym in every decision about the customer.
-    /// Hashes are over the pseudonymous form, so the audit chain stays intact. Returns
-    /// how many decisions were rewritten.
+    /// The ledger entry the guards read at the next decision, for a decision with an
+    /// outcome; an erased customer has no ledger.
+    pub(super) fn ledger_from(&self, d: &StoredDecision) -> Result<(), StoreError> {
+        let Some(outcome) = &d.outcome else {
+            return Ok(());
+        };
+        if d.erased {
+            return Ok(());
+        }
+        let k = key(&d.decision.decision_id)?;
+        let entry = ledger_entry(d, outcome)?;
+        let lk = super::ledger::ledger_key(&d.request.customer_id, &k);
+        self.ledger.insert(lk, to_json(&entry)?)?;
+        Ok(())
+    }
+
+    /// Replace the customer id by its pseudonym in every decision about the customer,
+    /// and zero the earlier versions in the log. Hashes are over the pseudonymous form, so
+    /// the audit chain stays intact. Returns how many decisions were rewritten.
     pub(super) fn pseudonymise_decisions(&self, customer_id: &str) -> Result<usize, StoreError> {
         let alias = self.pseudonymise(customer_id)?;
-        let mut prefix = customer_id.as_bytes().to_vec();
-        prefix.push(0);
-        let mut n = 0;
-        for item in self.by_customer.scan_prefix(&prefix) {
-            let (idx, _) = item?;
-            let Some(k) = idx.get(prefix.len()..) else {
-                continue;
-            };
-            if let Some(v) = self.decisions.get(k)? {
-                let mut d: StoredDecision = from_json(&v)?;
-                if !d.erased {
-                    d.request.customer_id = alias.clone();
-                    d.erased = true;
-                    self.decisions.insert(k, to_json(&d)?)?;
-                    n += 1;
-                }
+        self.log.erase_customer(&alias, |mut d| {
+            if d.erased || d.request.customer_id != customer_id {
+                return None;
             }
-            self.by_customer.remove(&idx)?;
-        }
-        Ok(n)
+            d.request.customer_id = alias.clone();
+            d.erased = true;
+            Some(d)
+        })
     }
 }
 
@@ -228,72 +209,6 @@ fn ledger_entry(
     })
 }
 
-fn index_key(customer_id: &str, k: &[u8; 16]) -> Vec<u8> {
-    let mut idx = customer_id.as_bytes().to_vec();
-    idx.push(0);
-    idx.extend_from_slice(k);
-    idx
-}
-
-/// One decision's writes, computed before the transaction (which may run more than once).
-struct PreparedDecision<'a> {
-    key: [u8; 16],
-    /// An `IVec`, so a transaction retry clones a pointer, not the record.
-    bytes: sled::IVec,
-    /// Canonical bytes of the audit form (`audit::decision_canonical`).
-    form: Vec<u8>,
-    idx: Vec<u8>,
-    id: &'a str,
-    ticket: &'a [u8],
-}
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn abort<T>(e: StoreError) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(e))
-}
-
-fn tx_err(e: TransactionError<StoreError>) -> StoreError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Sled(e),
-    }
-}
-
-/// Append one link to the audit chain inside a transaction.
-fn append(
-    audit_tree: &TransactionalTree,
-    meta: &TransactionalTree,
-    kind: &str,
-    decision_id: &str,
-    form: &[u8],
-) -> TxResult<()> {
-    let head: audit::Head = match meta.get(audit::HEAD)? {
-        Some(v) => from_json(&v).or_else(abort)?,
-        None => audit::Head {
-            seq: 0,
-            hash: audit::GENESIS.to_string(),
-        },
-    };
-    let entry = audit::AuditEntry {
-        seq: head.seq + 1,
-        kind: kind.to_string(),
-        decision_id: decision_id.to_string(),
-        hash: audit::link_canonical(&head.hash, form),
-        prev: head.hash,
-    };
-    audit_tree.insert(
-        &entry.seq.to_be_bytes()[..],
-        to_json(&entry).or_else(abort)?,
-    )?;
-    let next = audit::Head {
-        seq: entry.seq,
-        hash: entry.hash,
-    };
-    meta.insert(audit::HEAD, to_json(&next).or_else(abort)?)?;
-    Ok(())
-}
-
 impl Store {
     /// Every stored decision from `since` (inclusive) up to `until` (exclusive), oldest
     /// first, read lazily: a backtest streams through the log in constant memory.
@@ -308,9 +223,7 @@ impl Store {
         };
         let start = since.map(bound).unwrap_or([0u8; 16]);
         let end = until.map(bound).unwrap_or([0xffu8; 16]);
-        self.decisions.range(start..end).map(|item| {
-            item.map_err(StoreError::from)
-                .and_then(|(_, v)| from_json(&v))
-        })
+        self.log
+            .range(u128::from_be_bytes(start), u128::from_be_bytes(end))
     }
 }

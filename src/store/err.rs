@@ -7,6 +7,9 @@ pub enum StoreError {
     Open { dir: String, reason: String },
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    /// Reading or writing the decision log failed (store/decision_log).
+    #[error("decision log: {0}")]
+    Log(String),
     #[error("stored record cannot be read: {0}")]
     Corrupt(String),
     /// A command conflicts with what is stored; the code is the API error code.

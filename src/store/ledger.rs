@@ -77,16 +77,11 @@ impl Store {
 impl Store {
     /// The id of the latest decision about a customer (ULIDs sort by time).
     pub fn latest_decision_id(&self, customer_id: &str) -> Result<Option<String>, StoreError> {
-        let p = prefix(customer_id);
-        let Some(item) = self.by_customer.scan_prefix(&p).next_back() else {
-            return Ok(None);
-        };
-        let (k, _) = item?;
-        let bytes: [u8; 16] = k
-            .get(p.len()..)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| StoreError::Corrupt("customer index key".to_string()))?;
-        Ok(Some(ulid::Ulid::from_bytes(bytes).to_string()))
+        let alias = self.pseudonymise(customer_id)?;
+        Ok(self
+            .log
+            .latest_for_customer(&alias)
+            .map(|id| ulid::Ulid(id).to_string()))
     }
 
     /// Every customer id with a pushed record or an order history, sorted, deduplicated.

@@ -12,6 +12,7 @@ pub mod command;
 pub mod customer_codec;
 pub mod customers;
 pub mod decision_batch;
+pub mod decision_log;
 pub mod decisions;
 pub mod durability;
 pub mod err;
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod integrity;
 pub mod keys;
 pub mod ledger;
+mod log_open;
 pub mod models;
 pub mod nps;
 pub mod orders;
@@ -48,14 +50,18 @@ pub struct Store {
 pub struct Trees {
     db: sled::Db,
     customers: sled::Tree,
+    /// Every decision and its audit links (store/decision_log).
+    log: decision_log::DecisionLog,
+    /// Where decisions were kept before the log; emptied when moved (store/log_open.rs).
     decisions: sled::Tree,
     keys: sled::Tree,
     policies: sled::Tree,
     meta: sled::Tree,
     shadows: sled::Tree,
     idempotency: sled::Tree,
+    /// Before the log: the audit chain. Emptied when moved.
     audit: sled::Tree,
-    /// Customer id, NUL, decision ULID → (): which decisions concern a customer (erasure).
+    /// Before the log: customer id, NUL, decision ULID → (). Emptied when moved.
     by_customer: sled::Tree,
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
@@ -64,7 +70,7 @@ pub struct Trees {
     /// Shared by every command while it applies, taken exclusively by a backup so the
     /// snapshot never holds half a command. Held for microseconds, never across `.await`.
     gate: Arc<std::sync::RwLock<()>>,
-    /// Ticket id -> latest decision id.
+    /// Before the log: ticket id -> latest decision id. Emptied when moved.
     tickets: sled::Tree,
     /// Handled webhook deliveries, for deduplicating retries.
     webhooks: sled::Tree,
@@ -138,6 +144,7 @@ impl Store {
         })?;
         let trees = Trees {
             customers: db.open_tree("customers")?,
+            log: decision_log::DecisionLog::open(dir)?,
             decisions: db.open_tree("decisions")?,
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
@@ -167,7 +174,7 @@ impl Store {
         };
         let s = &store;
         let trees = [&s.customers, &s.decisions, &s.keys, &s.policies, &s.shadows];
-        integrity::check(dir, had_log, &s.db, &s.meta, &trees)?;
+        integrity::check(dir, had_log, &s.db, &s.meta, &trees, s.log.is_empty())?;
         // The pseudonym key is made once per store (after the integrity check, which must
         // see the store as it was) and never changes: past pseudonyms and the audit hashes
         // over them depend on it.
@@ -180,6 +187,9 @@ impl Store {
                 Some(&key[..]),
             )?;
         }
+        // Made durable by `settle_log` (which flushes): decisions are hashed over it.
+        store.settle_log()?;
+        store.db.flush()?;
         Ok(store)
     }
 
@@ -191,6 +201,7 @@ impl Store {
 
     /// Make every write so far durable (group commit: concurrent callers share one
     /// flush). With relaxed durability this returns at once; see `durability`.
+    /// The decision log syncs its own appends (store/decision_log).
     pub async fn flush(&self) -> Result<(), StoreError> {
         match self.durability {
             Durability::Strict => self.group.flush(&self.db).await,
@@ -198,9 +209,10 @@ impl Store {
         }
     }
 
-    /// Blocking flush, for the CLI and shutdown.
+    /// Blocking flush of sled and the decision log, for the CLI and shutdown.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        self.log.sync()?;
         Ok(())
     }
 

@@ -1,0 +1,303 @@
+//! Appending to the decision log. One writer at a time (the `writer` mutex): the audit
+//! chain is a single sequence over decisions and outcomes. The index is updated only
+//! after the bytes are written (and synced, when asked), so a reader never sees a record
+//! that is not in the file.
+
+use super::frame::{self, Header, Kind};
+use super::index::FrameRef;
+use super::{io, DecisionLog};
+use crate::store::decisions::StoredDecision;
+use crate::store::StoreError;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::time::{Duration, Instant};
+
+/// With relaxed durability, appends are synced at least this often while they continue.
+const RELAXED_SYNC: Duration = Duration::from_millis(500);
+
+pub struct Writer {
+    pub end: u64,
+    pub seq: u64,
+    pub hash: [u8; 32],
+    buf: Vec<u8>,
+    unsynced: bool,
+    synced_at: Instant,
+}
+
+/// A decision to append.
+pub struct NewDecision {
+    pub id: u128,
+    /// The customer id's pseudonym (the index key; headers hold no customer ids).
+    pub customer: String,
+    pub ticket: String,
+    /// The stored record, JSON.
+    pub body: Vec<u8>,
+    /// The canonical audit form the link covers (`audit::decision_canonical`).
+    pub form: Vec<u8>,
+}
+
+/// Where the chain and the file stood after an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    /// Hex.
+    pub hash: String,
+    /// The log's length after the append.
+    pub end: u64,
+}
+
+impl Writer {
+    pub fn new(end: u64, seq: u64, hash: [u8; 32]) -> Writer {
+        Writer {
+            end,
+            seq,
+            hash,
+            buf: Vec::new(),
+            unsynced: false,
+            synced_at: Instant::now(),
+        }
+    }
+
+    pub fn sync(&mut self, file: &File) -> Result<(), StoreError> {
+        if self.unsynced {
+            file.sync_data().map_err(|e| io("sync", e))?;
+            self.unsynced = false;
+        }
+        self.synced_at = Instant::now();
+        Ok(())
+    }
+
+    /// Write `self.buf` at the end; on success the end moves past it. On failure nothing
+    /// moves: the next append overwrites whatever part was written.
+    fn flush_buf(&mut self, file: &File, sync: bool) -> Result<(), StoreError> {
+        file.write_all_at(&self.buf, self.end)
+            .map_err(|e| io("write", e))?;
+        self.unsynced = true;
+        if sync || self.synced_at.elapsed() >= RELAXED_SYNC {
+            self.sync(file)?;
+        }
+        self.end += self.buf.len() as u64;
+        Ok(())
+    }
+
+    fn appended(&self) -> Appended {
+        Appended {
+            seq: self.seq,
+            hash: hex::encode(self.hash),
+            end: self.end,
+        }
+    }
+}
+
+/// `audit::link_canonical` over raw hashes: sha256(hex(prev) || "\n" || form).
+fn link(prev: &[u8; 32], form: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(hex::encode(prev).as_bytes());
+    h.update(b"\n");
+    h.update(form);
+    h.finalize().into()
+}
+
+impl DecisionLog {
+    /// Append new decisions, each with its audit link, as one write; synced before this
+    /// returns when `sync` is set. All or nothing: on error no decision is in the index.
+    /// `after` runs before the next append can start (it records the head in sled).
+    pub fn append_decisions(
+        &self,
+        items: &[NewDecision],
+        sync: bool,
+        after: impl FnOnce(&Appended) -> Result<(), StoreError>,
+    ) -> Result<Appended, StoreError> {
+        let mut w = self.lock_writer();
+        let mut buf = std::mem::take(&mut w.buf);
+        buf.clear();
+        let (mut seq, mut hash) = (w.seq, w.hash);
+        let mut headers = Vec::with_capacity(items.len());
+        for it in items {
+            seq += 1;
+            hash = link(&hash, &it.form);
+            let h = Header {
+                kind: Kind::Decision,
+                erased: false,
+                body_len: it.body.len() as u32,
+                body_crc: crc32fast::hash(&it.body),
+                seq,
+                id: it.id,
+                hash,
+                customer: it.customer.clone(),
+                ticket: it.ticket.clone(),
+            };
+            let at = buf.len() as u64;
+            frame::encode(&h, &it.body, &mut buf);
+            headers.push((at, h));
+        }
+        w.buf = buf;
+        let start = w.end;
+        w.flush_buf(&self.file, sync)?;
+        w.seq = seq;
+        w.hash = hash;
+        let mut index = self.write_index();
+        for (at, h) in headers {
+            let body = start + at + h.size();
+            index.add(&h, body);
+        }
+        drop(index);
+        let appended = w.appended();
+        after(&appended)?;
+        Ok(appended)
+    }
+
+    /// Append a new version of decision `id`, made by `change` from the latest one, as
+    /// an outcome (a new audit link over `form`) or a rewrite (no link). `change` returns
+    /// the record, its customer key and, for an outcome, the form; `None` or an error
+    /// from it writes nothing. `after` runs before the next append can start.
+    pub fn append_version(
+        &self,
+        id: u128,
+        kind: Kind,
+        sync: bool,
+        change: impl FnOnce(StoredDecision) -> Result<Option<Version>, StoreError>,
+        after: impl FnOnce(&StoredDecision, &Appended) -> Result<(), StoreError>,
+    ) -> Result<Option<StoredDecision>, StoreError> {
+        let mut w = self.lock_writer();
+        let loc = self
+            .read_index()
+            .by_id
+            .get(&id)
+            .copied()
+            .ok_or_else(|| StoreError::NotFound(format!("no decision `{}`", ulid::Ulid(id))))?;
+        let current = self.read_record(id, &loc)?;
+        let Some(version) = change(current)? else {
+            return Ok(None);
+        };
+        let body = crate::store::to_json(&version.record)?;
+        let (seq, hash) = match (&version.form, kind.is_linked()) {
+            (Some(form), true) => (w.seq + 1, link(&w.hash, form)),
+            _ => (0, [0; 32]),
+        };
+        let h = Header {
+            kind,
+            erased: version.record.erased,
+            body_len: body.len() as u32,
+            body_crc: crc32fast::hash(&body),
+            seq,
+            id,
+            hash,
+            customer: version.customer,
+            ticket: version.record.decision.ticket_id.clone(),
+        };
+        let mut buf = std::mem::take(&mut w.buf);
+        buf.clear();
+        frame::encode(&h, &body, &mut buf);
+        w.buf = buf;
+        let start = w.end;
+        w.flush_buf(&self.file, sync)?;
+        if kind.is_linked() {
+            w.seq = seq;
+            w.hash = hash;
+        }
+        self.write_index().add(&h, start + h.size());
+        after(&version.record, &w.appended())?;
+        Ok(Some(version.record))
+    }
+
+    /// Erasure of one customer: append `redact`ed versions of every decision about them
+    /// (those `redact` returns `None` for are left), make them durable, then zero every
+    /// earlier frame about the customer in place, so the original bytes are gone from the
+    /// file. Returns how many decisions were rewritten.
+    pub fn erase_customer(
+        &self,
+        pseudonym: &str,
+        redact: impl Fn(StoredDecision) -> Option<StoredDecision>,
+    ) -> Result<usize, StoreError> {
+        let frames: Vec<FrameRef> = self
+            .read_index()
+            .by_customer
+            .get(pseudonym)
+            .cloned()
+            .unwrap_or_default();
+        let mut ids: Vec<u128> = frames.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut n = 0;
+        for id in ids {
+            let rewritten = self.append_version(
+                id,
+                Kind::Rewrite,
+                false,
+                |d| {
+                    Ok(redact(d).map(|record| Version {
+                        record,
+                        customer: pseudonym.to_string(),
+                        form: None,
+                    }))
+                },
+                |_, _| Ok(()),
+            )?;
+            n += usize::from(rewritten.is_some());
+        }
+        let mut w = self.lock_writer();
+        // INVARIANT: the redacted versions are on disk before any original is zeroed, so
+        // a crash in between leaves every decision readable (recover.rs finishes the job).
+        w.sync(&self.file)?;
+        for f in &frames {
+            self.file
+                .write_all_at(&vec![0u8; f.len as usize], f.body)
+                .map_err(|e| io("erase", e))?;
+        }
+        w.unsynced = true;
+        w.sync(&self.file)?;
+        self.write_index().by_customer.remove(pseudonym);
+        Ok(n)
+    }
+}
+
+/// A new version of a record, for `append_version`.
+pub struct Version {
+    pub record: StoredDecision,
+    /// The customer id's pseudonym.
+    pub customer: String,
+    /// The canonical form an outcome's link covers.
+    pub form: Option<Vec<u8>>,
+}
+
+impl DecisionLog {
+    /// Append frames exactly as given, links included (moving decisions over from an
+    /// earlier store keeps their hashes, so a chain broken there stays broken here).
+    pub fn append_frames(&self, frames: &[(Header, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut w = self.lock_writer();
+        let mut buf = std::mem::take(&mut w.buf);
+        buf.clear();
+        let mut at = Vec::with_capacity(frames.len());
+        for (h, body) in frames {
+            at.push(buf.len() as u64);
+            frame::encode(h, body, &mut buf);
+        }
+        w.buf = buf;
+        let start = w.end;
+        w.flush_buf(&self.file, false)?;
+        let mut index = self.write_index();
+        for ((h, body), at) in frames.iter().zip(at) {
+            let mut h = h.clone();
+            h.body_len = body.len() as u32;
+            h.body_crc = crc32fast::hash(body);
+            index.add(&h, start + at + h.size());
+            if h.kind.is_linked() {
+                w.seq = h.seq;
+                w.hash = h.hash;
+            }
+        }
+        Ok(())
+    }
+
+    /// Empty the log (only ever before it has served: a move from sled cut short).
+    pub fn reset(&self) -> Result<(), StoreError> {
+        let mut w = self.lock_writer();
+        self.file.set_len(0).map_err(|e| io("empty", e))?;
+        self.file.sync_all().map_err(|e| io("sync", e))?;
+        *w = Writer::new(0, 0, [0; 32]);
+        *self.write_index() = super::index::Index::default();
+        Ok(())
+    }
+}
