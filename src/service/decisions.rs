@@ -55,7 +55,7 @@ pub async fn decide(
         outcome: None,
         erased: false,
     });
-    // Batched with concurrent decisions into one transaction and, with strict durability,
+    // Batched with concurrent decisions into one log append and, with strict durability,
     // flushed before this returns (the batch is the group commit). The record is moved
     // in and back, never copied on the hot path.
     let record = state.store.put_decision_batched(record).await?;

@@ -30,7 +30,7 @@ pub enum Command {
     PutDecision {
         decision: Box<StoredDecision>,
     },
-    /// Decisions of concurrent requests, in one transaction (store/decision_batch.rs).
+    /// Decisions of concurrent requests, in one log append (store/decision_batch.rs).
     PutDecisions {
         decisions: Vec<StoredDecision>,
     },

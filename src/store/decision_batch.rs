@@ -27,14 +27,14 @@ pub type Written = Result<Box<StoredDecision>, StoreError>;
 #[derive(Default)]
 pub struct DecisionBatch {
     tx: OnceLock<mpsc::UnboundedSender<Request>>,
-    /// Batches written so far (each is one transaction).
+    /// Batches written so far (each is one append).
     batches: Arc<AtomicU64>,
 }
 
 impl Store {
-    /// Apply `PutDecision` for `d`, batched with concurrent writers into one transaction.
-    /// With strict durability it returns once the batch is flushed to disk (one flush per
-    /// batch: the batch is the group commit); relaxed, once it is applied.
+    /// Apply `PutDecision` for `d`, batched with concurrent writers into one append.
+    /// With strict durability it returns once the batch is synced to disk (one sync per
+    /// batch: the batch is the group commit); relaxed, once it is written.
     pub async fn put_decision_batched(&self, d: Box<StoredDecision>) -> Written {
         let tx = self
             .batch
@@ -54,7 +54,7 @@ impl Store {
         })
     }
 
-    /// How many batched transactions have been written (for tests and benchmarks).
+    /// How many batched appends have been written (for tests and benchmarks).
     pub fn decision_batch_count(&self) -> u64 {
         self.batch.batches.load(Ordering::Relaxed)
     }

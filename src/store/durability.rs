@@ -3,7 +3,9 @@
 //! flush (one fsync) on the blocking pool, and wakes them all with its result.
 //!
 //! `Durability::Relaxed` skips the wait: sled's background flush (every 500 ms) makes the
-//! write durable later, so a crash can lose the last half second of acknowledged writes.
+//! write durable later, so a machine crash can lose the last half second of acknowledged
+//! writes. Decisions go to the decision log, which syncs its own appends: per batch when
+//! strict, at least every 500 ms when relaxed (store/decision_log).
 
 use super::StoreError;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -51,7 +51,7 @@ pub struct Trees {
     db: sled::Db,
     customers: sled::Tree,
     /// Every decision and its audit links (store/decision_log).
-    log: decision_log::DecisionLog,
+    log: Arc<decision_log::DecisionLog>,
     /// Where decisions were kept before the log; emptied when moved (store/log_open.rs).
     decisions: sled::Tree,
     keys: sled::Tree,
@@ -144,7 +144,7 @@ impl Store {
         })?;
         let trees = Trees {
             customers: db.open_tree("customers")?,
-            log: decision_log::DecisionLog::open(dir)?,
+            log: Arc::new(decision_log::DecisionLog::open(dir)?),
             decisions: db.open_tree("decisions")?,
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
@@ -190,6 +190,7 @@ impl Store {
         // Made durable by `settle_log` (which flushes): decisions are hashed over it.
         store.settle_log()?;
         store.db.flush()?;
+        decision_log::DecisionLog::start_syncer(&store.log);
         Ok(store)
     }
 

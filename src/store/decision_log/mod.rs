@@ -173,6 +173,27 @@ impl DecisionLog {
         self.lock_writer().sync(&self.file)
     }
 
+    /// With relaxed durability, appends sync themselves when the last sync is 500 ms
+    /// old; this thread covers the appends after which none came. It ends with the log.
+    pub fn start_syncer(log: &std::sync::Arc<DecisionLog>) {
+        let weak = std::sync::Arc::downgrade(log);
+        let spawned = std::thread::Builder::new()
+            .name("decision-log-sync".into())
+            .spawn(move || loop {
+                std::thread::sleep(write::RELAXED_SYNC);
+                let Some(log) = weak.upgrade() else { return };
+                let mut w = log.lock_writer();
+                if w.due() {
+                    if let Err(e) = w.sync(&log.file) {
+                        tracing::error!(error = %e, "decision log: background sync failed");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "decision log: no background sync thread");
+        }
+    }
+
     fn read_record(&self, id: u128, loc: &Loc) -> Result<StoredDecision, StoreError> {
         let mut buf = vec![0u8; loc.len as usize];
         self.file

@@ -14,7 +14,7 @@ use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 /// With relaxed durability, appends are synced at least this often while they continue.
-const RELAXED_SYNC: Duration = Duration::from_millis(500);
+pub const RELAXED_SYNC: Duration = Duration::from_millis(500);
 
 pub struct Writer {
     pub end: u64,
@@ -66,6 +66,11 @@ impl Writer {
         }
         self.synced_at = Instant::now();
         Ok(())
+    }
+
+    /// Appends are waiting for a sync, and the last one is `RELAXED_SYNC` old.
+    pub fn due(&self) -> bool {
+        self.unsynced && self.synced_at.elapsed() >= RELAXED_SYNC
     }
 
     /// Write `self.buf` at the end; on success the end moves past it. On failure nothing

@@ -1,0 +1,234 @@
+//! The decision log on disk (store/decision_log): what survives reopening, what a crash
+//! can leave behind and how opening repairs it, erasure removing the original bytes, and
+//! a store from before the log (decisions in sled trees) moved into it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::Engine;
+use chrono::Utc;
+use kulanz::domain::request::DecisionRequestDto;
+use kulanz::service::decisions::{decide, record_outcome};
+use kulanz::service::AppState;
+use kulanz::store::decision_log::{frame, FILE_NAME};
+use kulanz::store::decisions::StoredDecision;
+use kulanz::store::Store;
+use serde_json::json;
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+
+fn request(ticket: &str, customer: &str, amount: &str) -> DecisionRequestDto {
+    serde_json::from_value(json!({
+        "ticket_id": ticket,
+        "customer_id": customer,
+        "agent": {"id": "a-1", "role": "agent"},
+        "complaint": {
+            "category": "damaged_item", "severity": "high", "channel": "phone",
+            "fault": "ours", "amount_at_stake": {"amount": amount, "currency": "EUR"}
+        }
+    }))
+    .unwrap()
+}
+
+fn state(dir: &Path) -> AppState {
+    let store = Store::open(dir).unwrap();
+    let policy = kulanz::policy::load::from_file(Path::new("policies/goodwill.json")).unwrap();
+    AppState::new(store, Some(Arc::new(policy)))
+}
+
+/// Decisions for three customers (two each, the second on the first's ticket for c-10442),
+/// an outcome on the first, and c-30303 erased. Returns the decision ids in order.
+async fn history(dir: &Path) -> Vec<String> {
+    let s = state(dir);
+    kulanz::demo::seed(&s.store, Utc::now()).unwrap();
+    let mut ids = Vec::new();
+    for (i, c) in ["c-10442", "c-30303", "c-60606"].iter().enumerate() {
+        for j in 0..2 {
+            let ticket = if i == 0 { "T-0".to_string() } else { format!("T-{i}-{j}") };
+            let d = decide(&s, request(&ticket, c, &format!("{}.00", 20 + 10 * j)), Utc::now())
+                .await
+                .unwrap();
+            ids.push(d.decision_id);
+        }
+    }
+    let outcome = serde_json::from_value(json!({
+        "granted": {"gesture": "voucher", "amount": {"amount": "5.00", "currency": "EUR"}}
+    }))
+    .unwrap();
+    record_outcome(&s, &ids[0], outcome, "test", Utc::now()).await.unwrap();
+    kulanz::service::customers::erase(&s, "c-30303").await.unwrap();
+    ids
+}
+
+fn all(store: &Store, ids: &[String]) -> Vec<StoredDecision> {
+    ids.iter()
+        .map(|id| store.get_decision(id).unwrap().unwrap())
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Every frame of the log file: (offset of the frame, header, body offset).
+fn frames(dir: &Path) -> Vec<(usize, frame::Header, usize)> {
+    let bytes = std::fs::read(dir.join(FILE_NAME)).unwrap();
+    let (mut r, mut body, mut out) = (&bytes[..], Vec::new(), Vec::new());
+    loop {
+        let at = bytes.len() - r.len();
+        match frame::read(&mut r, &mut body).unwrap() {
+            frame::Next::End => return out,
+            frame::Next::Frame(h, _) => {
+                let body_at = bytes.len() - r.len() - body.len();
+                out.push((at, h, body_at));
+            }
+            frame::Next::Torn(why) => panic!("{why}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn decisions_outcomes_and_erasure_are_all_there_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = history(dir.path()).await;
+    let before = {
+        let s = state(dir.path());
+        all(&s.store, &ids)
+    };
+    let s = state(dir.path());
+    assert_eq!(all(&s.store, &ids), before);
+    assert_eq!(s.store.decision_count(), 6);
+    assert!(before[0].outcome.is_some());
+    assert!(before[2].erased && before[3].erased && !before[4].erased);
+    assert_eq!(s.store.ticket_decision("T-0").unwrap().as_deref(), Some(ids[1].as_str()));
+    assert_eq!(s.store.latest_decision_id("c-60606").unwrap().as_deref(), Some(ids[5].as_str()));
+    assert_eq!(s.store.latest_decision_id("c-30303").unwrap(), None, "erased");
+    assert_eq!(s.store.ledger_entries("c-10442").unwrap().len(), 1);
+    let v = s.store.verify_audit().unwrap();
+    assert!(v.intact, "{v:?}");
+    assert_eq!(v.entries, 7, "six decisions and one outcome");
+    // The erased customer's id is gone from the file, not only from the answers.
+    let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+    assert!(!contains(&bytes, "c-30303"));
+    assert!(contains(&bytes, "c-60606"));
+}
+
+#[tokio::test]
+async fn a_torn_tail_is_cut_off_and_appends_go_on_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = history(dir.path()).await;
+    let path = dir.path().join(FILE_NAME);
+    let whole = std::fs::read(&path).unwrap();
+    let (last_at, _, _) = frames(dir.path()).pop().unwrap();
+    let last = whole[last_at..].to_vec();
+    // A header cut short, then a whole header with half its record: both torn tails.
+    for cut in [30, last.len() - 40] {
+        let mut torn = whole.clone();
+        torn.extend_from_slice(&last[..cut]);
+        std::fs::write(&path, &torn).unwrap();
+        let s = state(dir.path());
+        assert_eq!(s.store.decision_count(), 6, "cut at {cut}");
+        assert!(s.store.verify_audit().unwrap().intact);
+        drop(s);
+        assert_eq!(std::fs::read(&path).unwrap(), whole, "the tail is cut off the file");
+    }
+    let s = state(dir.path());
+    let d = decide(&s, request("T-9", "c-60606", "40.00"), Utc::now()).await.unwrap();
+    drop(s);
+    let s = state(dir.path());
+    assert!(s.store.get_decision(&d.decision_id).unwrap().is_some());
+    assert_eq!(all(&s.store, &ids).len(), 6);
+    let v = s.store.verify_audit().unwrap();
+    assert!(v.intact && v.entries == 8, "{v:?}");
+}
+
+#[tokio::test]
+async fn damage_with_whole_records_after_it_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path()).await;
+    let path = dir.path().join(FILE_NAME);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let (_, _, body_at) = frames(dir.path())[5];
+    bytes[body_at + 10] ^= 0x20;
+    std::fs::write(&path, &bytes).unwrap();
+    let Err(e) = Store::open(dir.path()) else {
+        panic!("a damaged log opened")
+    };
+    assert!(e.to_string().contains("the decision log is damaged"), "{e}");
+}
+
+#[tokio::test]
+async fn an_erasure_a_crash_cut_short_is_finished_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = state(dir.path());
+    kulanz::demo::seed(&s.store, Utc::now()).unwrap();
+    let d = decide(&s, request("T-1", "c-30303", "30.00"), Utc::now()).await.unwrap();
+    let original = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+    kulanz::service::customers::erase(&s, "c-30303").await.unwrap();
+    drop(s);
+    // The crash came while the original was being zeroed: all but its last byte is back.
+    let path = dir.path().join(FILE_NAME);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let (_, h, body_at) = frames(dir.path()).remove(0);
+    let torn = body_at + h.body_len as usize - 1;
+    bytes[body_at..torn].copy_from_slice(&original[body_at..torn]);
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(contains(&bytes, "c-30303"));
+    let s = state(dir.path());
+    let stored = s.store.get_decision(&d.decision_id).unwrap().unwrap();
+    assert!(stored.erased);
+    assert!(s.store.verify_audit().unwrap().intact);
+    assert!(!contains(&std::fs::read(&path).unwrap(), "c-30303"));
+}
+
+/// The trees of a backup written straight into a new sled directory: a data directory
+/// as a kulanz from before the decision log left it (decisions in sled trees).
+fn legacy_dir(backup: &[u8], target: &Path) {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let db = sled::open(target).unwrap();
+    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(backup)).lines();
+    for line in lines.skip(1) {
+        let e: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let field = |k: &str| b64.decode(e[k].as_str().unwrap()).unwrap();
+        let tree = db.open_tree(e["tree"].as_str().unwrap()).unwrap();
+        if e["tree"] == "meta" && field("key") == b"decisions_in_log" {
+            continue;
+        }
+        tree.insert(field("key"), field("value")).unwrap();
+    }
+    db.flush().unwrap();
+}
+
+#[tokio::test]
+async fn a_store_from_before_the_log_is_moved_into_it_once_hashes_and_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = history(dir.path()).await;
+    let (before, mut backup) = {
+        let s = state(dir.path());
+        let mut backup = Vec::new();
+        s.store.backup(&mut backup).unwrap();
+        (all(&s.store, &ids), backup)
+    };
+    let old = tempfile::tempdir().unwrap();
+    legacy_dir(&backup, old.path());
+    // A log a move cut short is started over, not added to.
+    std::fs::copy(dir.path().join(FILE_NAME), old.path().join(FILE_NAME)).unwrap();
+    for _ in 0..2 {
+        let s = state(old.path());
+        assert_eq!(all(&s.store, &ids), before);
+        assert_eq!(s.store.decision_count(), 6);
+        let v = s.store.verify_audit().unwrap();
+        assert!(v.intact && v.entries == 7, "{v:?}");
+        assert_eq!(s.store.ticket_decision("T-0").unwrap().as_deref(), Some(ids[1].as_str()));
+        assert_eq!(s.store.latest_decision_id("c-10442").unwrap().as_deref(), Some(ids[1].as_str()));
+        assert_eq!(s.store.ledger_entries("c-10442").unwrap().len(), 1);
+    }
+    // The sled trees were emptied: a backup now holds each decision once.
+    backup.clear();
+    state(old.path()).store.backup(&mut backup).unwrap();
+    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(&backup[..])).lines();
+    let decisions = lines
+        .map(|l| l.unwrap())
+        .filter(|l| l.contains("\"tree\":\"decisions\""))
+        .count();
+    assert_eq!(decisions, 6);
+}
