@@ -43,10 +43,18 @@ async fn history(dir: &Path) -> Vec<String> {
     let mut ids = Vec::new();
     for (i, c) in ["c-10442", "c-30303", "c-60606"].iter().enumerate() {
         for j in 0..2 {
-            let ticket = if i == 0 { "T-0".to_string() } else { format!("T-{i}-{j}") };
-            let d = decide(&s, request(&ticket, c, &format!("{}.00", 20 + 10 * j)), Utc::now())
-                .await
-                .unwrap();
+            let ticket = if i == 0 {
+                "T-0".to_string()
+            } else {
+                format!("T-{i}-{j}")
+            };
+            let d = decide(
+                &s,
+                request(&ticket, c, &format!("{}.00", 20 + 10 * j)),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
             ids.push(d.decision_id);
         }
     }
@@ -54,8 +62,12 @@ async fn history(dir: &Path) -> Vec<String> {
         "granted": {"gesture": "voucher", "amount": {"amount": "5.00", "currency": "EUR"}}
     }))
     .unwrap();
-    record_outcome(&s, &ids[0], outcome, "test", Utc::now()).await.unwrap();
-    kulanz::service::customers::erase(&s, "c-30303").await.unwrap();
+    record_outcome(&s, &ids[0], outcome, "test", Utc::now())
+        .await
+        .unwrap();
+    kulanz::service::customers::erase(&s, "c-30303")
+        .await
+        .unwrap();
     ids
 }
 
@@ -66,7 +78,9 @@ fn all(store: &Store, ids: &[String]) -> Vec<StoredDecision> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 /// Every frame of the log file: (offset of the frame, header, body offset).
@@ -99,9 +113,19 @@ async fn decisions_outcomes_and_erasure_are_all_there_after_reopening() {
     assert_eq!(s.store.decision_count(), 6);
     assert!(before[0].outcome.is_some());
     assert!(before[2].erased && before[3].erased && !before[4].erased);
-    assert_eq!(s.store.ticket_decision("T-0").unwrap().as_deref(), Some(ids[1].as_str()));
-    assert_eq!(s.store.latest_decision_id("c-60606").unwrap().as_deref(), Some(ids[5].as_str()));
-    assert_eq!(s.store.latest_decision_id("c-30303").unwrap(), None, "erased");
+    assert_eq!(
+        s.store.ticket_decision("T-0").unwrap().as_deref(),
+        Some(ids[1].as_str())
+    );
+    assert_eq!(
+        s.store.latest_decision_id("c-60606").unwrap().as_deref(),
+        Some(ids[5].as_str())
+    );
+    assert_eq!(
+        s.store.latest_decision_id("c-30303").unwrap(),
+        None,
+        "erased"
+    );
     assert_eq!(s.store.ledger_entries("c-10442").unwrap().len(), 1);
     let v = s.store.verify_audit().unwrap();
     assert!(v.intact, "{v:?}");
@@ -129,10 +153,16 @@ async fn a_torn_tail_is_cut_off_and_appends_go_on_after_it() {
         assert_eq!(s.store.decision_count(), 6, "cut at {cut}");
         assert!(s.store.verify_audit().unwrap().intact);
         drop(s);
-        assert_eq!(std::fs::read(&path).unwrap(), whole, "the tail is cut off the file");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            whole,
+            "the tail is cut off the file"
+        );
     }
     let s = state(dir.path());
-    let d = decide(&s, request("T-9", "c-60606", "40.00"), Utc::now()).await.unwrap();
+    let d = decide(&s, request("T-9", "c-60606", "40.00"), Utc::now())
+        .await
+        .unwrap();
     drop(s);
     let s = state(dir.path());
     assert!(s.store.get_decision(&d.decision_id).unwrap().is_some());
@@ -161,9 +191,13 @@ async fn an_erasure_a_crash_cut_short_is_finished_when_the_store_opens() {
     let dir = tempfile::tempdir().unwrap();
     let s = state(dir.path());
     kulanz::demo::seed(&s.store, Utc::now()).unwrap();
-    let d = decide(&s, request("T-1", "c-30303", "30.00"), Utc::now()).await.unwrap();
+    let d = decide(&s, request("T-1", "c-30303", "30.00"), Utc::now())
+        .await
+        .unwrap();
     let original = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
-    kulanz::service::customers::erase(&s, "c-30303").await.unwrap();
+    kulanz::service::customers::erase(&s, "c-30303")
+        .await
+        .unwrap();
     drop(s);
     // The crash came while the original was being zeroed: all but its last byte is back.
     let path = dir.path().join(FILE_NAME);
@@ -218,8 +252,14 @@ async fn a_store_from_before_the_log_is_moved_into_it_once_hashes_and_all() {
         assert_eq!(s.store.decision_count(), 6);
         let v = s.store.verify_audit().unwrap();
         assert!(v.intact && v.entries == 7, "{v:?}");
-        assert_eq!(s.store.ticket_decision("T-0").unwrap().as_deref(), Some(ids[1].as_str()));
-        assert_eq!(s.store.latest_decision_id("c-10442").unwrap().as_deref(), Some(ids[1].as_str()));
+        assert_eq!(
+            s.store.ticket_decision("T-0").unwrap().as_deref(),
+            Some(ids[1].as_str())
+        );
+        assert_eq!(
+            s.store.latest_decision_id("c-10442").unwrap().as_deref(),
+            Some(ids[1].as_str())
+        );
         assert_eq!(s.store.ledger_entries("c-10442").unwrap().len(), 1);
     }
     // The sled trees were emptied: a backup now holds each decision once.
