@@ -56,6 +56,7 @@ impl Store {
                 Header {
                     kind,
                     erased: d.erased,
+                    lz4: false,
                     body_len: 0,
                     body_crc: 0,
                     seq,

@@ -14,8 +14,9 @@ fn rewrite_log(dir: &std::path::Path, mut f: impl FnMut(&frame::Header, &mut Vec
         match frame::read(&mut r, &mut body).unwrap() {
             frame::Next::End => break,
             frame::Next::Frame(h, _) => {
-                if f(&h, &mut body) {
-                    frame::encode(&h, &body, &mut out);
+                let mut json = frame::json(&h, &body).unwrap().into_owned();
+                if f(&h, &mut json) {
+                    frame::encode(&h, &json, &mut out);
                 }
             }
             frame::Next::Torn(why) => panic!("{why}"),

@@ -13,6 +13,7 @@ pub struct Loc {
     pub crc: u32,
     pub kind: Kind,
     pub erased: bool,
+    pub lz4: bool,
 }
 
 /// One frame about a customer: erasure zeroes every one but the latest.
@@ -44,6 +45,7 @@ impl Index {
             crc: h.body_crc,
             kind: h.kind,
             erased: h.erased,
+            lz4: h.lz4,
         };
         self.by_id.insert(h.id, loc);
         match self.by_ticket.get_mut(h.ticket.as_str()) {

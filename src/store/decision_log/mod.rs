@@ -199,13 +199,21 @@ impl DecisionLog {
         self.file
             .read_exact_at(&mut buf, loc.body)
             .map_err(|e| io("read", e))?;
-        if crc32fast::hash(&buf) != loc.crc {
-            return Err(StoreError::Corrupt(format!(
-                "decision `{}`: its record in the log is damaged",
+        let damaged = |why: &str| {
+            StoreError::Corrupt(format!(
+                "decision `{}`: its record in the log is damaged ({why})",
                 ulid::Ulid(id)
-            )));
+            ))
+        };
+        if crc32fast::hash(&buf) != loc.crc {
+            return Err(damaged("checksum"));
         }
-        super::from_json(&buf)
+        if !loc.lz4 {
+            return super::from_json(&buf);
+        }
+        let json =
+            lz4_flex::decompress_size_prepended(&buf).map_err(|e| damaged(&e.to_string()))?;
+        super::from_json(&json)
     }
 
     fn read_index(&self) -> RwLockReadGuard<'_, Index> {

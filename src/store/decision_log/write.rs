@@ -125,8 +125,9 @@ impl DecisionLog {
             let h = Header {
                 kind: Kind::Decision,
                 erased: false,
-                body_len: it.body.len() as u32,
-                body_crc: crc32fast::hash(&it.body),
+                lz4: false,
+                body_len: 0,
+                body_crc: 0,
                 seq,
                 id: it.id,
                 hash,
@@ -134,8 +135,7 @@ impl DecisionLog {
                 ticket: it.ticket.clone(),
             };
             let at = buf.len() as u64;
-            frame::encode(&h, &it.body, &mut buf);
-            headers.push((at, h));
+            headers.push((at, frame::encode(&h, &it.body, &mut buf)));
         }
         w.buf = buf;
         let start = w.end;
@@ -184,8 +184,9 @@ impl DecisionLog {
         let h = Header {
             kind,
             erased: version.record.erased,
-            body_len: body.len() as u32,
-            body_crc: crc32fast::hash(&body),
+            lz4: false,
+            body_len: 0,
+            body_crc: 0,
             seq,
             id,
             hash,
@@ -194,7 +195,7 @@ impl DecisionLog {
         };
         let mut buf = std::mem::take(&mut w.buf);
         buf.clear();
-        frame::encode(&h, &body, &mut buf);
+        let h = frame::encode(&h, &body, &mut buf);
         w.buf = buf;
         let start = w.end;
         w.flush_buf(&self.file, sync)?;
@@ -274,19 +275,16 @@ impl DecisionLog {
         let mut w = self.lock_writer();
         let mut buf = std::mem::take(&mut w.buf);
         buf.clear();
-        let mut at = Vec::with_capacity(frames.len());
+        let mut written = Vec::with_capacity(frames.len());
         for (h, body) in frames {
-            at.push(buf.len() as u64);
-            frame::encode(h, body, &mut buf);
+            let at = buf.len() as u64;
+            written.push((at, frame::encode(h, body, &mut buf)));
         }
         w.buf = buf;
         let start = w.end;
         w.flush_buf(&self.file, false)?;
         let mut index = self.write_index();
-        for ((h, body), at) in frames.iter().zip(at) {
-            let mut h = h.clone();
-            h.body_len = body.len() as u32;
-            h.body_crc = crc32fast::hash(body);
+        for (at, h) in written {
             index.add(&h, start + at + h.size());
             if h.kind.is_linked() {
                 w.seq = h.seq;
