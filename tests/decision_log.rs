@@ -295,3 +295,30 @@ async fn a_store_from_before_the_log_is_moved_into_it_once_hashes_and_all() {
         .count();
     assert_eq!(decisions, 6);
 }
+
+#[tokio::test]
+async fn a_decision_after_an_erasure_is_found_and_erased_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path()).await;
+    let s = state(dir.path());
+    let d = decide(&s, request("T-7", "c-30303", "15.00"), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store.latest_decision_id("c-30303").unwrap().as_deref(),
+        Some(d.decision_id.as_str())
+    );
+    assert!(log_mentions(dir.path(), "c-30303"));
+    kulanz::service::customers::erase(&s, "c-30303")
+        .await
+        .unwrap();
+    assert!(
+        s.store
+            .get_decision(&d.decision_id)
+            .unwrap()
+            .unwrap()
+            .erased
+    );
+    assert!(!log_mentions(dir.path(), "c-30303"));
+    assert!(s.store.verify_audit().unwrap().intact);
+}

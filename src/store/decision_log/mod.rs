@@ -93,7 +93,7 @@ impl DecisionLog {
     /// The latest version of a decision.
     pub fn get(&self, id: u128) -> Result<Option<StoredDecision>, StoreError> {
         let loc = self.read_index().by_id.get(&id).copied();
-        loc.map(|l| self.read_record(id, &l)).transpose()
+        loc.map(|l| self.read_current(id, &l)).transpose()
     }
 
     /// The latest decision for a ticket.
@@ -158,7 +158,7 @@ impl DecisionLog {
             .map(|(k, l)| (*k, *l))
             .collect();
         locs.iter()
-            .map(|(id, l)| self.read_record(*id, l))
+            .map(|(id, l)| self.read_current(*id, l))
             .collect()
     }
 
@@ -191,6 +191,18 @@ impl DecisionLog {
             });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "decision log: no background sync thread");
+        }
+    }
+
+    /// `read_record` for a location taken from the index before the read: if erasure
+    /// superseded and zeroed that version meanwhile, read the version that replaced it.
+    fn read_current(&self, id: u128, loc: &Loc) -> Result<StoredDecision, StoreError> {
+        match self.read_record(id, loc) {
+            Ok(d) => Ok(d),
+            Err(e) => match self.read_index().by_id.get(&id).copied() {
+                Some(now) if now != *loc => self.read_record(id, &now),
+                _ => Err(e),
+            },
         }
     }
 
@@ -273,6 +285,6 @@ impl Iterator for Range<'_> {
             };
         }
         let (id, loc) = self.chunk.pop_front()?;
-        Some(self.log.read_record(id, &loc))
+        Some(self.log.read_current(id, &loc))
     }
 }

@@ -254,7 +254,16 @@ impl DecisionLog {
         }
         w.unsynced = true;
         w.sync(&self.file)?;
-        self.write_index().by_customer.remove(pseudonym);
+        // Only the frames zeroed here: a decision about the same id made meanwhile (an
+        // ordinary one, under the real id) stays findable for the next erasure.
+        let zeroed: std::collections::HashSet<u64> = frames.iter().map(|f| f.body).collect();
+        let mut index = self.write_index();
+        if let Some(left) = index.by_customer.get_mut(pseudonym) {
+            left.retain(|f| !zeroed.contains(&f.body));
+            if left.is_empty() {
+                index.by_customer.remove(pseudonym);
+            }
+        }
         Ok(n)
     }
 }
