@@ -3,9 +3,8 @@
 //! shares that cost, and the batch is the group commit (docs/performance.md).
 //!
 //! Writers queue their record on a channel; one task takes everyone queued, applies them
-//! as one `PutDecisions` command (one append, then with strict durability a group sync)
-//! on the blocking pool, and hands each writer its record back with the result. While
-//! one batch waits for its sync, the next is already appended. A failed
+//! as one `PutDecisions` command (one append, synced there with strict durability) on
+//! the blocking pool, and hands each writer its record back with the result. A failed
 //! batch is retried one decision at a time, so one bad record fails only its own request.
 //! Like the group-commit flusher, the task holds a store handle only while it works, so
 //! closing the store is never held up.
@@ -18,10 +17,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The most decisions one append takes; more wait for the next one.
 const MAX_BATCH: usize = 256;
-
-/// Batches being written at once: one appending while the one before syncs. They take
-/// the log's writer lock in turn, so the audit chain stays one sequence.
-const IN_FLIGHT: usize = 2;
 
 type Reply = oneshot::Sender<Written>;
 type Request = (Box<StoredDecision>, Reply, Store);
@@ -76,7 +71,6 @@ impl Store {
 
 fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut batch = vec![first];
@@ -88,18 +82,10 @@ fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
             }
             // On the blocking pool, so both workers keep taking requests (and filling the
             // next batch) while this one is written: writing inline on the worker measured
-            // 25-40% slower. Up to `IN_FLIGHT` batches at once, so one is written while the
-            // one before waits for its sync. A panic in `write` drops the replies: their
-            // writers get an error. Counted before the writers hear back, so a writer sees
-            // its own batch counted.
-            let Ok(permit) = in_flight.clone().acquire_owned().await else {
-                return;
-            };
+            // 25-40% slower. A panic in `write` drops the replies: their writers get an error.
+            // Counted before the writers hear back, so a writer sees its own batch counted.
             batches.fetch_add(1, Ordering::Relaxed);
-            tokio::task::spawn_blocking(move || {
-                write(batch);
-                drop(permit);
-            });
+            let _ = tokio::task::spawn_blocking(move || write(batch)).await;
         }
     });
     tx

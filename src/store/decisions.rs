@@ -113,16 +113,16 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let strict = self.durability == super::Durability::Strict;
         // The decisions are in the log once it returns: a failure to record the head (an
         // anchor allowed to lag, audit.rs) must not fail them, or the batch would be
         // retried and appended twice.
-        let appended = self.log.append_decisions(&items, |a| {
+        self.log.append_decisions(&items, strict, |a| {
             if let Err(e) = self.record_head(a) {
                 tracing::warn!(error = %e, "could not record the audit head in sled");
             }
             Ok(())
         })?;
-        self.sync_log_to(appended.end)?;
         Ok(Applied::Created)
     }
 
@@ -135,6 +135,7 @@ impl Store {
         let k = log_id(id)?;
         let form = audit::canonical(&audit::outcome_form(id, outcome));
         let pseudonym_key = self.pseudonym_key()?;
+        let strict = self.durability == super::Durability::Strict;
         let change = |mut d: StoredDecision| {
             if d.outcome.is_some() {
                 return Err(StoreError::Conflict {
@@ -149,28 +150,17 @@ impl Store {
                 form: Some(form),
             }))
         };
-        let mut end = 0;
-        self.log.append_version(k, Kind::Outcome, change, |d, a| {
-            end = a.end;
-            // A ledger entry that fails here is made at the next open (log_open.rs):
-            // the head, recorded after it, still says where the ledger was complete.
-            self.ledger_from(d)?;
-            if let Err(e) = self.record_head(a) {
-                tracing::warn!(error = %e, "could not record the audit head in sled");
-            }
-            Ok(())
-        })?;
-        self.sync_log_to(end)?;
+        self.log
+            .append_version(k, Kind::Outcome, strict, change, |d, a| {
+                // A ledger entry that fails here is made at the next open (log_open.rs):
+                // the head, recorded after it, still says where the ledger was complete.
+                self.ledger_from(d)?;
+                if let Err(e) = self.record_head(a) {
+                    tracing::warn!(error = %e, "could not record the audit head in sled");
+                }
+                Ok(())
+            })?;
         Ok(Applied::Done)
-    }
-
-    /// With strict durability, wait until the log is on disk up to `end` (a group sync
-    /// shared with concurrent writers, outside the writer lock: decision_log/group_sync.rs).
-    fn sync_log_to(&self, end: u64) -> Result<(), StoreError> {
-        match self.durability {
-            super::Durability::Strict => self.log.sync_to(end),
-            super::Durability::Relaxed => Ok(()),
-        }
     }
 
     /// The ledger entry the guards read at the next decision, for a decision with an

@@ -13,7 +13,6 @@
 //! durability), finishes a zeroing a crash interrupted, and rebuilds the indexes.
 
 pub mod frame;
-mod group_sync;
 mod index;
 mod recover;
 mod write;
@@ -38,7 +37,6 @@ pub struct DecisionLog {
     file: File,
     writer: Mutex<write::Writer>,
     index: RwLock<Index>,
-    group: group_sync::GroupSync,
 }
 
 /// A link of the audit chain as the log holds it.
@@ -79,7 +77,6 @@ impl DecisionLog {
             file,
             writer: Mutex::new(write::Writer::new(found.end, found.seq, found.hash)),
             index: RwLock::new(found.index),
-            group: group_sync::GroupSync::default(),
         };
         Ok(log)
     }

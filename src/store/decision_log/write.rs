@@ -1,8 +1,7 @@
 //! Appending to the decision log. One writer at a time (the `writer` mutex): the audit
 //! chain is a single sequence over decisions and outcomes. The index is updated only
-//! after the bytes are written, so a reader never sees a record that is not in the file.
-//! With strict durability the caller then waits in `sync_to` (group_sync.rs): a reader
-//! may see a decision a moment before it is on disk, a writer's answer never does.
+//! after the bytes are written (and synced, when asked), so a reader never sees a record
+//! that is not in the file.
 
 use super::frame::{self, Header, Kind};
 use super::index::FrameRef;
@@ -76,11 +75,11 @@ impl Writer {
 
     /// Write `self.buf` at the end; on success the end moves past it. On failure nothing
     /// moves: the next append overwrites whatever part was written.
-    fn flush_buf(&mut self, file: &File) -> Result<(), StoreError> {
+    fn flush_buf(&mut self, file: &File, sync: bool) -> Result<(), StoreError> {
         file.write_all_at(&self.buf, self.end)
             .map_err(|e| io("write", e))?;
         self.unsynced = true;
-        if self.synced_at.elapsed() >= RELAXED_SYNC {
+        if sync || self.synced_at.elapsed() >= RELAXED_SYNC {
             self.sync(file)?;
         }
         self.end += self.buf.len() as u64;
@@ -106,12 +105,13 @@ fn link(prev: &[u8; 32], form: &[u8]) -> [u8; 32] {
 }
 
 impl DecisionLog {
-    /// Append new decisions, each with its audit link, as one write (`sync_to` makes it
-    /// durable). All or nothing: on error no decision is in the index.
+    /// Append new decisions, each with its audit link, as one write; synced before this
+    /// returns when `sync` is set. All or nothing: on error no decision is in the index.
     /// `after` runs before the next append can start (it records the head in sled).
     pub fn append_decisions(
         &self,
         items: &[NewDecision],
+        sync: bool,
         after: impl FnOnce(&Appended) -> Result<(), StoreError>,
     ) -> Result<Appended, StoreError> {
         let mut w = self.lock_writer();
@@ -139,7 +139,7 @@ impl DecisionLog {
         }
         w.buf = buf;
         let start = w.end;
-        w.flush_buf(&self.file)?;
+        w.flush_buf(&self.file, sync)?;
         w.seq = seq;
         w.hash = hash;
         let mut index = self.write_index();
@@ -161,6 +161,7 @@ impl DecisionLog {
         &self,
         id: u128,
         kind: Kind,
+        sync: bool,
         change: impl FnOnce(StoredDecision) -> Result<Option<Version>, StoreError>,
         after: impl FnOnce(&StoredDecision, &Appended) -> Result<(), StoreError>,
     ) -> Result<Option<StoredDecision>, StoreError> {
@@ -197,7 +198,7 @@ impl DecisionLog {
         let h = frame::encode(&h, &body, &mut buf);
         w.buf = buf;
         let start = w.end;
-        w.flush_buf(&self.file)?;
+        w.flush_buf(&self.file, sync)?;
         if kind.is_linked() {
             w.seq = seq;
             w.hash = hash;
@@ -230,6 +231,7 @@ impl DecisionLog {
             let rewritten = self.append_version(
                 id,
                 Kind::Rewrite,
+                false,
                 |d| {
                     Ok(redact(d).map(|record| Version {
                         record,
@@ -289,7 +291,7 @@ impl DecisionLog {
         }
         w.buf = buf;
         let start = w.end;
-        w.flush_buf(&self.file)?;
+        w.flush_buf(&self.file, false)?;
         let mut index = self.write_index();
         for (at, h) in written {
             index.add(&h, start + at + h.size());
