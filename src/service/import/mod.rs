@@ -25,11 +25,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use writer::BatchWriter;
 
-/// Records per sled batch: enough to make the hand-over to the writer thread rare, and
-/// small, because sled's memory grows with the batch: importing 1M records took 1.5 GB
-/// at 4,096 per batch and 3.1 GB at 16,384, against ~270-300 MB at 128 to 1,000 and no
-/// faster (likely sled keeping every old node version of a batch until the batch ends).
-/// Below ~128 the thread hand-overs cost more system time.
+/// Records per hand-over to the writer thread: enough to make hand-overs rare. (When
+/// each batch was one sled batch, sled's memory grew with it: 1.5 GB for 1M records at
+/// 4,096 per batch, 3.1 GB at 16,384, ~270-300 MB at 128 to 1,000.) Below ~128 the
+/// hand-overs cost more system time.
 const BATCH: usize = 512;
 /// Errors listed in the summary; the count goes on past it.
 const MAX_LISTED_ERRORS: usize = 100;

@@ -7,7 +7,7 @@
 //!
 //! Batches go through a bounded channel of `QUEUED` batches, so a fast parser waits for
 //! the store instead of holding the whole input in memory. Batches are written in the
-//! order they were sent, each as one sled batch (whole or not at all), as before.
+//! order they were sent, record by record (store/customers.rs says why not as sled batches).
 //!
 //! Written batches go back to the caller (`recycled`), who drops their records and
 //! refills the vector: memory allocated by the parsing thread is freed by it, so the two
