@@ -85,6 +85,35 @@ fn serve_refuses_a_store_whose_log_was_overwritten_instead_of_starting_empty() {
 }
 
 #[test]
+fn a_lost_sled_log_is_refused_even_with_decisions_in_the_decision_log() {
+    use kulanz::store::decision_log::{frame, FILE_NAME};
+    let dir = used_store();
+    let header = frame::Header {
+        kind: frame::Kind::Decision,
+        erased: false,
+        lz4: false,
+        body_len: 0,
+        body_crc: 0,
+        seq: 1,
+        id: 1,
+        hash: [0; 32],
+        customer: "ps_0".into(),
+        ticket: "T-1".into(),
+    };
+    let mut log = Vec::new();
+    frame::encode(&header, b"{}", &mut log);
+    std::fs::write(dir.path().join(FILE_NAME), log).unwrap();
+    garble(&dir.path().join("db"));
+    let Err(e) = Store::open(dir.path()) else {
+        panic!("a store whose sled records are gone opened")
+    };
+    assert!(
+        e.to_string().contains("the data directory is damaged"),
+        "{e}"
+    );
+}
+
+#[test]
 fn serve_refuses_a_store_whose_config_file_was_overwritten() {
     let dir = used_store();
     garble(&dir.path().join("conf"));

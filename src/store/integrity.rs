@@ -21,14 +21,13 @@ pub fn check(
     db: &sled::Db,
     meta: &sled::Tree,
     trees: &[&sled::Tree],
-    log_empty: bool,
 ) -> Result<(), StoreError> {
     if meta.contains_key(MARKER)? {
         return Ok(());
     }
     // INVARIANT: every kulanz store that was ever used holds a record (a key, a policy),
     // so a store from before the marker existed is recognised by its contents.
-    let empty = meta.is_empty() && log_empty && trees.iter().all(|t| t.is_empty());
+    let empty = meta.is_empty() && trees.iter().all(|t| t.is_empty());
     if had_log && empty {
         return Err(StoreError::Open {
             dir: dir.display().to_string(),
