@@ -10,7 +10,9 @@
 # installed into target/tools by this script when missing. Release builds of kulanz and
 # of `examples/echo.rs` (same axum/tokio/serde_json) are built first. The load generator
 # shares the machine with the server: on a small VM it takes a good part of the CPU, for
-# the echo baseline and for kulanz alike, which is why only ratios are compared.
+# the echo baseline and for kulanz alike, which is why only ratios are compared. It also
+# prints each server's CPU time per request in the saturation runs (from /proc/PID/stat),
+# which the load generator's share does not move.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,14 +58,14 @@ PY
 S1='{"ticket_id":"ZD-48213","customer_id":"c-10442","agent":{"id":"a-17","role":"agent"},"complaint":{"category":"cancellation_refund","severity":"medium","channel":"social","fault":"unclear","amount_at_stake":{"amount":"100.00","currency":"EUR"}}}'
 printf '%s' "$S1" > "$TMP/s1.json"
 
-# oha's JSON summary -> "rps p50_ms p99_ms ok_share"
+# oha's JSON summary -> "rps p50_ms p99_ms ok_share requests"
 cat > "$TMP/summary.py" <<'PY'
 import json, sys
 d = json.load(sys.stdin); s = d["summary"]; p = d["latencyPercentiles"]
 codes = d.get("statusCodeDistribution", {})
 ok = sum(v for k, v in codes.items() if k.startswith("2")); n = sum(codes.values()) or 1
 ms = lambda x: float("nan") if x is None else x * 1000
-print(f"{s['requestsPerSec'] or 0:.0f} {ms(p['p50']):.3f} {ms(p['p99']):.3f} {ok / n:.4f}")
+print(f"{s['requestsPerSec'] or 0:.0f} {ms(p['p50']):.3f} {ms(p['p99']):.3f} {ok / n:.4f} {n}")
 if n <= 1:
     print(f"oha: {d.get('errorDistribution')}", file=sys.stderr)
 PY
@@ -88,6 +90,9 @@ start_kulanz() {
   KEY=$(grep -A1 'API key with every scope' "$TMP/kulanz-$dur.log" | tail -1 | tr -d ' ')
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# CPU time (user + system) of process $1 so far, in clock ticks.
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 {
 echo "# bench/http.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) checkout $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
@@ -97,35 +102,44 @@ echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 echo "# $REPS x ${SECS}s per measurement, $CONNS connections, oha $("$OHA" --version | awk '{print $2}')"
 } | tee "$OUT"
 
-declare -A RPS P50 P99
-run_target() { # name url body
-  local name=$1 url=$2 body=$3 rps=() p50=() p99=() r
+declare -A RPS P50 P99 CPU
+# Besides throughput, the server's own CPU time per request in the saturation runs: it
+# does not depend on how much of the two cores the load generator takes, so it is the
+# steadier figure on a shared machine.
+run_target() { # name url body pid
+  local name=$1 url=$2 body=$3 pid=$4 rps=() p50=() p99=() cpu=() r c0 c1
   for i in $(seq 1 "$REPS"); do
+    c0=$(cpu_ticks "$pid")
     r=$(load "$url" "$body"); rps+=("$(echo "$r" | cut -d' ' -f1)")
-    echo "$name saturation run $i: rps p50_ms p99_ms ok_share = $r" | tee -a "$OUT"
+    c1=$(cpu_ticks "$pid")
+    cpu+=("$(python3 -c "print(($c1 - $c0) * 1e6 / $TICK / max(1, $(echo "$r" | cut -d' ' -f5)))")")
+    echo "$name saturation run $i: rps p50_ms p99_ms ok_share requests = $r; server CPU per request ${cpu[-1]%.*} us" | tee -a "$OUT"
   done
+  CPU[$name]=$(median "${cpu[@]}" | cut -d' ' -f1)
   RPS[$name]=$(median "${rps[@]}" | cut -d' ' -f1)
   local rate; rate=$(python3 -c "print(int(${RPS[$name]}*0.8))")
   for i in $(seq 1 "$REPS"); do
     r=$(load "$url" "$body" -q "$rate"); p50+=("$(echo "$r" | cut -d' ' -f2)"); p99+=("$(echo "$r" | cut -d' ' -f3)")
-    echo "$name at 80% ($rate/s) run $i: rps p50_ms p99_ms ok_share = $r" | tee -a "$OUT"
+    echo "$name at 80% ($rate/s) run $i: rps p50_ms p99_ms ok_share requests = $r" | tee -a "$OUT"
   done
-  echo "$name: saturation $(median "${rps[@]}") req/s; at 80%: p50 $(median "${p50[@]}") ms, p99 $(median "${p99[@]}") ms" | tee -a "$OUT"
+  echo "$name: saturation $(median "${rps[@]}") req/s; at 80%: p50 $(median "${p50[@]}") ms, p99 $(median "${p99[@]}") ms; server CPU per request $(median "${cpu[@]}") us" | tee -a "$OUT"
   RPS[$name]=$(median "${rps[@]}" | cut -d' ' -f1)
 }
 
 AUTH=()
 start_echo; EPID=${PIDS[-1]}
-run_target echo "http://127.0.0.1:$EPORT/echo" "$TMP/echo.json"
+run_target echo "http://127.0.0.1:$EPORT/echo" "$TMP/echo.json" "$EPID"
 stop "$EPID"
 for dur in strict relaxed; do
   start_kulanz "$dur"
   AUTH=(-H "Authorization: Bearer $KEY")
-  run_target "kulanz-$dur" "http://127.0.0.1:$KPORT/v1/decisions" "$TMP/s1.json"
+  run_target "kulanz-$dur" "http://127.0.0.1:$KPORT/v1/decisions" "$TMP/s1.json" "$KPID"
   stop "$KPID"
 done
 python3 -c "
 e=${RPS[echo]}; s=${RPS[kulanz-strict]}; r=${RPS[kulanz-relaxed]}
-print(f'ratio strict/echo {s/e:.2f} (target >= 0.60); relaxed/echo {r/e:.2f} (target >= 0.75)')" | tee -a "$OUT"
+print(f'ratio strict/echo {s/e:.2f} (target >= 0.60); relaxed/echo {r/e:.2f} (target >= 0.75)')
+ce=${CPU[echo]}; cs=${CPU[kulanz-strict]}; cr=${CPU[kulanz-relaxed]}
+print(f'server CPU per request: echo {ce:.1f} us, strict {cs:.1f} us, relaxed {cr:.1f} us; echo/kulanz {ce/cs:.2f} strict, {ce/cr:.2f} relaxed')" | tee -a "$OUT"
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT"
 echo "results: $OUT" >&2
