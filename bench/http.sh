@@ -70,6 +70,14 @@ if n <= 1:
     print(f"oha: {d.get('errorDistribution')}", file=sys.stderr)
 PY
 summary() { python3 "$TMP/summary.py"; }
+# A run whose answers are not all 2xx measured errors (a wrong key, a store failure, a
+# broken build), not decisions: stop instead of printing a ratio built on them.
+check_ok() { # name result
+  python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.999 else 1)" "$(echo "$2" | cut -d' ' -f4)" && return 0
+  echo "$1: only a share of $(echo "$2" | cut -d' ' -f4) of the answers were 2xx; not a measurement. Server log:" >&2
+  tail -5 "$TMP"/*.log >&2
+  exit 1
+}
 # load URL BODYFILE [extra oha args...]
 load() {
   local url=$1 body=$2; shift 2
@@ -110,7 +118,7 @@ run_target() { # name url body pid
   local name=$1 url=$2 body=$3 pid=$4 rps=() p50=() p99=() cpu=() r c0 c1
   for i in $(seq 1 "$REPS"); do
     c0=$(cpu_ticks "$pid")
-    r=$(load "$url" "$body"); rps+=("$(echo "$r" | cut -d' ' -f1)")
+    r=$(load "$url" "$body"); check_ok "$name" "$r"; rps+=("$(echo "$r" | cut -d' ' -f1)")
     c1=$(cpu_ticks "$pid")
     cpu+=("$(python3 -c "print(($c1 - $c0) * 1e6 / $TICK / max(1, $(echo "$r" | cut -d' ' -f5)))")")
     echo "$name saturation run $i: rps p50_ms p99_ms ok_share requests = $r; server CPU per request ${cpu[-1]%.*} us" | tee -a "$OUT"
@@ -119,7 +127,7 @@ run_target() { # name url body pid
   RPS[$name]=$(median "${rps[@]}" | cut -d' ' -f1)
   local rate; rate=$(python3 -c "print(int(${RPS[$name]}*0.8))")
   for i in $(seq 1 "$REPS"); do
-    r=$(load "$url" "$body" -q "$rate"); p50+=("$(echo "$r" | cut -d' ' -f2)"); p99+=("$(echo "$r" | cut -d' ' -f3)")
+    r=$(load "$url" "$body" -q "$rate"); check_ok "$name" "$r"; p50+=("$(echo "$r" | cut -d' ' -f2)"); p99+=("$(echo "$r" | cut -d' ' -f3)")
     echo "$name at 80% ($rate/s) run $i: rps p50_ms p99_ms ok_share requests = $r" | tee -a "$OUT"
   done
   echo "$name: saturation $(median "${rps[@]}") req/s; at 80%: p50 $(median "${p50[@]}") ms, p99 $(median "${p99[@]}") ms; server CPU per request $(median "${cpu[@]}") us" | tee -a "$OUT"
