@@ -5,6 +5,7 @@
 //! input it needs (times, ids) and applying it reads nothing but the store.
 
 use super::customers::StoredCustomer;
+use super::decision_log::NewDecision;
 use super::decisions::{OutcomeRecord, StoredDecision};
 use super::idempotency::StoredResponse;
 use super::keys::ApiKeyRecord;
@@ -33,6 +34,11 @@ pub enum Command {
     /// Decisions of concurrent requests, in one log append (store/decision_batch.rs).
     PutDecisions {
         decisions: Vec<StoredDecision>,
+        /// Their frames' parts, made by each request before it joined the batch
+        /// (`Store::prepare_decision`); empty, they are made when the command is applied.
+        /// Derived from `decisions` alone, so never serialised.
+        #[serde(skip)]
+        prepared: Vec<NewDecision>,
     },
     RecordOutcome {
         decision_id: String,
@@ -126,7 +132,10 @@ impl Store {
             Command::PutCustomers { customers } => self.apply_put_customers(customers),
             Command::DeleteCustomer { customer_id } => self.apply_delete_customer(customer_id),
             Command::PutDecision { decision } => self.apply_put_decision(decision),
-            Command::PutDecisions { decisions } => self.apply_put_decisions(decisions),
+            Command::PutDecisions {
+                decisions,
+                prepared,
+            } => self.apply_put_decisions(decisions, prepared),
             Command::RecordOutcome {
                 decision_id,
                 outcome,

@@ -4,11 +4,15 @@
 //!
 //! Writers queue their record on a channel; one task takes everyone queued, applies them
 //! as one `PutDecisions` command (one append, synced there with strict durability) on
-//! the blocking pool, and hands each writer its record back with the result. A failed
+//! the blocking pool, and hands each writer its record back with the result. Each writer
+//! first makes its frame's parts (`Store::prepare_decision`: the audit form, the stored
+//! JSON, compressed), in parallel with the others and with the sync in progress, so the
+//! one writer's turn is only links, one write and the sync. A failed
 //! batch is retried one decision at a time, so one bad record fails only its own request.
 //! Like the group-commit flusher, the task holds a store handle only while it works, so
 //! closing the store is never held up.
 
+use super::decision_log::NewDecision;
 use super::decisions::StoredDecision;
 use super::{Command, Durability, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 256;
 
 type Reply = oneshot::Sender<Written>;
-type Request = (Box<StoredDecision>, Reply, Store);
+type Request = (Box<StoredDecision>, NewDecision, Reply, Store);
 /// The record back on success, so the caller can answer with it without a copy.
 pub type Written = Result<Box<StoredDecision>, StoreError>;
 
@@ -40,8 +44,11 @@ impl Store {
             .batch
             .tx
             .get_or_init(|| start(self.batch.batches.clone()));
+        let prepared = self.prepare_decision(&d)?;
         let (reply, wait) = oneshot::channel();
-        if let Err(mpsc::error::SendError((d, _, _))) = tx.send((d, reply, self.clone())) {
+        if let Err(mpsc::error::SendError((d, _, _, _))) =
+            tx.send((d, prepared, reply, self.clone()))
+        {
             // The batcher is gone (runtime shutting down): write and flush directly.
             let d = self.put_one(d)?;
             self.flush().await?;
@@ -94,14 +101,21 @@ fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
 /// Apply a batch as one command (on failure, each decision on its own), make it durable
 /// when the store is strict, then answer every writer.
 fn write(batch: Vec<Request>) {
-    let Some(store) = batch.first().map(|(_, _, s)| s.clone()) else {
+    let Some(store) = batch.first().map(|(_, _, _, s)| s.clone()) else {
         return;
     };
-    let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|(d, r, _)| (d, r)).unzip();
+    let mut records = Vec::with_capacity(batch.len());
+    let mut prepared = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    for (d, p, r, _) in batch {
+        records.push(*d);
+        prepared.push(p);
+        replies.push(r);
+    }
     // INVARIANT: with strict durability the decision log syncs the batch before `apply`
     // returns, so a decision's 2xx means it is on disk; decisions queued meanwhile share
     // the next sync.
-    let written = apply(&store, records.into_iter().map(|d| *d).collect());
+    let written = apply(&store, records, prepared);
     if store.durability == Durability::Strict {
         crate::metrics::record_flush(written.len());
     }
@@ -110,23 +124,53 @@ fn write(batch: Vec<Request>) {
     }
 }
 
-fn apply(store: &Store, records: Vec<StoredDecision>) -> Vec<Written> {
+fn apply(store: &Store, records: Vec<StoredDecision>, prepared: Vec<NewDecision>) -> Vec<Written> {
+    let single = |d, p| match put(store, vec![d], vec![p]) {
+        (Ok(_), mut d, _) => d.pop().map(Box::new).ok_or_else(lost),
+        (Err(e), _, _) => Err(e),
+    };
     if records.len() == 1 {
         return records
             .into_iter()
-            .map(|d| store.put_one(Box::new(d)))
+            .zip(prepared)
+            .map(|(d, p)| single(d, p))
             .collect();
     }
-    let cmd = Command::PutDecisions { decisions: records };
-    let result = store.apply(&cmd);
-    let Command::PutDecisions { decisions } = cmd else {
-        return Vec::new();
-    };
+    let (result, decisions, prepared) = put(store, records, prepared);
     decisions
         .into_iter()
-        .map(|d| match &result {
+        .zip(prepared)
+        .map(|(d, p)| match &result {
             Ok(_) => Ok(Box::new(d)),
-            Err(_) => store.put_one(Box::new(d)),
+            Err(_) => single(d, p),
         })
         .collect()
+}
+
+/// Apply one `PutDecisions`; the command's parts come back for the replies (or a retry).
+fn put(
+    store: &Store,
+    decisions: Vec<StoredDecision>,
+    prepared: Vec<NewDecision>,
+) -> (
+    Result<super::command::Applied, StoreError>,
+    Vec<StoredDecision>,
+    Vec<NewDecision>,
+) {
+    let cmd = Command::PutDecisions {
+        decisions,
+        prepared,
+    };
+    let result = store.apply(&cmd);
+    match cmd {
+        Command::PutDecisions {
+            decisions,
+            prepared,
+        } => (result, decisions, prepared),
+        _ => (Err(lost()), Vec::new(), Vec::new()),
+    }
+}
+
+fn lost() -> StoreError {
+    StoreError::Corrupt("decision command changed kind".into())
 }

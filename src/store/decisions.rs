@@ -3,7 +3,7 @@
 //! (store/decision_log), keyed by ULID, so in time order.
 
 use super::command::Applied;
-use super::decision_log::frame::Kind;
+use super::decision_log::frame::{Kind, StoredBody};
 use super::decision_log::{NewDecision, Version};
 use super::{audit, to_json, Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
@@ -92,32 +92,54 @@ impl Store {
 
     /// Store a decision with its audit link.
     pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
-        self.apply_put_decisions(std::slice::from_ref(d))
+        self.apply_put_decisions(std::slice::from_ref(d), &[])
+    }
+
+    /// What `d`'s log frame needs but its link: the pseudonym, the canonical audit form
+    /// and the compressed record. Pure work on the record, done by each request before it
+    /// joins a batch, so the one writer spends its turn on links, the write and the sync
+    /// rather than on serialising (docs/performance.md).
+    pub fn prepare_decision(&self, d: &StoredDecision) -> Result<NewDecision, StoreError> {
+        self.prepare_with(&self.pseudonym_key()?, d)
+    }
+
+    fn prepare_with(&self, key: &[u8], d: &StoredDecision) -> Result<NewDecision, StoreError> {
+        let customer = audit::customer_key(key, d);
+        Ok(NewDecision {
+            id: log_id(&d.decision.decision_id)?,
+            form: audit::decision_canonical_as(d, &customer),
+            customer,
+            ticket: d.decision.ticket_id.clone(),
+            body: StoredBody::of(&to_json(d)?),
+        })
     }
 
     /// Append decisions to the decision log as one write, in order, each with its audit
     /// link; all or nothing. With strict durability the write is synced before this
     /// returns: the batch is the group commit (store/decision_batch.rs).
-    pub(super) fn apply_put_decisions(&self, ds: &[StoredDecision]) -> Result<Applied, StoreError> {
-        let pseudonym_key = self.pseudonym_key()?;
-        let items = ds
-            .iter()
-            .map(|d| {
-                let customer = audit::customer_key(&pseudonym_key, d);
-                Ok(NewDecision {
-                    id: log_id(&d.decision.decision_id)?,
-                    form: audit::decision_canonical_as(d, &customer),
-                    customer,
-                    ticket: d.decision.ticket_id.clone(),
-                    body: to_json(d)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+    /// `prepared` holds the decisions' frame parts when the caller made them (one per
+    /// decision, in order); otherwise they are made here.
+    pub(super) fn apply_put_decisions(
+        &self,
+        ds: &[StoredDecision],
+        prepared: &[NewDecision],
+    ) -> Result<Applied, StoreError> {
+        let made;
+        let items = if prepared.len() == ds.len() {
+            prepared
+        } else {
+            let key = self.pseudonym_key()?;
+            made = ds
+                .iter()
+                .map(|d| self.prepare_with(&key, d))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            &made
+        };
         let strict = self.durability == super::Durability::Strict;
         // The decisions are in the log once it returns: a failure to record the head (an
         // anchor allowed to lag, audit.rs) must not fail them, or the batch would be
         // retried and appended twice.
-        self.log.append_decisions(&items, strict, |a| {
+        self.log.append_decisions(items, strict, |a| {
             if let Err(e) = self.record_head(a) {
                 tracing::warn!(error = %e, "could not record the audit head in sled");
             }

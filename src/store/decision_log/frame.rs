@@ -83,18 +83,42 @@ impl Header {
     }
 }
 
+/// A record's body as stored: LZ4-compressed JSON and its CRC. It depends on nothing but
+/// the record, so a request makes it before joining a batch (`StoredBody::of`) and the one
+/// writer only copies it into place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBody {
+    bytes: Vec<u8>,
+    crc: u32,
+}
+
+impl StoredBody {
+    pub fn of(json: &[u8]) -> StoredBody {
+        let bytes = lz4_flex::compress_prepend_size(json);
+        StoredBody {
+            crc: crc32fast::hash(&bytes),
+            bytes,
+        }
+    }
+}
+
 /// Append a frame for `h` with the record `json` (compressed here) to `out`; returns the
-/// header as written (body length, CRC, flags). Keys over the limit are cut to it: they
-/// cannot occur (ids are validated shorter), and a frame must always be readable back.
+/// header as written (body length, CRC, flags).
 pub fn encode(h: &Header, json: &[u8], out: &mut Vec<u8>) -> Header {
-    let body = lz4_flex::compress_prepend_size(json);
+    encode_body(h, &StoredBody::of(json), out)
+}
+
+/// `encode` with the body made already. Keys over the limit are cut to it: they cannot
+/// occur (ids are validated shorter), and a frame must always be readable back.
+pub fn encode_body(h: &Header, body: &StoredBody, out: &mut Vec<u8>) -> Header {
+    let StoredBody { bytes: body, crc } = body;
     let start = out.len();
     let customer = cut(&h.customer);
     let ticket = cut(&h.ticket);
     let written = Header {
         lz4: true,
         body_len: body.len() as u32,
-        body_crc: crc32fast::hash(&body),
+        body_crc: *crc,
         customer: String::from_utf8_lossy(customer).into_owned(),
         ticket: String::from_utf8_lossy(ticket).into_owned(),
         ..h.clone()
@@ -113,7 +137,7 @@ pub fn encode(h: &Header, json: &[u8], out: &mut Vec<u8>) -> Header {
     out.extend_from_slice(ticket);
     let crc = crc32fast::hash(&out[start..]);
     out.extend_from_slice(&crc.to_le_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     written
 }
 

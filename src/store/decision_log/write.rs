@@ -25,14 +25,16 @@ pub struct Writer {
     synced_at: Instant,
 }
 
-/// A decision to append.
+/// A decision to append: everything its frame needs but the link and the sequence
+/// number, which only the writer can know.
+#[derive(Debug, Clone)]
 pub struct NewDecision {
     pub id: u128,
     /// The customer id's pseudonym (the index key; headers hold no customer ids).
     pub customer: String,
     pub ticket: String,
-    /// The stored record, JSON.
-    pub body: Vec<u8>,
+    /// The stored record, compressed.
+    pub body: frame::StoredBody,
     /// The canonical audit form the link covers (`audit::decision_canonical`).
     pub form: Vec<u8>,
 }
@@ -135,7 +137,7 @@ impl DecisionLog {
                 ticket: it.ticket.clone(),
             };
             let at = buf.len() as u64;
-            headers.push((at, frame::encode(&h, &it.body, &mut buf)));
+            headers.push((at, frame::encode_body(&h, &it.body, &mut buf)));
         }
         w.buf = buf;
         let start = w.end;
