@@ -322,3 +322,39 @@ async fn a_decision_after_an_erasure_is_found_and_erased_by_the_next_one() {
     assert!(!log_mentions(dir.path(), "c-30303"));
     assert!(s.store.verify_audit().unwrap().intact);
 }
+
+/// The stored record is built around the answer's bytes (`stored_json`) rather than by
+/// serialising the decision again: it must be exactly the record's own JSON, and the
+/// answer exactly the decision's, for known and unknown customers in every category,
+/// with strings that need escaping.
+#[tokio::test]
+async fn the_record_built_around_the_answer_is_the_records_json() {
+    use kulanz::service::decisions::decide_answer;
+    use kulanz::store::decisions::stored_json;
+    let dir = tempfile::tempdir().unwrap();
+    let s = state(dir.path());
+    kulanz::demo::seed(&s.store, Utc::now()).unwrap();
+    let customers = ["c-10442", "c-30303", "c-50505", "c-60606", "c-unknown"];
+    let categories = ["cancellation_refund", "damaged_item", "late_delivery"];
+    let mut checked = 0;
+    for (i, c) in customers.iter().enumerate() {
+        for cat in categories {
+            let mut r = serde_json::to_value(request(&format!("T-\"{i}\"é"), c, "35.50")).unwrap();
+            r["complaint"]["category"] = json!(cat);
+            r["complaint"]["description"] = json!("said \"never again\" \u{2013} twice");
+            let (d, answer) = decide_answer(&s, serde_json::from_value(r).unwrap(), Utc::now())
+                .await
+                .unwrap();
+            assert_eq!(answer, serde_json::to_vec(&d).unwrap());
+            let stored = s.store.get_decision(&d.decision_id).unwrap().unwrap();
+            assert_eq!(stored.customer_snapshot.is_none(), *c == "c-unknown");
+            assert_eq!(
+                String::from_utf8(stored_json(&stored, &answer).unwrap()).unwrap(),
+                String::from_utf8(serde_json::to_vec(&stored).unwrap()).unwrap(),
+                "{c} {cat}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 15);
+}

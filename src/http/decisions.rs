@@ -9,7 +9,8 @@ use crate::service::AppState;
 use crate::store::decisions::{OutcomeRecord, StoredDecision};
 use crate::store::shadows::ShadowResult;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 /// Recommend a gesture for a complaint.
@@ -29,10 +30,11 @@ use axum::Json;
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<DecisionRequestDto>,
-) -> Result<Json<Decision>, ApiError> {
-    Ok(Json(
-        decisions::decide(&state, req, chrono::Utc::now()).await?,
-    ))
+) -> Result<Response, ApiError> {
+    // The decision's JSON as the service serialised it for the stored record, so it is
+    // written once; `Json(decision)` would give the same bytes a second time.
+    let (_, answer) = decisions::decide_answer(&state, req, chrono::Utc::now()).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
 }
 
 /// A stored decision with its request, the customer snapshot and the outcome.

@@ -23,6 +23,16 @@ pub async fn decide(
     dto: DecisionRequestDto,
     now: DateTime<Utc>,
 ) -> Result<Decision, AppError> {
+    decide_answer(state, dto, now).await.map(|(d, _)| d)
+}
+
+/// `decide`, with the decision also as the JSON the caller is answered with. It is
+/// serialised once: the stored record is built around the same bytes.
+pub async fn decide_answer(
+    state: &AppState,
+    dto: DecisionRequestDto,
+    now: DateTime<Utc>,
+) -> Result<(Decision, Vec<u8>), AppError> {
     let policy = state.active_policy()?;
     let vocab = Vocab {
         categories: &policy.categories,
@@ -58,7 +68,12 @@ pub async fn decide(
     // Batched with concurrent decisions into one log append and, with strict durability,
     // flushed before this returns (the batch is the group commit). The record is moved
     // in and back, never copied on the hot path.
-    let record = state.store.put_decision_batched(record).await?;
+    let answer = serde_json::to_vec(&record.decision)
+        .map_err(|e| AppError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    let record = state
+        .store
+        .put_decision_batched(record, Some(&answer))
+        .await?;
     let StoredDecision {
         decision, request, ..
     } = *record;
@@ -76,7 +91,7 @@ pub async fn decide(
             decision.evaluation.clone(),
         );
     }
-    Ok(decision)
+    Ok((decision, answer))
 }
 
 pub fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {

@@ -39,12 +39,18 @@ impl Store {
     /// Apply `PutDecision` for `d`, batched with concurrent writers into one append.
     /// With strict durability it returns once the batch is synced to disk (one sync per
     /// batch: the batch is the group commit); relaxed, once it is written.
-    pub async fn put_decision_batched(&self, d: Box<StoredDecision>) -> Written {
+    /// `answer` is the decision as JSON, when the caller serialised it already (see
+    /// `prepare_decision`).
+    pub async fn put_decision_batched(
+        &self,
+        d: Box<StoredDecision>,
+        answer: Option<&[u8]>,
+    ) -> Written {
         let tx = self
             .batch
             .tx
             .get_or_init(|| start(self.batch.batches.clone()));
-        let prepared = self.prepare_decision(&d)?;
+        let prepared = self.prepare_decision(&d, answer)?;
         let (reply, wait) = oneshot::channel();
         if let Err(mpsc::error::SendError((d, _, _, _))) =
             tx.send((d, prepared, reply, self.clone()))

@@ -76,6 +76,28 @@ fn key(id: &str) -> Result<[u8; 16], StoreError> {
         .map_err(|_| StoreError::NotFound(format!("no decision `{}`", crate::money::truncate(id))))
 }
 
+/// `to_json(d)` for a new decision, given `decision`, the JSON of `d.decision`: the same
+/// bytes, since `StoredDecision` flattens the decision first and adds its own fields after
+/// it. A decision with an outcome or erased (never new) is serialised whole.
+/// `tests/decision_log.rs` compares both on real decisions.
+pub fn stored_json(d: &StoredDecision, decision: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let open = match decision.split_last() {
+        Some((b'}', open)) if open.len() > 1 && d.outcome.is_none() && !d.erased => open,
+        _ => return to_json(d),
+    };
+    let mut out = Vec::with_capacity(decision.len() + 1024);
+    out.extend_from_slice(open);
+    out.extend_from_slice(b",\"request\":");
+    serde_json::to_writer(&mut out, &d.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if let Some(snapshot) = &d.customer_snapshot {
+        out.extend_from_slice(b",\"customer_snapshot\":");
+        serde_json::to_writer(&mut out, snapshot)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
 fn log_id(id: &str) -> Result<u128, StoreError> {
     key(id).map(u128::from_be_bytes)
 }
@@ -99,18 +121,35 @@ impl Store {
     /// and the compressed record. Pure work on the record, done by each request before it
     /// joins a batch, so the one writer spends its turn on links, the write and the sync
     /// rather than on serialising (docs/performance.md).
-    pub fn prepare_decision(&self, d: &StoredDecision) -> Result<NewDecision, StoreError> {
-        self.prepare_with(&self.pseudonym_key()?, d)
+    ///
+    /// `answer` is `d.decision` as JSON when the caller has it (the response body): the
+    /// stored record is then built around those bytes instead of serialising the decision
+    /// a second time (`stored_json`).
+    pub fn prepare_decision(
+        &self,
+        d: &StoredDecision,
+        answer: Option<&[u8]>,
+    ) -> Result<NewDecision, StoreError> {
+        self.prepare_with(&self.pseudonym_key()?, d, answer)
     }
 
-    fn prepare_with(&self, key: &[u8], d: &StoredDecision) -> Result<NewDecision, StoreError> {
+    fn prepare_with(
+        &self,
+        key: &[u8],
+        d: &StoredDecision,
+        answer: Option<&[u8]>,
+    ) -> Result<NewDecision, StoreError> {
         let customer = audit::customer_key(key, d);
+        let json = match answer {
+            Some(answer) => stored_json(d, answer)?,
+            None => to_json(d)?,
+        };
         Ok(NewDecision {
             id: log_id(&d.decision.decision_id)?,
             form: audit::decision_canonical_as(d, &customer),
             customer,
             ticket: d.decision.ticket_id.clone(),
-            body: StoredBody::of(&to_json(d)?),
+            body: StoredBody::of(&json),
         })
     }
 
@@ -131,7 +170,7 @@ impl Store {
             let key = self.pseudonym_key()?;
             made = ds
                 .iter()
-                .map(|d| self.prepare_with(&key, d))
+                .map(|d| self.prepare_with(&key, d, None))
                 .collect::<Result<Vec<_>, StoreError>>()?;
             &made
         };
