@@ -93,12 +93,24 @@ fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
                     Err(_) => break,
                 }
             }
-            // On the blocking pool, so both workers keep taking requests (and filling the
-            // next batch) while this one is written: writing inline on the worker measured
-            // 25-40% slower. A panic in `write` drops the replies: their writers get an error.
             // Counted before the writers hear back, so a writer sees its own batch counted.
             batches.fetch_add(1, Ordering::Relaxed);
-            let _ = tokio::task::spawn_blocking(move || write(batch)).await;
+            let strict = batch
+                .first()
+                .is_some_and(|(_, _, _, s)| s.durability == Durability::Strict);
+            if strict {
+                // On the blocking pool: the sync takes a millisecond or so, and both workers
+                // keep taking requests (filling the next batch) meanwhile. A panic in
+                // `write` drops the replies: their writers get an error.
+                let _ = tokio::task::spawn_blocking(move || write(batch)).await;
+            } else {
+                // Relaxed, the turn is links and one `pwrite` (the requests made the rest,
+                // `prepare_decision`), tens of microseconds: cheaper on this worker than
+                // the hand-over to the pool and back, 60-63 against 70-80 us of server CPU
+                // per decision (5 alternating pairs, docs/performance.md). The sync every
+                // 500 ms may fall to this worker.
+                write(batch);
+            }
         }
     });
     tx
