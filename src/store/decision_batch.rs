@@ -3,11 +3,12 @@
 //! shares that cost, and the batch is the group commit (docs/performance.md).
 //!
 //! Writers queue their record on a channel; one task takes everyone queued, applies them
-//! as one `PutDecisions` command (one append, synced there with strict durability) on
-//! the blocking pool, and hands each writer its record back with the result. Each writer
-//! first makes its frame's parts (`Store::prepare_decision`: the audit form, the stored
-//! JSON, compressed), in parallel with the others and with the sync in progress, so the
-//! one writer's turn is only links, one write and the sync. A failed
+//! as one `PutDecisions` command (one append, synced there with strict durability) and
+//! hands each writer its record back with the result. Strict batches are applied on the
+//! blocking pool (the sync takes a millisecond or so); relaxed ones on the task's own
+//! worker. Each writer first makes its frame's parts (`Store::prepare_decision`: the audit
+//! form, the stored JSON, compressed), in parallel with the others and with the sync in
+//! progress, so the one writer's turn is only links, one write and the sync. A failed
 //! batch is retried one decision at a time, so one bad record fails only its own request.
 //! Like the group-commit flusher, the task holds a store handle only while it works, so
 //! closing the store is never held up.
