@@ -71,3 +71,40 @@ async fn concurrent_decisions_share_transactions_and_keep_the_audit_chain() {
         Some(later.decision_id.as_str())
     );
 }
+
+/// Relaxed, the batch is written on the writer's own worker as soon as it runs. Woken by
+/// the first decision, it would run before the other requests ready on that worker and
+/// write nearly every decision alone (one `pwrite` and one head record each); it lets them
+/// join first. One worker, 40 requests ready at once: a few batches, not 40.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn relaxed_decisions_ready_together_share_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path())
+        .unwrap()
+        .with_durability(kulanz::store::Durability::Relaxed);
+    let policy = kulanz::policy::load::from_file(std::path::Path::new("policies/goodwill.json"))
+        .expect("shipped policy loads");
+    let s = AppState::new(store, Some(Arc::new(policy)));
+    let now = Utc::now();
+    let s2 = s.clone();
+    // Spawned from one task on the worker, so all 40 are in its queue when the first runs.
+    tokio::spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..40i64 {
+            let s = s2.clone();
+            tasks.spawn(async move {
+                let at = now + Duration::milliseconds(i);
+                decide(&s, request(&format!("R-{i}"), "c-1"), at)
+                    .await
+                    .unwrap()
+            });
+        }
+        tasks.join_all().await
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.store.decision_count(), 40);
+    let batches = s.store.decision_batch_count();
+    assert!(batches <= 4, "{batches} appends for 40 decisions");
+    assert!(s.store.verify_audit().unwrap().intact);
+}
