@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod float;
 pub mod http;
+pub mod log_buffer;
 pub mod metrics;
 pub mod money;
 pub mod policy;

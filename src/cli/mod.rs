@@ -122,6 +122,9 @@ pub fn main() -> ExitCode {
         } => report::run(from, to, retention_days, &data),
         Command::Bench { command } => bench::run(command),
     };
+    // Here, after `serve` dropped its runtime, so the lines its tasks logged while they
+    // stopped, and those before a failed start, are written before the process ends.
+    crate::telemetry::flush();
     match result {
         Ok(code) => code,
         Err(e) => {
