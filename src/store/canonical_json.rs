@@ -19,7 +19,11 @@ use std::fmt::Display;
 
 /// `value`'s canonical JSON appended to `out`.
 pub fn write<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
-    value.serialize(Canonical { out })
+    let mut scratch = Scratch::default();
+    value.serialize(Canonical {
+        out,
+        scratch: &mut scratch,
+    })
 }
 
 /// Why a value has no canonical form (the same values `serde_json::to_value` refuses).
@@ -38,29 +42,94 @@ impl ser::Error for Error {
     }
 }
 
+/// `s` as a JSON string, as serde_json writes it. serde_json escapes only `"`, `\` and
+/// the control characters below 0x20; a string without them (nearly every key and value
+/// of a decision) is copied as it is, without setting up a serde_json writer.
 fn string(s: &str, out: &mut Vec<u8>) -> Result<(), Error> {
-    serde_json::to_writer(out, s).map_err(ser::Error::custom)
+    // A fold, not `all`: without the early exit the check runs many bytes at a time.
+    let plain = s.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(out, s).map_err(ser::Error::custom)
+    }
+}
+
+type Range = std::ops::Range<usize>;
+
+/// One `"key":value` of an open object.
+struct Entry {
+    /// The key's first 8 bytes, big-endian, zero-padded. Ordering by it orders by the key
+    /// whenever two prefixes differ (a shorter key reads as padded with the smallest byte),
+    /// so the full keys are compared only on a tie.
+    prefix: u64,
+    /// The raw (unescaped) key in `Scratch::keys`.
+    key: Range,
+    /// `"key":value` in the output.
+    bytes: Range,
+}
+
+fn prefix(key: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    let n = key.len().min(8);
+    p[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(p)
+}
+
+/// Byte order of two entries' keys (the order `BTreeMap<String, _>` keeps).
+fn order(keys: &[u8], a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    a.prefix.cmp(&b.prefix).then_with(|| {
+        let key = |r: &Range| keys.get(r.clone()).unwrap_or_default();
+        key(&a.key).cmp(key(&b.key))
+    })
+}
+
+/// Buffers shared by every object of one `write`, so an object allocates nothing of its
+/// own. They are stacks: an object's keys and entries go on top and are taken off at its
+/// `end`, and an object nested in a value is opened and ended while its parent waits
+/// with that value's key pending.
+#[derive(Default)]
+struct Scratch {
+    /// The raw (unescaped) keys of the open objects, one after another.
+    keys: Vec<u8>,
+    /// The open objects' entries.
+    entries: Vec<Entry>,
+    /// An object's body while it is rewritten sorted.
+    body: Vec<u8>,
+    /// A map key turned into a string (`MapKey`).
+    map_key: String,
 }
 
 struct Canonical<'a> {
     out: &'a mut Vec<u8>,
+    scratch: &'a mut Scratch,
 }
 
 /// An object being written. Entries go straight to the output, `"key":value` after
 /// `"key":value`; at `end`, if their keys are not already in order (or one repeats), the
 /// object's bytes are rewritten sorted. This replaced a buffer per object, copied into
-/// its parent at every level: 98k instructions per decision's form against 88k now, and
-/// 41k for the stored JSON (callgrind, docs/performance.md).
+/// its parent at every level: 98k instructions per decision's form against 88k then, and
+/// 41k for the stored JSON (callgrind, docs/performance.md); the shared `Scratch` took
+/// away the two vectors each object still allocated.
 struct Object<'a> {
     out: &'a mut Vec<u8>,
+    scratch: &'a mut Scratch,
     /// Where this object's `{` is in `out`.
     start: usize,
-    /// The raw (unescaped) keys, one after another; entries point into it.
-    keys: Vec<u8>,
-    /// (raw key range in `keys`, `"key":value` range in `out`).
-    entries: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
-    /// The key written last, waiting for its value: its raw range and where it starts.
-    pending_key: Option<(std::ops::Range<usize>, usize)>,
+    /// Where this object's keys and entries begin in the scratch stacks.
+    keys_base: usize,
+    entries_base: usize,
+    /// The key written last, waiting for its value: its prefix, raw range and where its
+    /// `"key":` starts in the output.
+    pending_key: Option<(u64, Range, usize)>,
+    /// Every key so far greater than the one before it.
+    in_order: bool,
     /// `Some(variant)` for a struct variant: the object is wrapped as `{"variant": {...}}`.
     variant: Option<&'static str>,
 }
@@ -68,7 +137,7 @@ struct Object<'a> {
 impl<'a> Object<'a> {
     fn new(
         out: &'a mut Vec<u8>,
-        len: Option<usize>,
+        scratch: &'a mut Scratch,
         variant: Option<&'static str>,
     ) -> Result<Self, Error> {
         if let Some(v) = variant {
@@ -79,60 +148,84 @@ impl<'a> Object<'a> {
         let start = out.len();
         out.push(b'{');
         Ok(Object {
-            out,
             start,
-            keys: Vec::with_capacity(16 * len.unwrap_or(4)),
-            entries: Vec::with_capacity(len.unwrap_or(4)),
+            keys_base: scratch.keys.len(),
+            entries_base: scratch.entries.len(),
+            out,
+            scratch,
             pending_key: None,
+            in_order: true,
             variant,
         })
     }
 
     fn key(&mut self, k: &str) -> Result<(), Error> {
-        if !self.entries.is_empty() || self.pending_key.is_some() {
+        if self.scratch.entries.len() > self.entries_base || self.pending_key.is_some() {
             self.out.push(b',');
         }
-        let raw = self.keys.len();
-        self.keys.extend_from_slice(k.as_bytes());
+        let raw = self.scratch.keys.len();
+        self.scratch.keys.extend_from_slice(k.as_bytes());
         let at = self.out.len();
         string(k, self.out)?;
         self.out.push(b':');
-        self.pending_key = Some((raw..self.keys.len(), at));
+        self.pending_key = Some((prefix(k.as_bytes()), raw..self.scratch.keys.len(), at));
         Ok(())
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        let (key, at) = self
+        let (prefix, key, at) = self
             .pending_key
             .take()
             .ok_or_else(|| Error("a map value without its key".into()))?;
-        v.serialize(Canonical { out: self.out })?;
-        self.entries.push((key, at..self.out.len()));
+        v.serialize(Canonical {
+            out: &mut *self.out,
+            scratch: &mut *self.scratch,
+        })?;
+        let entry = Entry {
+            prefix,
+            key,
+            bytes: at..self.out.len(),
+        };
+        if self.in_order && self.scratch.entries.len() > self.entries_base {
+            if let Some(before) = self.scratch.entries.last() {
+                self.in_order = order(&self.scratch.keys, before, &entry).is_lt();
+            }
+        }
+        self.scratch.entries.push(entry);
         Ok(())
     }
 
     fn end(self) -> Result<(), Error> {
         let Object {
             out,
+            scratch,
             start,
-            keys,
-            mut entries,
+            keys_base,
+            entries_base,
+            in_order,
             variant,
             ..
         } = self;
-        let key = |r: &std::ops::Range<usize>| keys.get(r.clone()).unwrap_or_default();
-        let in_order = entries.windows(2).all(|w| key(&w[0].0) < key(&w[1].0));
         if !in_order {
+            let Scratch {
+                keys,
+                entries,
+                body,
+                ..
+            } = scratch;
+            let mine = entries.get_mut(entries_base..).unwrap_or_default();
             // Stable, so among equal keys the last written stays last: a map keeps that
             // one, like `BTreeMap::insert` does.
-            entries.sort_by(|a, b| key(&a.0).cmp(key(&b.0)));
-            let body = out.split_off(start + 1);
+            mine.sort_by(|a, b| order(keys, a, b));
             let base = start + 1;
+            body.clear();
+            body.extend_from_slice(out.get(base..).unwrap_or_default());
+            out.truncate(base);
             let mut first = true;
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if entries
+            for (i, e) in mine.iter().enumerate() {
+                if mine
                     .get(i + 1)
-                    .is_some_and(|next| key(&next.0) == key(k))
+                    .is_some_and(|next| order(keys, e, next).is_eq())
                 {
                     continue;
                 }
@@ -140,9 +233,12 @@ impl<'a> Object<'a> {
                     out.push(b',');
                 }
                 first = false;
-                out.extend_from_slice(body.get(v.start - base..v.end - base).unwrap_or_default());
+                let bytes = e.bytes.start - base..e.bytes.end - base;
+                out.extend_from_slice(body.get(bytes).unwrap_or_default());
             }
         }
+        scratch.entries.truncate(entries_base);
+        scratch.keys.truncate(keys_base);
         out.push(b'}');
         if variant.is_some() {
             out.push(b'}');
@@ -154,13 +250,18 @@ impl<'a> Object<'a> {
 /// An array being written straight to the output.
 struct Array<'a> {
     out: &'a mut Vec<u8>,
+    scratch: &'a mut Scratch,
     first: bool,
     /// `Some(variant)` for a tuple variant: `{"variant": [...]}`.
     variant: Option<&'static str>,
 }
 
 impl<'a> Array<'a> {
-    fn new(out: &'a mut Vec<u8>, variant: Option<&'static str>) -> Result<Self, Error> {
+    fn new(
+        out: &'a mut Vec<u8>,
+        scratch: &'a mut Scratch,
+        variant: Option<&'static str>,
+    ) -> Result<Self, Error> {
         if let Some(v) = variant {
             out.push(b'{');
             string(v, out)?;
@@ -169,6 +270,7 @@ impl<'a> Array<'a> {
         out.push(b'[');
         Ok(Array {
             out,
+            scratch,
             first: true,
             variant,
         })
@@ -181,6 +283,7 @@ impl<'a> Array<'a> {
         self.first = false;
         v.serialize(Canonical {
             out: &mut *self.out,
+            scratch: &mut *self.scratch,
         })
     }
 
@@ -255,7 +358,7 @@ impl<'a> ser::Serializer for Canonical<'a> {
         string(v, self.out)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
-        let mut a = Array::new(self.out, None)?;
+        let mut a = Array::new(self.out, self.scratch, None)?;
         for b in v {
             a.element(b)?;
         }
@@ -296,18 +399,19 @@ impl<'a> ser::Serializer for Canonical<'a> {
         self.out.push(b':');
         v.serialize(Canonical {
             out: &mut *self.out,
+            scratch: &mut *self.scratch,
         })?;
         self.out.push(b'}');
         Ok(())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Array<'a>, Error> {
-        Array::new(self.out, None)
+        Array::new(self.out, self.scratch, None)
     }
     fn serialize_tuple(self, _: usize) -> Result<Array<'a>, Error> {
-        Array::new(self.out, None)
+        Array::new(self.out, self.scratch, None)
     }
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Array<'a>, Error> {
-        Array::new(self.out, None)
+        Array::new(self.out, self.scratch, None)
     }
     fn serialize_tuple_variant(
         self,
@@ -316,22 +420,22 @@ impl<'a> ser::Serializer for Canonical<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Array<'a>, Error> {
-        Array::new(self.out, Some(variant))
+        Array::new(self.out, self.scratch, Some(variant))
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<Object<'a>, Error> {
-        Object::new(self.out, len, None)
+    fn serialize_map(self, _: Option<usize>) -> Result<Object<'a>, Error> {
+        Object::new(self.out, self.scratch, None)
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Object<'a>, Error> {
-        Object::new(self.out, Some(len), None)
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Object<'a>, Error> {
+        Object::new(self.out, self.scratch, None)
     }
     fn serialize_struct_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
+        _: usize,
     ) -> Result<Object<'a>, Error> {
-        Object::new(self.out, Some(len), Some(variant))
+        Object::new(self.out, self.scratch, Some(variant))
     }
 }
 
@@ -360,8 +464,14 @@ impl ser::SerializeMap for Object<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Error> {
-        let k = k.serialize(MapKey)?;
-        self.key(&k)
+        // The key's text goes into a buffer kept in the scratch, taken out while in use.
+        let mut text = std::mem::take(&mut self.scratch.map_key);
+        text.clear();
+        let written = k
+            .serialize(MapKey(&mut text))
+            .and_then(|()| self.key(&text));
+        self.scratch.map_key = text;
+        written
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
         self.value(v)
@@ -392,13 +502,15 @@ macro_rules! object_impl {
 }
 object_impl!(SerializeStruct, SerializeStructVariant);
 
-/// A map key as `serde_json::to_value` turns it into a string.
-struct MapKey;
+/// A map key as `serde_json::to_value` turns it into a string, written into the string
+/// given.
+struct MapKey<'a>(&'a mut String);
 
 macro_rules! key_to_string {
     ($($name:ident: $t:ty),*) => {$(
-        fn $name(self, v: $t) -> Result<String, Error> {
-            Ok(v.to_string())
+        fn $name(self, v: $t) -> Result<(), Error> {
+            use std::fmt::Write;
+            write!(self.0, "{v}").map_err(ser::Error::custom)
         }
     )*};
 }
@@ -407,55 +519,51 @@ fn no_key<T>() -> Result<T, Error> {
     Err(Error("key must be a string".into()))
 }
 
-impl ser::Serializer for MapKey {
-    type Ok = String;
+impl ser::Serializer for MapKey<'_> {
+    type Ok = ();
     type Error = Error;
-    type SerializeSeq = ser::Impossible<String, Error>;
-    type SerializeTuple = ser::Impossible<String, Error>;
-    type SerializeTupleStruct = ser::Impossible<String, Error>;
-    type SerializeTupleVariant = ser::Impossible<String, Error>;
-    type SerializeMap = ser::Impossible<String, Error>;
-    type SerializeStruct = ser::Impossible<String, Error>;
-    type SerializeStructVariant = ser::Impossible<String, Error>;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
 
     key_to_string!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16,
         serialize_i32: i32, serialize_i64: i64, serialize_i128: i128, serialize_u8: u8,
         serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128,
         serialize_char: char, serialize_str: &str);
-    fn serialize_f32(self, _: f32) -> Result<String, Error> {
+    fn serialize_f32(self, _: f32) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_f64(self, _: f64) -> Result<String, Error> {
+    fn serialize_f64(self, _: f64) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_none(self) -> Result<String, Error> {
+    fn serialize_none(self) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_unit(self) -> Result<String, Error> {
+    fn serialize_unit(self) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
         no_key()
     }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        v: &'static str,
-    ) -> Result<String, Error> {
-        Ok(v.to_string())
+    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
+        self.0.push_str(v);
+        Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         v: &T,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -464,7 +572,7 @@ impl ser::Serializer for MapKey {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
         no_key()
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
@@ -628,10 +736,14 @@ mod tests {
 
     fn node() -> impl proptest::strategy::Strategy<Value = Node> {
         use proptest::prelude::*;
-        let key = prop::sample::select(vec!["a", "b", "zz", "é", "q\"x", "A", ""]);
+        // Keys and texts with what serde_json escapes (quote, backslash, control characters)
+        // and what it does not (DEL, non-ASCII, U+2028), for the copy-as-is path of `string`.
+        let key = prop::sample::select(vec![
+            "a", "b", "zz", "é", "q\"x", "A", "", "t\tab", "\u{7f}", "\u{2028}", "b\\",
+        ]);
         let leaf = prop_oneof![
             any::<i64>().prop_map(Node::Int),
-            "[a-z\\\"\n]{0,6}".prop_map(Node::Text),
+            "[a-z\\\"\n\u{1}\u{1f}\u{7f}é\u{2028}]{0,6}".prop_map(Node::Text),
         ];
         leaf.prop_recursive(4, 48, 6, move |inner| {
             prop_oneof![
