@@ -52,6 +52,19 @@ impl<W: Write + Send + 'static> LogBuffer<W> {
         write_held(&mut s);
     }
 
+    /// `flush`, unless the buffer is in use: for the panic hook, where waiting could
+    /// deadlock if the panic came while this thread held it.
+    pub fn try_flush(&self) {
+        let state = match self.state.try_lock() {
+            Ok(s) => Some(s),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut s) = state {
+            write_held(&mut s);
+        }
+    }
+
     /// Flush every `EVERY` on a thread of its own, for as long as the process runs.
     pub fn flush_periodically(&self) -> std::io::Result<()> {
         let me = self.clone();
@@ -195,6 +208,20 @@ mod tests {
             log(&b, Level::INFO, &line);
         }
         assert_eq!(out.0.lock().unwrap().concat().len(), FULL);
+    }
+
+    #[test]
+    fn try_flush_does_not_wait_for_a_held_buffer() {
+        let out = Out::default();
+        let b = LogBuffer::new(out.clone());
+        log(&b, Level::INFO, "before the panic\n");
+        {
+            let _held = b.lock();
+            b.try_flush(); // would deadlock with `flush`
+            assert!(out.0.lock().unwrap().is_empty());
+        }
+        b.try_flush();
+        assert_eq!(out.0.lock().unwrap().concat(), b"before the panic\n");
     }
 
     #[test]

@@ -16,8 +16,7 @@ pub enum LogFormat {
 }
 
 /// Install the global subscriber (once; later calls are ignored). Info lines are written
-/// at least every 100 ms, warnings and errors at once; call `flush` before the process
-/// ends.
+/// within 100 ms, warnings and errors at once; call `flush` before the process ends.
 pub fn init(format: LogFormat) {
     if OUTPUT.get().is_some() {
         return;
@@ -37,7 +36,9 @@ pub fn init(format: LogFormat) {
     // A panic's message (stderr, unbuffered) comes after the lines that led to it.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        flush();
+        if let Some(output) = OUTPUT.get() {
+            output.try_flush();
+        }
         previous(info)
     }));
 }
