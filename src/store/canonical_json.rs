@@ -533,7 +533,12 @@ impl ser::Serializer for MapKey<'_> {
     key_to_string!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16,
         serialize_i32: i32, serialize_i64: i64, serialize_i128: i128, serialize_u8: u8,
         serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128,
-        serialize_char: char, serialize_str: &str);
+        serialize_char: char);
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        // Every key of a flattened struct comes here: no formatter for a plain copy.
+        self.0.push_str(v);
+        Ok(())
+    }
     fn serialize_f32(self, _: f32) -> Result<(), Error> {
         no_key()
     }
