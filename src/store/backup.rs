@@ -219,6 +219,8 @@ impl Store {
         }
         copied.trees = seen.len();
         self.move_legacy_decisions()?;
+        // The restored keys must authenticate (and only they): the lookup reads memory.
+        self.key_cache.reload(&self.keys)?;
         self.db.flush()?;
         Ok(copied)
     }

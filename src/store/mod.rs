@@ -55,6 +55,8 @@ pub struct Trees {
     /// Where decisions were kept before the log; emptied when moved (store/log_open.rs).
     decisions: sled::Tree,
     keys: sled::Tree,
+    /// `keys` in memory, for the lookup every request makes (store/keys.rs).
+    key_cache: keys::KeyCache,
     policies: sled::Tree,
     meta: sled::Tree,
     shadows: sled::Tree,
@@ -146,6 +148,7 @@ impl Store {
             customers: db.open_tree("customers")?,
             log: Arc::new(decision_log::DecisionLog::open(dir)?),
             decisions: db.open_tree("decisions")?,
+            key_cache: keys::KeyCache::load(&db.open_tree("keys")?)?,
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
