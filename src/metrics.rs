@@ -130,10 +130,10 @@ pub fn record_error(code: &str) {
     METRICS.errors.with_label_values(&[code]).inc();
 }
 
-pub fn observe_request(route: &str, method: &str, status: u16, seconds: f64) {
+pub fn observe_request(route: &str, method: &str, status: &str, seconds: f64) {
     METRICS
         .requests
-        .with_label_values(&[route, method, &status.to_string()])
+        .with_label_values(&[route, method, status])
         .observe(seconds);
 }
 
