@@ -1,6 +1,7 @@
 //! API keys are looked up in memory (store/keys.rs, `KeyCache`); these check that the map
 //! always says what sled says: after a key is made, after a revoke, after reopening the
 //! store and after a restore.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kulanz::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
 use kulanz::store::{Command, Store};
