@@ -77,6 +77,20 @@ impl<W: Write + Send + 'static> LogBuffer<W> {
             .map(|_| ())
     }
 
+    /// Hold one whole line (ending in a newline); `urgent` writes it out at once, with
+    /// everything held before it. The formatter's lines come here, and so does the request
+    /// line `telemetry::request_line` writes itself.
+    pub fn append(&self, line: &[u8], urgent: bool) {
+        if line.is_empty() {
+            return;
+        }
+        let mut s = self.lock();
+        s.held.extend_from_slice(line);
+        if urgent || s.held.len() >= FULL {
+            write_held(&mut s);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State<W>> {
         // A panic while a line was appended leaves at worst a partial line: keep logging.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -114,14 +128,7 @@ impl<W: Write + Send + 'static> Write for Line<'_, W> {
 
 impl<W: Write + Send + 'static> Drop for Line<'_, W> {
     fn drop(&mut self) {
-        if self.line.is_empty() {
-            return;
-        }
-        let mut s = self.buffer.lock();
-        s.held.extend_from_slice(&self.line);
-        if self.urgent || s.held.len() >= FULL {
-            write_held(&mut s);
-        }
+        self.buffer.append(&self.line, self.urgent);
     }
 }
 

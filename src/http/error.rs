@@ -188,7 +188,12 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, message } => ApiError::new(code, message),
             AppError::NoActivePolicy => ApiError::new("no_active_policy", e.to_string()),
             AppError::Store(inner) => {
-                tracing::error!(error = %inner, "storage failure");
+                match crate::http::current_request() {
+                    Some((method, route)) => {
+                        tracing::error!(%method, %route, error = %inner, "storage failure")
+                    }
+                    None => tracing::error!(error = %inner, "storage failure"),
+                }
                 ApiError::new(
                     "storage_unavailable",
                     "the store could not be read or written",

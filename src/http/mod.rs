@@ -29,7 +29,6 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use error::ApiError;
 use std::time::Instant;
-use tracing::Instrument;
 
 /// Largest JSON body on ordinary routes.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -159,28 +158,51 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Latency by route template and a tracing span; the raw path (which holds customer ids)
-/// is never logged.
+tokio::task_local! {
+    /// The method and route template of the request this task is answering, for lines
+    /// logged while it runs (`storage failure`); set by `observe`.
+    static REQUEST: (axum::http::Method, Option<MatchedPath>);
+}
+
+/// The method and route template of the request being answered on this task, if any.
+pub fn current_request() -> Option<(axum::http::Method, String)> {
+    REQUEST
+        .try_with(|(method, route)| {
+            let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+            (method.clone(), route.to_string())
+        })
+        .ok()
+}
+
+/// Latency by route template, and the request's log line; the raw path (which holds
+/// customer ids) is never logged.
 ///
 /// The labels are not copied per request: the matched route is shared (an `Arc` inside
-/// `MatchedPath`), the method and status are the `http` crate's own strings.
+/// `MatchedPath`), the method and status are the `http` crate's own strings. There is no
+/// tracing span per request: creating, entering and closing one was about 3% of the
+/// server's CPU under load (docs/performance.md), and the one line logged inside a request
+/// (`storage failure`) names its route itself, through `REQUEST`.
 async fn observe(req: Request, next: Next) -> Response {
     let matched = req.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = req.method().clone();
-    let method = method.as_str();
     let start = Instant::now();
-    let span = tracing::info_span!("request", %method, %route);
-    let response = next.run(req).instrument(span).await;
+    let response = REQUEST
+        .scope((method.clone(), matched.clone()), next.run(req))
+        .await;
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let status = response.status();
-    let secs = start.elapsed().as_secs_f64();
-    crate::metrics::observe_request(route, method, status.as_str(), secs);
-    tracing::info!(
-        %method,
-        %route,
-        status = status.as_u16(),
-        micros = (secs * 1e6) as u64,
-        "request"
+    let elapsed = start.elapsed();
+    crate::metrics::observe_request(
+        route,
+        method.as_str(),
+        status.as_str(),
+        elapsed.as_secs_f64(),
+    );
+    crate::telemetry::request_line(
+        method.as_str(),
+        route,
+        status.as_u16(),
+        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
     );
     response
 }

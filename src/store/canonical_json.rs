@@ -19,7 +19,14 @@ use std::fmt::Display;
 
 /// `value`'s canonical JSON appended to `out`.
 pub fn write<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
-    let mut scratch = Scratch::default();
+    // Sized for a decision's form (about 3 KB, 150 keys), so the stacks do not grow
+    // step by step: that was 15 allocations per decision (valgrind's dhat).
+    let mut scratch = Scratch {
+        keys: Vec::with_capacity(1024),
+        entries: Vec::with_capacity(64),
+        body: Vec::with_capacity(4096),
+        map_key: String::with_capacity(32),
+    };
     value.serialize(Canonical {
         out,
         scratch: &mut scratch,
