@@ -8,15 +8,29 @@
 //! after another in that millisecond is greater; the lower 64 bits stay random.
 //!
 //! The time is the decision's own (`now`), never moved: tests and backtests decide at
-//! chosen times, and time ranges are id ranges. Ids of different milliseconds order by
-//! time as before; an id for an earlier millisecond than the latest one made is a plain
-//! ULID of its time. Lock-free: one compare-and-swap on the hot path.
+//! chosen times, and time ranges are id ranges. Near the clock (within `NEAR_MS`), each
+//! millisecond has its own count in a ring of `SLOTS`, so ids of a millisecond stay
+//! ordered even when ids of a later one are made meanwhile (a request that read the
+//! clock just before another but got here after it: with one count for the latest
+//! millisecond only, such an id was a plain ULID, and two decisions on one ticket sorted
+//! by chance again; `tests/decision_log.rs` saw it when its tests ran side by side).
+//! Ids at chosen times away from the clock share one count for the latest such
+//! millisecond, so a decision dated a year ahead does not take a slot of the present.
+//! An id whose count holds a later millisecond is a plain ULID of its time. Lock-free:
+//! one compare-and-swap on the hot path.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The latest millisecond an id was made for (upper 48 bits) and how many came before
-/// the last one in that millisecond (lower 16).
-static LAST: AtomicU64 = AtomicU64::new(0);
+/// How many recent milliseconds keep their own count.
+const SLOTS: usize = 64;
+/// How far from the clock an id's time may be and still count as near it.
+const NEAR_MS: u64 = 1_000;
+
+/// Per slot (millisecond modulo `SLOTS`), for ids near the clock; then one for the rest:
+/// the millisecond counted (upper 48 bits) and how many ids came before the last one in
+/// it (lower 16).
+static NEAR: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+static AWAY: AtomicU64 = AtomicU64::new(0);
 
 const COUNTER_BITS: u32 = 16;
 const COUNTER_MAX: u64 = (1 << COUNTER_BITS) - 1;
@@ -25,22 +39,29 @@ const COUNTER_MAX: u64 = (1 << COUNTER_BITS) - 1;
 pub fn new(now: chrono::DateTime<chrono::Utc>) -> ulid::Ulid {
     let random = ulid::Ulid::from_datetime(now.into());
     let ms = random.timestamp_ms();
-    let mut last = LAST.load(Ordering::Relaxed);
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let slot = if ms.abs_diff(clock) <= NEAR_MS {
+        &NEAR[(ms % SLOTS as u64) as usize]
+    } else {
+        &AWAY
+    };
+    let mut last = slot.load(Ordering::Relaxed);
     let n = loop {
         let n = match (last >> COUNTER_BITS).cmp(&ms) {
             std::cmp::Ordering::Less => 0,
             std::cmp::Ordering::Equal => (last & COUNTER_MAX) + 1,
-            // An earlier millisecond than the last id's (a request that read the clock
-            // before another but got here after it, a backtest, a clock set back): its
-            // own time, unordered within that millisecond. Taking it over would restart
-            // the count of the later one.
+            // The count is of a later millisecond (`SLOTS` ms or more later, near the
+            // clock). Its own time, unordered within that millisecond; taking the count
+            // over would restart the later one's.
             std::cmp::Ordering::Greater => return random,
         };
         if n > COUNTER_MAX {
             // 65,536 ids in one millisecond: the rest of it is unordered, still unique.
             return random;
         }
-        match LAST.compare_exchange_weak(
+        match slot.compare_exchange_weak(
             last,
             (ms << COUNTER_BITS) | n,
             Ordering::Relaxed,
@@ -68,6 +89,17 @@ mod tests {
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "in the order made");
         let ms = u64::try_from(now.timestamp_millis()).unwrap_or_default();
         assert!(ids.iter().all(|id| id.timestamp_ms() == ms));
+    }
+
+    #[test]
+    fn ids_of_a_millisecond_stay_ordered_when_a_later_one_comes_between() {
+        let now = chrono::Utc::now();
+        let later = now + chrono::Duration::milliseconds(1);
+        let first = new(now);
+        new(later);
+        let second = new(now);
+        assert!(first < second);
+        assert_eq!(first.timestamp_ms(), second.timestamp_ms());
     }
 
     #[test]
