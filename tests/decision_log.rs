@@ -161,12 +161,15 @@ async fn a_torn_tail_is_cut_off_and_appends_go_on_after_it() {
     let ids = history(dir.path()).await;
     let path = dir.path().join(FILE_NAME);
     let whole = std::fs::read(&path).unwrap();
-    let (last_at, _, _) = frames(dir.path()).pop().unwrap();
-    let last = whole[last_at..].to_vec();
-    // A header cut short, then a whole header with half its record: both torn tails.
+    let (last_at, h, body_at) = frames(dir.path()).pop().unwrap();
+    let end = body_at + h.body_len as usize;
+    assert!(whole.len() > end, "the writer allocates zeros ahead");
+    let last = whole[last_at..end].to_vec();
+    // A header cut short, then a whole header with half its record, written into the
+    // zeros ahead as an append writes: both torn tails.
     for cut in [30, last.len() - 40] {
         let mut torn = whole.clone();
-        torn.extend_from_slice(&last[..cut]);
+        torn[end..end + cut].copy_from_slice(&last[..cut]);
         std::fs::write(&path, &torn).unwrap();
         let s = state(dir.path());
         assert_eq!(s.store.decision_count(), 6, "cut at {cut}");
@@ -174,7 +177,7 @@ async fn a_torn_tail_is_cut_off_and_appends_go_on_after_it() {
         drop(s);
         assert_eq!(
             std::fs::read(&path).unwrap(),
-            whole,
+            whole[..end],
             "the tail is cut off the file"
         );
     }
@@ -188,6 +191,73 @@ async fn a_torn_tail_is_cut_off_and_appends_go_on_after_it() {
     assert_eq!(all(&s.store, &ids).len(), 6);
     let v = s.store.verify_audit().unwrap();
     assert!(v.intact && v.entries == 8, "{v:?}");
+}
+
+#[tokio::test]
+async fn a_clean_log_opens_with_its_zeros_ahead_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path()).await;
+    let path = dir.path().join(FILE_NAME);
+    let before = std::fs::read(&path).unwrap();
+    let s = state(dir.path());
+    assert_eq!(s.store.decision_count(), 6);
+    drop(s);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[tokio::test]
+async fn an_append_never_synced_is_cut_off_even_with_whole_records_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = history(dir.path()).await;
+    let before = all(&state(dir.path()).store, &ids);
+    // The store as it was before the three new decisions: their audit head is recorded in
+    // sled only after their sync, which this crash came before.
+    let crashed = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), crashed.path());
+    let s = state(dir.path());
+    for i in 0..3 {
+        decide(
+            &s,
+            request(&format!("T-9-{i}"), "c-60606", "40.00"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    drop(s);
+    // The crash came before the sync: a sector of the first new record's body still holds
+    // the zeros the space was allocated with, while the two after it reached the disk.
+    let mut bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
+    let new = frames(dir.path()).split_off(9);
+    let (first_at, h, body_at) = &new[0];
+    let sector = body_at.next_multiple_of(512);
+    assert!(
+        sector + 512 <= body_at + h.body_len as usize,
+        "a record of a few KB"
+    );
+    bytes[sector..sector + 512].fill(0);
+    let path = crashed.path().join(FILE_NAME);
+    std::fs::write(&path, &bytes).unwrap();
+    let s = state(crashed.path());
+    assert_eq!(s.store.decision_count(), 6, "the three new ones are gone");
+    assert_eq!(all(&s.store, &ids), before);
+    let v = s.store.verify_audit().unwrap();
+    assert!(v.intact && v.entries == 7, "{v:?}");
+    drop(s);
+    assert_eq!(std::fs::read(&path).unwrap().len(), *first_at);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 #[tokio::test]

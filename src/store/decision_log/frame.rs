@@ -160,7 +160,8 @@ fn cut(s: &str) -> &[u8] {
 /// What reading the next frame found.
 #[derive(Debug)]
 pub enum Next {
-    /// The end of the data, exactly at a frame boundary.
+    /// The end of the data, exactly at a frame boundary: the end of the input, or zeros
+    /// where the next frame would start (the space the writer allocates ahead, write.rs).
     End,
     /// A frame whose header holds; the body was read into the caller's buffer.
     Frame(Header, Body),
@@ -183,6 +184,9 @@ pub fn read(r: &mut impl Read, body: &mut Vec<u8>) -> std::io::Result<Next> {
     let mut fixed = [0u8; FIXED];
     match read_full(r, &mut fixed)? {
         0 => return Ok(Next::End),
+        // No frame starts with a zero byte (the magic is "KD"); whether all of the space
+        // after this point is zeros is for the caller to check (recover.rs).
+        _ if fixed[0] == 0 && fixed[1] == 0 => return Ok(Next::End),
         n if n < FIXED => return Ok(Next::Torn(format!("a header cut short ({n} bytes)"))),
         _ => {}
     }
@@ -300,6 +304,19 @@ mod tests {
         );
         assert_eq!(h.id, header(Kind::Decision).id);
         assert_eq!(body, b"{\"a\":1}");
+        assert!(matches!(
+            read(&mut r, &mut body).unwrap(),
+            Next::Frame(_, Body::Intact)
+        ));
+        assert!(matches!(read(&mut r, &mut body).unwrap(), Next::End));
+    }
+
+    #[test]
+    fn zeros_where_a_frame_would_start_are_the_end() {
+        let mut out = Vec::new();
+        encode(&header(Kind::Decision), b"{\"a\":1}", &mut out);
+        out.resize(out.len() + 4096, 0);
+        let (mut r, mut body) = (&out[..], Vec::new());
         assert!(matches!(
             read(&mut r, &mut body).unwrap(),
             Next::Frame(_, Body::Intact)

@@ -7,8 +7,9 @@
 //! durability, one `fdatasync`). The audit chain lives in the frames themselves: each
 //! decision and outcome frame carries its sequence number and hash.
 //!
-//! Crash safety: frames are only ever appended, except that erasure zeroes superseded
-//! bodies in place after the redacted version is on disk. Opening scans the file, cuts
+//! Crash safety: frames are only ever appended (into zeros written ahead of them, so a
+//! strict sync writes data without a journal commit: write.rs), except that erasure
+//! zeroes superseded bodies in place after the redacted version is on disk. Opening scans the file, cuts
 //! off a torn tail (a batch a crash cut short was never acknowledged with strict
 //! durability), finishes a zeroing a crash interrupted, and rebuilds the indexes.
 
@@ -75,7 +76,9 @@ impl DecisionLog {
         let log = DecisionLog {
             path,
             file,
-            writer: Mutex::new(write::Writer::new(found.end, found.seq, found.hash)),
+            writer: Mutex::new(write::Writer::new(
+                found.end, found.seq, found.hash, found.size,
+            )),
             index: RwLock::new(found.index),
         };
         Ok(log)

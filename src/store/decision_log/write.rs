@@ -16,10 +16,25 @@ use std::time::{Duration, Instant};
 /// With relaxed durability, appends are synced at least this often while they continue.
 pub const RELAXED_SYNC: Duration = Duration::from_millis(500);
 
+/// The file is grown in steps of this many zero bytes ahead of the appends.
+///
+/// Why: an append that grows the file changes its size, so its `fdatasync` must commit
+/// the ext4 journal as well as write the data; an append into space already written (the
+/// zeros) changes no metadata the data needs, and its `fdatasync` writes the data alone.
+/// Under load that made strict decisions 1.5 times faster (docs/performance.md). Space
+/// from `fallocate` would not do: its extents are marked unwritten, and the first write
+/// into them is a metadata change again. The price is one slower sync per step (the
+/// zeros and the new size), at most a step of zeros on disk, and a recovery that must
+/// tell a never-synced frame among zeros from an erased one (recover.rs).
+const STEP: u64 = 1 << 20;
+static ZEROS: [u8; STEP as usize] = [0; STEP as usize];
+
 pub struct Writer {
     pub end: u64,
     pub seq: u64,
     pub hash: [u8; 32],
+    /// The file's length: `end` and the zeros written ahead of it.
+    ready: u64,
     buf: Vec<u8>,
     unsynced: bool,
     synced_at: Instant,
@@ -50,11 +65,13 @@ pub struct Appended {
 }
 
 impl Writer {
-    pub fn new(end: u64, seq: u64, hash: [u8; 32]) -> Writer {
+    /// `ready` is the file's length, at least `end`.
+    pub fn new(end: u64, seq: u64, hash: [u8; 32], ready: u64) -> Writer {
         Writer {
             end,
             seq,
             hash,
+            ready: ready.max(end),
             buf: Vec::new(),
             unsynced: false,
             synced_at: Instant::now(),
@@ -78,6 +95,7 @@ impl Writer {
     /// Write `self.buf` at the end; on success the end moves past it. On failure nothing
     /// moves: the next append overwrites whatever part was written.
     fn flush_buf(&mut self, file: &File, sync: bool) -> Result<(), StoreError> {
+        self.grow(file)?;
         file.write_all_at(&self.buf, self.end)
             .map_err(|e| io("write", e))?;
         self.unsynced = true;
@@ -85,6 +103,20 @@ impl Writer {
             self.sync(file)?;
         }
         self.end += self.buf.len() as u64;
+        Ok(())
+    }
+
+    /// Write zeros past the file's end until `buf` fits before it (see `STEP`). Zeros
+    /// only ever go at or after `ready`, which is never before `end`: no record is
+    /// overwritten. Not synced here: the append's own sync (or the next one) covers them,
+    /// and a crash before that loses only zeros.
+    fn grow(&mut self, file: &File) -> Result<(), StoreError> {
+        let need = self.end + self.buf.len() as u64;
+        while self.ready < need {
+            file.write_all_at(&ZEROS, self.ready)
+                .map_err(|e| io("grow", e))?;
+            self.ready += STEP;
+        }
         Ok(())
     }
 
@@ -310,7 +342,7 @@ impl DecisionLog {
         let mut w = self.lock_writer();
         self.file.set_len(0).map_err(|e| io("empty", e))?;
         self.file.sync_all().map_err(|e| io("sync", e))?;
-        *w = Writer::new(0, 0, [0; 32]);
+        *w = Writer::new(0, 0, [0; 32], 0);
         *self.write_index() = super::index::Index::default();
         Ok(())
     }
