@@ -113,25 +113,30 @@ fn start(batches: Arc<AtomicU64>) -> mpsc::UnboundedSender<Request> {
                 // On the blocking pool: the sync takes a millisecond or so, and both workers
                 // keep taking requests (filling the next batch) meanwhile. A panic in
                 // `write` drops the replies: their writers get an error.
-                let _ = tokio::task::spawn_blocking(move || write(batch)).await;
+                // The answers go out from this task, not the pool's thread: woken from
+                // a worker, the writers' tasks are queued on it; woken from outside the
+                // runtime, each wake-up could unpark a worker.
+                if let Ok(written) = tokio::task::spawn_blocking(move || write(batch)).await {
+                    answer(written);
+                }
             } else {
                 // Relaxed, the turn is links and one `pwrite` (the requests made the rest,
                 // `prepare_decision`), tens of microseconds: cheaper on this worker than
                 // the hand-over to the pool and back, 60-63 against 70-80 us of server CPU
                 // per decision (5 alternating pairs, docs/performance.md). The sync every
                 // 500 ms may fall to this worker.
-                write(batch);
+                answer(write(batch));
             }
         }
     });
     tx
 }
 
-/// Apply a batch as one command (on failure, each decision on its own), make it durable
-/// when the store is strict, then answer every writer.
-fn write(batch: Vec<Request>) {
+/// Apply a batch as one command (on failure, each decision on its own), made durable
+/// when the store is strict; each writer's result with its reply channel.
+fn write(batch: Vec<Request>) -> Vec<(Written, Reply)> {
     let Some(store) = batch.first().map(|(_, _, _, s)| s.clone()) else {
-        return;
+        return Vec::new();
     };
     let mut records = Vec::with_capacity(batch.len());
     let mut prepared = Vec::with_capacity(batch.len());
@@ -148,7 +153,11 @@ fn write(batch: Vec<Request>) {
     if store.durability == Durability::Strict {
         crate::metrics::record_flush(written.len());
     }
-    for (w, reply) in written.into_iter().zip(replies) {
+    written.into_iter().zip(replies).collect()
+}
+
+fn answer(written: Vec<(Written, Reply)>) {
+    for (w, reply) in written {
         let _ = reply.send(w);
     }
 }
