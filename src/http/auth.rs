@@ -1,5 +1,8 @@
 //! Authentication and scopes: `Authorization: Bearer <secret>`; 401 for a missing or
-//! unknown key, 403 for a known key without the route's scope.
+//! unknown key, 403 for a known key without the route's scope. Then `Idempotency-Key`
+//! (idempotency.rs), which is scoped by the key: one layer for both, because every route
+//! behind a key has both, and each layer costs a boxed future and a clone of the route
+//! per request.
 
 use super::error::ApiError;
 use super::extract::{allows, bearer, Caller};
@@ -9,7 +12,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Route layer: check the key and its scope before any body is read.
+/// Route layer: check the key and its scope before any body is read, then replay or
+/// claim the `Idempotency-Key`.
 pub async fn require(
     State((state, scope)): State<(AppState, Scope)>,
     mut req: Request,
@@ -41,6 +45,7 @@ pub async fn require(
             ),
         ));
     }
+    let caller = key.name.clone();
     req.extensions_mut().insert(Caller { key });
-    Ok(next.run(req).await)
+    super::idempotency::guard(&state, &caller, req, next).await
 }

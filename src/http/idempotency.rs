@@ -4,12 +4,11 @@
 //! default). Answers of 5xx are not stored, so a retry runs again.
 
 use super::error::ApiError;
-use super::extract::Caller;
 use crate::service::AppState;
 use crate::store::idempotency::{Claim, StoredResponse};
 use crate::store::Command;
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,8 +23,11 @@ fn invalid(message: &str) -> ApiError {
         .into()
 }
 
-pub async fn layer(
-    State(state): State<AppState>,
+/// Run `next` under the request's `Idempotency-Key`, if it has one; `caller` is the API
+/// key's name (keys are scoped per API key). Called by `auth::require`.
+pub async fn guard(
+    state: &AppState,
+    caller: &str,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -49,11 +51,6 @@ pub async fn layer(
         .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| invalid("must be 1 to 255 printable ASCII characters"))?
         .to_string();
-    let caller = req
-        .extensions()
-        .get::<Caller>()
-        .map(|c| c.key.name.clone())
-        .unwrap_or_default();
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, super::POLICY_BODY_LIMIT)
         .await
@@ -97,7 +94,7 @@ pub async fn layer(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    finish(&state, key, response).await
+    finish(state, key, response).await
 }
 
 /// Keep the answer for replays (durably, like the write it answers), or give the key back

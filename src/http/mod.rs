@@ -38,16 +38,11 @@ pub const POLICY_BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub const IMPORT_BODY_LIMIT: usize = 1024 * 1024 * 1024;
 
 fn scoped(state: &AppState, scope: Scope, routes: Router<AppState>) -> Router<AppState> {
-    // Layers run outside-in: auth first (the key scopes idempotency), then idempotency.
-    routes
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::layer,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            (state.clone(), scope),
-            auth::require,
-        ))
+    // Auth, then idempotency (the key scopes it), in one layer.
+    routes.route_layer(middleware::from_fn_with_state(
+        (state.clone(), scope),
+        auth::require,
+    ))
 }
 
 /// The whole application; tests call this with a temporary store.
@@ -134,9 +129,6 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(observe))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            panic_response,
-        ))
         .with_state(state)
 }
 
@@ -149,13 +141,29 @@ async fn method_not_allowed() -> ApiError {
 }
 
 // A panic is a bug; the caller gets the contract's 500 body and nothing internal.
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn panic_response() -> Response {
     tracing::error!("request handler panicked");
     ApiError::new(
         "internal",
         "an unexpected error occurred; it has been logged",
     )
     .into_response()
+}
+
+/// Poll `fut`, answering a panic in it with `panic_response`. In `observe`, so a request
+/// that panicked is counted and logged like any other; tower-http's layer did the same,
+/// but as one more layer, with a boxed body per response.
+async fn catching_panics(fut: impl std::future::Future<Output = Response>) -> Response {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        // The future is dropped after a panic, never polled again, so no broken state of
+        // it is seen: what `AssertUnwindSafe` asks.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(_) => std::task::Poll::Ready(panic_response()),
+        }
+    })
+    .await
 }
 
 tokio::task_local! {
@@ -187,7 +195,10 @@ async fn observe(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let start = Instant::now();
     let response = REQUEST
-        .scope((method.clone(), matched.clone()), next.run(req))
+        .scope(
+            (method.clone(), matched.clone()),
+            catching_panics(next.run(req)),
+        )
         .await;
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let status = response.status();
@@ -205,4 +216,33 @@ async fn observe(req: Request, next: Next) -> Response {
         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catching_panics;
+    use axum::response::{IntoResponse, Response};
+
+    fn handler_bug() -> Response {
+        panic!("a handler bug")
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_the_contracts_500_and_an_answer_passes_through() {
+        let panicked = catching_panics(async {
+            tokio::task::yield_now().await;
+            handler_bug()
+        })
+        .await;
+        assert_eq!(panicked.status(), 500);
+        let body = axum::body::to_bytes(panicked.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal", "{body}");
+        let fine =
+            catching_panics(async { (axum::http::StatusCode::CREATED, "ok").into_response() })
+                .await;
+        assert_eq!(fine.status(), 201);
+    }
 }
