@@ -33,8 +33,14 @@ fn a_key_authenticates_once_made_and_never_after_its_revoke() {
     let desk = put(&store, "desk");
     let desk_again = put(&store, "desk");
     let other = put(&store, "other");
-    assert_eq!(store.find_key(&desk).unwrap(), Some(key("desk")));
-    assert_eq!(store.find_key(&desk_again).unwrap(), Some(key("desk")));
+    assert_eq!(
+        store.find_key(&desk).unwrap().as_deref(),
+        Some(&key("desk"))
+    );
+    assert_eq!(
+        store.find_key(&desk_again).unwrap().as_deref(),
+        Some(&key("desk"))
+    );
     // A secret that is a stored hash is not a key (only its own hash is).
     assert_eq!(store.find_key(&hash_secret(&desk)).unwrap(), None);
 
@@ -45,7 +51,10 @@ fn a_key_authenticates_once_made_and_never_after_its_revoke() {
         .unwrap();
     assert_eq!(store.find_key(&desk).unwrap(), None);
     assert_eq!(store.find_key(&desk_again).unwrap(), None);
-    assert_eq!(store.find_key(&other).unwrap(), Some(key("other")));
+    assert_eq!(
+        store.find_key(&other).unwrap().as_deref(),
+        Some(&key("other"))
+    );
     assert_eq!(store.list_keys().unwrap(), vec![key("other")]);
 }
 
@@ -58,7 +67,10 @@ fn keys_are_found_after_reopening_and_after_a_restore() {
     drop(store);
 
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.find_key(&secret).unwrap(), Some(key("desk")));
+    assert_eq!(
+        store.find_key(&secret).unwrap().as_deref(),
+        Some(&key("desk"))
+    );
     let mut backup = Vec::new();
     store.backup(&mut backup).unwrap();
 
@@ -66,7 +78,10 @@ fn keys_are_found_after_reopening_and_after_a_restore() {
     let restored = Store::open(empty.path()).unwrap();
     assert_eq!(restored.find_key(&secret).unwrap(), None);
     restored.restore(&backup[..]).unwrap();
-    assert_eq!(restored.find_key(&secret).unwrap(), Some(key("desk")));
+    assert_eq!(
+        restored.find_key(&secret).unwrap().as_deref(),
+        Some(&key("desk"))
+    );
 }
 
 /// Revokes racing key creation: whatever order they apply in, the map ends as sled does.
@@ -102,7 +117,7 @@ fn concurrent_changes_leave_the_map_as_sled_has_it() {
             if i % 2 == 0 {
                 assert_eq!(found, None, "k{t}-{i} was revoked");
             } else {
-                assert_eq!(found, Some(key(&format!("k{t}-{i}"))));
+                assert_eq!(found.as_deref(), Some(&key(&format!("k{t}-{i}"))));
             }
         }
     }

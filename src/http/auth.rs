@@ -45,7 +45,6 @@ pub async fn require(
             ),
         ));
     }
-    let caller = key.name.clone();
-    req.extensions_mut().insert(Caller { key });
-    super::idempotency::guard(&state, &caller, req, next).await
+    req.extensions_mut().insert(Caller { key: key.clone() });
+    super::idempotency::guard(&state, &key.name, req, next).await
 }

@@ -118,7 +118,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// The authenticated caller, put into the request by the auth layer.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub key: ApiKeyRecord,
+    pub key: std::sync::Arc<ApiKeyRecord>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

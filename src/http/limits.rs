@@ -30,10 +30,12 @@ impl RateLimit {
         }))
     }
 
-    /// `Err(wait)` when the key is over its rate.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
+    /// `Err(wait)` when the key is over its rate. A `&String` because the limiter looks
+    /// keys up by `&K`: with `&str` every request copied the name into a new `String`.
+    #[allow(clippy::ptr_arg)]
+    pub fn check(&self, key: &String) -> Result<(), Duration> {
         self.limiter
-            .check_key(&key.to_string())
+            .check_key(key)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }

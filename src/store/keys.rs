@@ -73,18 +73,19 @@ pub fn hash_secret(secret: &str) -> String {
 /// from sled under `rebuild`, so two changes at once cannot leave the older map in place
 /// (a revoked key that still authenticates).
 pub struct KeyCache {
-    by_hash: ArcSwap<HashMap<[u8; 32], ApiKeyRecord>>,
+    /// Shared records: a request takes one without copying its name and scopes.
+    by_hash: ArcSwap<HashMap<[u8; 32], Arc<ApiKeyRecord>>>,
     rebuild: Mutex<()>,
 }
 
-fn load_keys(tree: &sled::Tree) -> Result<HashMap<[u8; 32], ApiKeyRecord>, StoreError> {
+fn load_keys(tree: &sled::Tree) -> Result<HashMap<[u8; 32], Arc<ApiKeyRecord>>, StoreError> {
     let mut map = HashMap::new();
     for item in tree.iter() {
         let (hash, v) = item?;
         let mut raw = [0u8; 32];
         // A key under another name than a hash could never match a secret: not kept.
         if hex::decode_to_slice(&hash, &mut raw).is_ok() {
-            map.insert(raw, from_json(&v)?);
+            map.insert(raw, Arc::new(from_json(&v)?));
         }
     }
     Ok(map)
@@ -130,7 +131,7 @@ pub fn new_secret() -> String {
 
 impl Store {
     /// The key whose secret this is, from memory (`KeyCache`).
-    pub fn find_key(&self, secret: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub fn find_key(&self, secret: &str) -> Result<Option<Arc<ApiKeyRecord>>, StoreError> {
         let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         Ok(self.key_cache.by_hash.load().get(&hash).cloned())
     }
