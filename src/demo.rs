@@ -61,7 +61,11 @@ fn generated(i: usize) -> CustomerRecordDto {
     }
 }
 
-/// Seed when the store holds no customers; always create a fresh full-scope key.
+/// The name of the demo's full-scope key.
+pub const DEMO_KEY: &str = "demo";
+
+/// Seed when the store holds no customers; replace the demo key with a fresh one (only
+/// its hash is stored, so the old secret cannot be shown again).
 pub fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Demo> {
     let mut seeded = 0;
     if store.customer_count() == 0 {
@@ -83,7 +87,15 @@ pub fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Demo> {
         seeded = customers.len();
         store.apply(&Command::PutCustomers { customers })?;
     }
-    let secret = crate::cli::create_key(store, "demo", Scope::ALL.to_vec())?;
+    // One demo key at a time: the previous start's key is revoked (its secret was only
+    // ever printed), so restarts do not pile up full-scope keys.
+    store.apply(&Command::RevokeKeys {
+        name: DEMO_KEY.to_string(),
+    })?;
+    let key = crate::service::keys::new_key(DEMO_KEY, Scope::ALL.to_vec(), None, now)?;
+    store.apply(&key.command())?;
+    store.flush_blocking()?;
+    let secret = key.secret;
     Ok(Demo { seeded, secret })
 }
 

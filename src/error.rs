@@ -17,6 +17,9 @@ pub enum AppError {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The caller is known but may not do this (e.g. claim a role above its key's).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("no policy is active; activate one with POST /v1/policies/{{version}}/activate")]
     NoActivePolicy,
     /// Storage failed; details are logged, never returned.

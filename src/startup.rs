@@ -16,6 +16,7 @@ pub struct Application {
     pub report: policies::Bootstrap,
     /// Background tasks holding the store; stopped when serving stops, so the store closes.
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    limits: crate::connections::ConnectionLimits,
 }
 
 impl Application {
@@ -34,6 +35,7 @@ impl Application {
             listener,
             report,
             tasks: Vec::new(),
+            limits: crate::connections::ConnectionLimits::default(),
         })
     }
 
@@ -47,6 +49,20 @@ impl Application {
     /// Limit each API key to `per_second` requests (burst `burst`); 0 turns the limit off.
     pub fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
         self.state.configure().rate_limit = crate::http::limits::RateLimit::new(per_second, burst);
+        self
+    }
+
+    /// How many connections are served at once and how long a client may take to send
+    /// a request's headers. The connection limit is kept below the open-file limit.
+    pub fn with_connection_limits(mut self, limits: crate::connections::ConnectionLimits) -> Self {
+        let (limits, lowered) = limits.within_open_files();
+        if lowered {
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                "connection limit lowered below the open-file limit (ulimit -n)"
+            );
+        }
+        self.limits = limits;
         self
     }
 
@@ -100,14 +116,11 @@ impl Application {
             self.state.clone(),
         ));
         let router = crate::http::app(self.state);
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        crate::connections::serve(self.listener, router, self.limits, shutdown).await;
         for t in tasks {
             t.abort();
             let _ = t.await;
         }
-        served?;
         store.flush_blocking()?;
         tracing::info!("store flushed; bye");
         Ok(())

@@ -11,6 +11,7 @@ fn key(name: &str) -> ApiKeyRecord {
         name: name.to_string(),
         scopes: vec![Scope::Decide],
         created_at: "2026-12-04T00:00:00Z".to_string(),
+        max_role: None,
     }
 }
 

@@ -53,6 +53,7 @@ async fn the_direct_canonical_form_is_the_value_form_byte_for_byte() {
             let d = decide(
                 &s,
                 request(&format!("T-{i}-{j}"), c, cat, &amount),
+                None,
                 Utc::now(),
             )
             .await

@@ -277,7 +277,7 @@ async fn policy_backtest_replays_the_stored_log_from_the_command_line() {
                               "fault": "unclear", "amount_at_stake": {"amount": "100.00", "currency": "EUR"}}
             }))
             .unwrap();
-            kulanz::service::decisions::decide(&state, req, chrono::Utc::now())
+            kulanz::service::decisions::decide(&state, req, None, chrono::Utc::now())
                 .await
                 .unwrap();
         }

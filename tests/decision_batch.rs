@@ -40,7 +40,7 @@ async fn concurrent_decisions_share_transactions_and_keep_the_audit_chain() {
         tasks.spawn(async move {
             let ticket = format!("T-{}", i % 38);
             let at = now + Duration::milliseconds(i);
-            decide(&s, request(&ticket, &format!("c-{i}")), at)
+            decide(&s, request(&ticket, &format!("c-{i}")), None, at)
                 .await
                 .unwrap()
         });
@@ -94,7 +94,7 @@ async fn relaxed_decisions_ready_together_share_a_batch() {
             let s = s2.clone();
             tasks.spawn(async move {
                 let at = now + Duration::milliseconds(i);
-                decide(&s, request(&format!("R-{i}"), "c-1"), at)
+                decide(&s, request(&format!("R-{i}"), "c-1"), None, at)
                     .await
                     .unwrap()
             });

@@ -51,6 +51,7 @@ async fn history(dir: &Path) -> Vec<String> {
             let d = decide(
                 &s,
                 request(&ticket, c, &format!("{}.00", 20 + 10 * j)),
+                None,
                 Utc::now(),
             )
             .await
@@ -182,7 +183,7 @@ async fn a_torn_tail_is_cut_off_and_appends_go_on_after_it() {
         );
     }
     let s = state(dir.path());
-    let d = decide(&s, request("T-9", "c-60606", "40.00"), Utc::now())
+    let d = decide(&s, request("T-9", "c-60606", "40.00"), None, Utc::now())
         .await
         .unwrap();
     drop(s);
@@ -219,6 +220,7 @@ async fn an_append_never_synced_is_cut_off_even_with_whole_records_after_it() {
         decide(
             &s,
             request(&format!("T-9-{i}"), "c-60606", "40.00"),
+            None,
             Utc::now(),
         )
         .await
@@ -280,7 +282,7 @@ async fn an_erasure_a_crash_cut_short_is_finished_when_the_store_opens() {
     let dir = tempfile::tempdir().unwrap();
     let s = state(dir.path());
     kulanz::demo::seed(&s.store, Utc::now()).unwrap();
-    let d = decide(&s, request("T-1", "c-30303", "30.00"), Utc::now())
+    let d = decide(&s, request("T-1", "c-30303", "30.00"), None, Utc::now())
         .await
         .unwrap();
     let original = std::fs::read(dir.path().join(FILE_NAME)).unwrap();
@@ -371,7 +373,7 @@ async fn a_decision_after_an_erasure_is_found_and_erased_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
     history(dir.path()).await;
     let s = state(dir.path());
-    let d = decide(&s, request("T-7", "c-30303", "15.00"), Utc::now())
+    let d = decide(&s, request("T-7", "c-30303", "15.00"), None, Utc::now())
         .await
         .unwrap();
     assert_eq!(
@@ -412,9 +414,10 @@ async fn the_record_built_around_the_answer_is_the_records_json() {
             let mut r = serde_json::to_value(request(&format!("T-\"{i}\"é"), c, "35.50")).unwrap();
             r["complaint"]["category"] = json!(cat);
             r["complaint"]["description"] = json!("said \"never again\" \u{2013} twice");
-            let (d, answer) = decide_answer(&s, serde_json::from_value(r).unwrap(), Utc::now())
-                .await
-                .unwrap();
+            let (d, answer) =
+                decide_answer(&s, serde_json::from_value(r).unwrap(), None, Utc::now())
+                    .await
+                    .unwrap();
             assert_eq!(answer, serde_json::to_vec(&d).unwrap());
             let stored = s.store.get_decision(&d.decision_id).unwrap().unwrap();
             assert_eq!(stored.customer_snapshot.is_none(), *c == "c-unknown");
@@ -441,10 +444,10 @@ async fn the_later_of_two_decisions_in_one_millisecond_is_the_tickets_latest() {
     let now = Utc::now() + chrono::Duration::days(365);
     for t in 0..20 {
         let ticket = format!("SAME-MS-{t}");
-        let first = decide(&s, request(&ticket, "c-1", "20.00"), now)
+        let first = decide(&s, request(&ticket, "c-1", "20.00"), None, now)
             .await
             .unwrap();
-        let second = decide(&s, request(&ticket, "c-1", "30.00"), now)
+        let second = decide(&s, request(&ticket, "c-1", "30.00"), None, now)
             .await
             .unwrap();
         assert_eq!(first.created_at, second.created_at, "one millisecond");

@@ -49,7 +49,7 @@ async fn late_delivery(s: &AppState, customer_id: &str, at: DateTime<Utc>) -> De
         }
     }))
     .unwrap();
-    decide(s, dto, at).await.unwrap()
+    decide(s, dto, None, at).await.unwrap()
 }
 
 /// A refund of €100 granted a day after the decision.

@@ -172,32 +172,68 @@ async fn the_widget_renders_s1_and_s6_and_records_outcomes_in_headless_chromium(
         .screenshot_of("#kulanz", &shots().join("widget-s6-escalated-de.png"))
         .await;
 
-    // S6 granted as recommended: above the agent's limit, so the widget asks who approved;
-    // the form will not submit without it.
+    // S6 granted as recommended: above the agent's limit, so the grant needs an approval
+    // on record. The agent cannot approve it, and a typed name is not an approval.
+    let s6_approved = "customer=c-60606&category=damaged_item&severity=high&channel=email&fault=ours&amount=450.00&locale=en-GB";
     browser
-        .goto(&widget_url(&app.base, 7, &format!("key={key}&ticket=S6-approved&customer=c-60606&category=damaged_item&severity=high&channel=email&fault=ours&amount=450.00&agent=a-17&role=agent&locale=en-GB")))
+        .goto(&widget_url(
+            &app.base,
+            7,
+            &format!("key={key}&ticket=S6-approved&{s6_approved}&agent=a-17&role=agent"),
+        ))
         .await;
     browser.wait_state("recommendation").await;
     let approved_id = browser.attr("#kulanz", "data-decision-id").await;
+    assert!(
+        !browser.exists("[data-action=approve]").await,
+        "an agent may not approve €450"
+    );
     browser.click("[data-action=granted_as_recommended]").await;
     browser
         .wait_for("form[data-form=granted_as_recommended]")
         .await;
+    browser.type_text("#kz-approver", "lead-3").await;
     browser.click("[data-action=save]").await;
-    assert_eq!(
-        browser.attr("#kulanz", "data-state").await,
-        "recommendation"
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    browser.wait_for(".kz-alert.kz-bad").await;
+    let alert = browser.text(".kz-alert.kz-bad").await;
+    assert!(alert.contains("approval_required"), "{alert}");
     assert!(
         decision(&app, &approved_id).await["outcome"].is_null(),
-        "saved without an approver"
+        "saved without an approval"
     );
-    browser.type_text("#kz-approver", "lead-3").await;
+
+    // The lead opens the same ticket and approves from the sidebar.
+    browser
+        .goto(&widget_url(
+            &app.base,
+            8,
+            &format!("key={key}&ticket=S6-approved&{s6_approved}&agent=lead-3&role=lead"),
+        ))
+        .await;
+    browser.wait_state("recommendation").await;
+    assert_eq!(
+        browser.attr("#kulanz", "data-decision-id").await,
+        approved_id
+    );
+    browser.click("[data-action=approve]").await;
+    browser.wait_for("[data-approval=given]").await;
     browser
         .screenshot_of("#kulanz", &shots().join("widget-s6-approval.png"))
         .await;
-    browser.click("[data-action=save]").await;
+    let stored = decision(&app, &approved_id).await;
+    assert_eq!(stored["approval"]["approver_id"], "lead-3");
+    assert_eq!(stored["approval"]["approver_role"], "lead");
+
+    // Back with the agent: one click grants it, naming the approver on record.
+    browser
+        .goto(&widget_url(
+            &app.base,
+            9,
+            &format!("key={key}&ticket=S6-approved&{s6_approved}&agent=a-17&role=agent"),
+        ))
+        .await;
+    browser.wait_for("[data-approval=given]").await;
+    browser.click("[data-action=granted_as_recommended]").await;
     browser.wait_state("recorded").await;
     let stored = decision(&app, &approved_id).await;
     assert_eq!(stored["outcome"]["status"], "granted_as_recommended");
@@ -211,8 +247,9 @@ async fn the_widget_renders_s1_and_s6_and_records_outcomes_in_headless_chromium(
 }
 
 async fn decision(app: &helpers::TestApp, id: &str) -> Value {
+    // The admin key: a decide key reads outcomes without their notes.
     let r = app
-        .get(&format!("/v1/decisions/{id}"), &app.decide_key)
+        .get(&format!("/v1/decisions/{id}"), &app.admin_key)
         .await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()

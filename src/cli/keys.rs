@@ -1,6 +1,6 @@
 //! `kulanz keys add`: create an API key; only its hash is stored, the secret printed once.
 
-use crate::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
+use crate::store::keys::Scope;
 use crate::store::{Command, Store};
 use std::process::ExitCode;
 
@@ -14,6 +14,11 @@ pub enum KeysCommand {
         /// Comma-separated scopes: decide, ingest, admin.
         #[arg(long)]
         scopes: String,
+        /// The highest agent role a request with this key may claim (e.g. `agent`); a
+        /// higher claim is refused with 403 `role_not_allowed`. Without it the key trusts
+        /// whatever role its caller sends.
+        #[arg(long)]
+        max_role: Option<String>,
         #[command(flatten)]
         data: super::DataDir,
     },
@@ -33,19 +38,20 @@ pub enum KeysCommand {
 
 /// Create a key in an open store and return its secret.
 pub fn create(store: &Store, name: &str, scopes: Vec<Scope>) -> anyhow::Result<String> {
-    crate::domain::check_id("name", name)?;
-    let secret = new_secret();
-    let key = ApiKeyRecord {
-        name: name.to_string(),
-        scopes,
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    };
-    store.apply(&Command::PutKey {
-        hash: hash_secret(&secret),
-        key,
-    })?;
+    create_bound(store, name, scopes, None)
+}
+
+/// Create a key whose requests may claim at most `max_role`, and return its secret.
+pub fn create_bound(
+    store: &Store,
+    name: &str,
+    scopes: Vec<Scope>,
+    max_role: Option<String>,
+) -> anyhow::Result<String> {
+    let key = crate::service::keys::new_key(name, scopes, max_role, chrono::Utc::now())?;
+    store.apply(&key.command())?;
     store.flush_blocking()?;
-    Ok(secret)
+    Ok(key.secret)
 }
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -54,7 +60,8 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             let store = Store::open(&data.data_dir)?;
             for k in store.list_keys()? {
                 let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
-                println!("{}\t{}\t{}", k.name, scopes.join(","), k.created_at);
+                let role = k.max_role.as_deref().unwrap_or("any role");
+                println!("{}\t{}\t{}\t{role}", k.name, scopes.join(","), k.created_at);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -68,14 +75,23 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             eprintln!("revoked every key named `{name}`");
             Ok(ExitCode::SUCCESS)
         }
-        KeysCommand::Add { name, scopes, data } => {
+        KeysCommand::Add {
+            name,
+            scopes,
+            max_role,
+            data,
+        } => {
             let scopes =
                 Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
             let store = Store::open(&data.data_dir)?;
             let list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            let secret = create(&store, &name, scopes.clone())?;
+            let secret = create_bound(&store, &name, scopes.clone(), max_role.clone())?;
+            let bound = match &max_role {
+                Some(r) => format!(", roles up to `{r}`"),
+                None => ", any role its caller claims".to_string(),
+            };
             eprintln!(
-                "created key `{name}` with scopes {}; store the secret now, it is not shown again:",
+                "created key `{name}` with scopes {}{bound}; store the secret now, it is not shown again:",
                 list.join(",")
             );
             println!("{secret}");

@@ -39,6 +39,14 @@ pub struct ServeArgs {
     /// Longest a request may take, in seconds (bulk import and backtest are exempt).
     #[arg(long, env = "KULANZ_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Connections served at once (more wait in the listen backlog); kept below the
+    /// open-file limit.
+    #[arg(long, env = "KULANZ_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers; also how long a kept-alive
+    /// connection may sit idle between requests.
+    #[arg(long, env = "KULANZ_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
     /// How long an `Idempotency-Key` is remembered, in hours.
     #[arg(long, env = "KULANZ_IDEMPOTENCY_WINDOW_HOURS", default_value_t = 24)]
     pub idempotency_window_hours: u64,
@@ -51,6 +59,13 @@ pub struct ServeArgs {
     /// Signing secret of the generic webhook; unset switches `/v1/webhooks/generic` off.
     #[arg(long, env = "KULANZ_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+    /// The highest agent role a Zendesk webhook delivery may claim (e.g. `agent`); a
+    /// higher claim is refused with `role_not_allowed`. Unset: the desk's claim is trusted.
+    #[arg(long, env = "KULANZ_ZENDESK_WEBHOOK_MAX_ROLE")]
+    pub zendesk_webhook_max_role: Option<String>,
+    /// The same for the generic webhook.
+    #[arg(long, env = "KULANZ_WEBHOOK_MAX_ROLE")]
+    pub webhook_max_role: Option<String>,
     /// Accepted difference, in seconds, between a webhook's signed timestamp and now.
     #[arg(long, env = "KULANZ_WEBHOOK_TOLERANCE_SECS", default_value_t = crate::service::webhooks::DEFAULT_TOLERANCE_SECS)]
     pub webhook_tolerance_secs: u64,
@@ -96,6 +111,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 args.idempotency_window_hours.saturating_mul(3600),
             ))
             .with_rate_limit(args.rate_limit_per_sec, args.rate_limit_burst)
+            .with_connection_limits(crate::connections::ConnectionLimits {
+                max_connections: args.max_connections,
+                header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+            })
             .with_request_timeout(std::time::Duration::from_secs(
                 args.request_timeout_secs.max(1),
             ))
@@ -103,6 +122,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 zendesk_secret: args.zendesk_webhook_secret.clone(),
                 generic_secret: args.webhook_secret.clone(),
                 tolerance_secs: args.webhook_tolerance_secs,
+                zendesk_max_role: args.zendesk_webhook_max_role.clone(),
+                generic_max_role: args.webhook_max_role.clone(),
+                ..Default::default()
             });
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");

@@ -112,6 +112,17 @@ pub struct Authority {
     pub within_authority: bool,
     /// The lowest role that may approve the amount when it is above `limit`.
     pub approver_role: Option<String>,
+    /// Every role's limit for this customer, lowest authority first: what an approval
+    /// by each role may cover (`POST /v1/decisions/{id}/approval`), fixed when decided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_limits: Vec<RoleLimit>,
+}
+
+/// One role's authority limit for the customer of a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RoleLimit {
+    pub role: String,
+    pub limit: MoneyDto,
 }
 
 /// One reason, in words an agent can read, with the rule that gave it.

@@ -4,8 +4,10 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Caller};
 use crate::domain::decision::Decision;
 use crate::domain::request::DecisionRequestDto;
+use crate::service::approvals::{self, ApprovalDto};
 use crate::service::decisions::{self, OutcomeDto};
 use crate::service::AppState;
+use crate::store::approvals::ApprovalRecord;
 use crate::store::decisions::{OutcomeRecord, StoredDecision};
 use crate::store::shadows::ShadowResult;
 use axum::extract::State;
@@ -20,7 +22,7 @@ use axum::Json;
         (status = 200, description = "The recommendation, stored before it is returned", body = Decision),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Missing or unknown key", body = ErrorBody),
-        (status = 403, description = "Key lacks the `decide` scope", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the key lacks the `decide` scope; `role_not_allowed`: `agent.role` is above the key's maximum role", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid; the message names it", body = ErrorBody),
@@ -29,15 +31,19 @@ use axum::Json;
     security(("bearer" = ["decide"])))]
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(req): ApiJson<DecisionRequestDto>,
 ) -> Result<Response, ApiError> {
     // The decision's JSON as the service serialised it for the stored record, so it is
     // written once; `Json(decision)` would give the same bytes a second time.
-    let (_, answer) = decisions::decide_answer(&state, req, chrono::Utc::now()).await?;
+    let max_role = caller.key.max_role.as_deref();
+    let (_, answer) = decisions::decide_answer(&state, req, max_role, chrono::Utc::now()).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], answer).into_response())
 }
 
-/// A stored decision with its request, the customer snapshot and the outcome.
+/// A stored decision with its request, the customer snapshot and the outcome. A key
+/// with only the `decide` scope gets it without `customer_snapshot` and without the
+/// outcome's `note`.
 #[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions",
     params(("decision_id" = String, Path, description = "The decision's ULID")),
     responses(
@@ -48,9 +54,11 @@ pub async fn create(
     security(("bearer" = ["decide"])))]
 pub async fn get(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
-    Ok(Json(decisions::get(&state, &id)?))
+    let d = decisions::get(&state, &id)?;
+    Ok(Json(decisions::view_for(d, &caller.key.scopes)))
 }
 
 /// Record what was actually granted.
@@ -61,7 +69,7 @@ pub async fn get(
         (status = 201, description = "Recorded", body = OutcomeRecord),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`outcome_exists` or `approval_required`", body = ErrorBody),
+        (status = 409, description = "`outcome_exists`, or `approval_required`: above the role's authority without an approval whose approver `approved_by` names and whose amount covers the grant", body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
     ),
     security(("bearer" = ["decide"])))]
@@ -74,6 +82,30 @@ pub async fn outcome(
     let o =
         decisions::record_outcome(&state, &id, body, &caller.key.name, chrono::Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(o)))
+}
+
+/// Approve a grant above the deciding role's authority, by an approver whose role
+/// covers it for this customer; the outcome then names the approver in `approved_by`.
+#[utoipa::path(post, path = "/v1/decisions/{decision_id}/approval", tag = "decisions",
+    params(("decision_id" = String, Path, description = "The decision's ULID")),
+    request_body = ApprovalDto,
+    responses(
+        (status = 201, description = "Recorded, with its link in the audit chain", body = ApprovalRecord),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "`forbidden`, `role_not_allowed` (the approver's role is above the key's maximum) or `approval_not_allowed` (the role's limit does not cover the amount)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`approval_exists` or `outcome_exists`", body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = ["decide"])))]
+pub async fn approval(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ApprovalDto>,
+) -> Result<(StatusCode, Json<ApprovalRecord>), ApiError> {
+    let a = approvals::approve(&state, &id, body, &caller.key, chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(a)))
 }
 
 /// What the shadow version answered for this decision.

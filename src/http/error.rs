@@ -13,6 +13,16 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("malformed_json", 400, "the body is not valid JSON"),
     ("unauthorized", 401, "missing, malformed or unknown API key"),
     ("forbidden", 403, "the key lacks the scope the route needs"),
+    (
+        "role_not_allowed",
+        403,
+        "the request claims an agent role above the key's (or the desk session's) maximum role",
+    ),
+    (
+        "approval_not_allowed",
+        403,
+        "the approver's role does not cover the amount for this customer",
+    ),
     ("not_found", 404, "no such route or record"),
     ("customer_not_found", 404, "no record for this customer id"),
     ("decision_not_found", 404, "no decision with this id"),
@@ -28,7 +38,17 @@ pub const CODES: &[(&str, u16, &str)] = &[
         405,
         "the route exists but not with this method",
     ),
+    (
+        "method_not_implemented",
+        501,
+        "the HTTP method is not one this server implements",
+    ),
     ("outcome_exists", 409, "the decision already has an outcome"),
+    (
+        "approval_exists",
+        409,
+        "the decision already has an approval",
+    ),
     (
         "idempotency_in_flight",
         409,
@@ -186,6 +206,7 @@ impl From<AppError> for ApiError {
             }
             AppError::NotFound { code, message } => ApiError::new(code, message),
             AppError::Conflict { code, message } => ApiError::new(code, message),
+            AppError::Forbidden { code, message } => ApiError::new(code, message),
             AppError::NoActivePolicy => ApiError::new("no_active_policy", e.to_string()),
             AppError::Store(inner) => {
                 match crate::http::current_request() {

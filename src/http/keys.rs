@@ -6,7 +6,7 @@ use super::extract::{ApiJson, ApiPath};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::store::command::Applied;
-use crate::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
+use crate::store::keys::{ApiKeyRecord, Scope};
 use crate::store::Command;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,6 +21,11 @@ pub struct NewKey {
     pub name: String,
     /// Any of `decide`, `ingest`, `admin`.
     pub scopes: Vec<String>,
+    /// The highest agent role a request with this key may claim (a role of the active
+    /// policy); a higher claim is refused with 403 `role_not_allowed`. Absent: the key
+    /// trusts the role its caller sends.
+    #[serde(default)]
+    pub max_role: Option<String>,
 }
 
 /// A key as listed (never with its secret).
@@ -29,6 +34,9 @@ pub struct KeyView {
     pub name: String,
     pub scopes: Vec<String>,
     pub created_at: String,
+    /// Absent when the key trusts its caller's role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_role: Option<String>,
 }
 
 /// A new key: the only time its secret is shown.
@@ -44,41 +52,34 @@ fn view(k: ApiKeyRecord) -> KeyView {
         name: k.name,
         scopes: k.scopes.iter().map(|s| s.as_str().to_string()).collect(),
         created_at: k.created_at,
+        max_role: k.max_role,
     }
 }
 
 /// Create a key; the secret is in the answer and nowhere else.
 #[utoipa::path(post, path = "/v1/keys", tag = "operations", request_body = NewKey,
     responses((status = 201, body = CreatedKey), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    crate::domain::check_id("name", &body.name).map_err(AppError::from)?;
     let scopes = Scope::parse_list(&body.scopes.join(","))
         .map_err(|e| AppError::Invalid(crate::domain::FieldError::new("scopes", e)))?;
-    let secret = new_secret();
-    let key = ApiKeyRecord {
-        name: body.name,
+    let key = crate::service::keys::create(
+        &state,
+        &body.name,
         scopes,
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    };
-    let cmd = Command::PutKey {
-        hash: hash_secret(&secret),
-        key: key.clone(),
-    };
-    state
-        .store
-        .apply_durable(&cmd)
-        .await
-        .map_err(AppError::from)?;
+        body.max_role,
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
-            key: view(key),
-            secret,
+            key: view(key.record),
+            secret: key.secret,
         }),
     ))
 }

@@ -80,3 +80,12 @@ pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) ->
         .into_response(),
     }
 }
+
+/// The 429 answer for a peer over its budget of failed webhook signatures.
+pub fn too_many_failures(wait: Duration) -> ApiError {
+    let secs = wait.as_secs().max(1);
+    ApiError::new(
+        "rate_limited",
+        format!("too many failed webhook signatures from this address; retry in {secs} s"),
+    )
+}

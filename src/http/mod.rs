@@ -56,6 +56,10 @@ pub fn app(state: AppState) -> Router {
             "/v1/decisions/{decision_id}/outcome",
             post(decisions::outcome),
         )
+        .route(
+            "/v1/decisions/{decision_id}/approval",
+            post(decisions::approval),
+        )
         .route("/v1/tickets/{ticket_id}/decision", get(tickets::latest))
         .route_layer(timeout.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
@@ -183,39 +187,62 @@ pub fn current_request() -> Option<(axum::http::Method, String)> {
 }
 
 /// Latency by route template, and the request's log line; the raw path (which holds
-/// customer ids) is never logged.
+/// customer ids) is never logged. Every label comes from a fixed set: the route template
+/// or `unmatched`, a known method or `other` (refused here, 501), the status code.
 ///
 /// The labels are not copied per request: the matched route is shared (an `Arc` inside
-/// `MatchedPath`), the method and status are the `http` crate's own strings. There is no
+/// `MatchedPath`), the method and status are static strings. There is no
 /// tracing span per request: creating, entering and closing one was about 3% of the
 /// server's CPU under load (docs/performance.md), and the one line logged inside a request
 /// (`storage failure`) names its route itself, through `REQUEST`.
 async fn observe(req: Request, next: Next) -> Response {
-    let matched = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
+    let method_label = method_label(req.method());
     let start = Instant::now();
-    let response = REQUEST
-        .scope(
-            (method.clone(), matched.clone()),
-            catching_panics(next.run(req)),
+    let (route, response) = if method_label == "other" {
+        // An invented method is refused before routing: nothing of it is kept, logged or
+        // counted but as `other`.
+        let refused = ApiError::new(
+            "method_not_implemented",
+            "this server implements GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS",
         )
-        .await;
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+        .into_response();
+        (None, refused)
+    } else {
+        let matched = req.extensions().get::<MatchedPath>().cloned();
+        let method = req.method().clone();
+        let response = REQUEST
+            .scope((method, matched.clone()), catching_panics(next.run(req)))
+            .await;
+        (matched, response)
+    };
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let status = response.status();
     let elapsed = start.elapsed();
-    crate::metrics::observe_request(
-        route,
-        method.as_str(),
-        status.as_str(),
-        elapsed.as_secs_f64(),
-    );
+    crate::metrics::observe_request(route, method_label, status.as_str(), elapsed.as_secs_f64());
     crate::telemetry::request_line(
-        method.as_str(),
+        method_label,
         route,
         status.as_u16(),
         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
     );
     response
+}
+
+/// The method as a metric label and log field: a method this API knows, or `other`. A
+/// method is any token up to the header size limit, so a raw one would let anybody add
+/// a metric series (and bytes to every scrape) per request.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "kulanz", description = "Goodwill decision engine for support desks. Money is always `{\"amount\": \"100.00\", \"currency\": \"EUR\"}`; errors always `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     paths(
-        super::decisions::create, super::decisions::get, super::decisions::outcome,
+        super::decisions::create, super::decisions::get, super::decisions::outcome, super::decisions::approval,
         super::customers::put, super::customers::get, super::customers::delete, super::customers::import,
         super::policies::list, super::policies::active, super::policies::validate,
         super::policies::put, super::policies::activate, super::policies::backtest,

@@ -2,12 +2,14 @@
 //! the sidebar shows a webhook's decision without deciding again.
 
 use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, Caller};
 use crate::service::{decisions, AppState};
 use crate::store::decisions::StoredDecision;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 
-/// The latest decision stored for a ticket.
+/// The latest decision stored for a ticket; for a `decide`-only key without
+/// `customer_snapshot` and the outcome's `note`, as `GET /v1/decisions/{id}`.
 #[utoipa::path(get, path = "/v1/tickets/{ticket_id}/decision", tag = "decisions",
     params(("ticket_id" = String, Path, description = "The help desk's ticket id, as sent in `ticket_id`")),
     responses(
@@ -19,7 +21,9 @@ use axum::Json;
     security(("bearer" = ["decide"])))]
 pub async fn latest(
     State(state): State<AppState>,
-    Path(ticket_id): Path<String>,
+    caller: Caller,
+    ApiPath(ticket_id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
-    Ok(Json(decisions::for_ticket(&state, &ticket_id)?))
+    let d = decisions::for_ticket(&state, &ticket_id)?;
+    Ok(Json(decisions::view_for(d, &caller.key.scopes)))
 }

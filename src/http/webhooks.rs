@@ -8,9 +8,12 @@ use crate::domain::request::DecisionRequestDto;
 use crate::service::webhook_payload::ZendeskPayload;
 use crate::service::webhooks::{self, Receipt, Signed, Source, WebhookError};
 use crate::service::AppState;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::Json;
+use std::net::IpAddr;
+use std::time::Instant;
 
 /// Zendesk's signature headers and its per-delivery id (stable across its retries).
 pub const ZENDESK_SIGNATURE: &str = "x-zendesk-webhook-signature";
@@ -40,6 +43,47 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The headers, the peer and the raw body. Nobody is known yet, so a body that trickles
+/// in is cut off at the request time limit, and a peer over its budget of failed
+/// signatures is refused before its body is read.
+async fn read(
+    state: &AppState,
+    req: Request,
+) -> Result<(HeaderMap, Option<IpAddr>, Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    let peer = crate::connections::peer(&parts).map(|a| a.ip());
+    if let Some(wait) = peer.and_then(|ip| state.webhooks.failures.blocked(ip, Instant::now())) {
+        return Err(super::limits::too_many_failures(wait));
+    }
+    let headers = parts.headers.clone();
+    let body = Request::from_parts(parts, body);
+    let bytes = tokio::time::timeout(state.request_timeout, body_bytes(body, &()))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                "request_timeout",
+                "the request body took longer than the server's time limit to arrive",
+            )
+        })??;
+    Ok((headers, peer, bytes))
+}
+
+/// Authenticate, counting a failed signature against the peer's budget.
+fn authenticate(
+    state: &AppState,
+    source: Source,
+    signed: &Signed<'_>,
+    peer: Option<IpAddr>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<webhooks::Authentic, ApiError> {
+    webhooks::authenticate(&state.webhooks, source, signed, now).map_err(|e| {
+        if let (WebhookError::BadSignature(_), Some(ip)) = (&e, peer) {
+            state.webhooks.failures.record(ip, Instant::now());
+        }
+        ApiError::from(e)
+    })
+}
+
 /// A Zendesk trigger: decide for the ticket so the sidebar shows it when opened.
 #[utoipa::path(post, path = "/v1/webhooks/zendesk", tag = "webhooks",
     request_body = ZendeskPayload,
@@ -52,14 +96,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         (status = 400, body = ErrorBody),
         (status = 401, description = "`webhook_signature_invalid` or `webhook_timestamp_stale`", body = ErrorBody),
         (status = 404, description = "`webhook_not_configured`", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed signatures from this address", body = ErrorBody),
+        (status = 503, body = ErrorBody),
     ))]
 pub async fn zendesk(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<Receipt>, ApiError> {
-    let headers = req.headers().clone();
-    let body = body_bytes(req, &()).await?;
+    let (headers, peer, body) = read(&state, req).await?;
     let signed = Signed {
         timestamp: header(&headers, ZENDESK_TIMESTAMP),
         signature: header(&headers, ZENDESK_SIGNATURE),
@@ -67,7 +112,7 @@ pub async fn zendesk(
         body: &body,
     };
     let now = chrono::Utc::now();
-    webhooks::authenticate(&state.webhooks, Source::Zendesk, &signed, now)?;
+    let auth = authenticate(&state, Source::Zendesk, &signed, peer, now)?;
     let payload: ZendeskPayload = parse_json(&body)?;
     let currency = state
         .active_policy()
@@ -75,7 +120,7 @@ pub async fn zendesk(
         .map_err(ApiError::from)?;
     let request = payload.into_request(&currency);
     Ok(Json(
-        webhooks::handle(&state, Source::Zendesk, &signed, request, now).await?,
+        webhooks::handle(&state, Source::Zendesk, &signed, &auth, request, now).await?,
     ))
 }
 
@@ -92,14 +137,15 @@ pub async fn zendesk(
         (status = 400, body = ErrorBody),
         (status = 401, description = "`webhook_signature_invalid` or `webhook_timestamp_stale`", body = ErrorBody),
         (status = 404, description = "`webhook_not_configured`", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed signatures from this address", body = ErrorBody),
+        (status = 503, body = ErrorBody),
     ))]
 pub async fn generic(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<Receipt>, ApiError> {
-    let headers = req.headers().clone();
-    let body = body_bytes(req, &()).await?;
+    let (headers, peer, body) = read(&state, req).await?;
     let signed = Signed {
         timestamp: header(&headers, GENERIC_TIMESTAMP),
         signature: header(&headers, GENERIC_SIGNATURE),
@@ -107,9 +153,9 @@ pub async fn generic(
         body: &body,
     };
     let now = chrono::Utc::now();
-    webhooks::authenticate(&state.webhooks, Source::Generic, &signed, now)?;
+    let auth = authenticate(&state, Source::Generic, &signed, peer, now)?;
     let request: DecisionRequestDto = parse_json(&body)?;
     Ok(Json(
-        webhooks::handle(&state, Source::Generic, &signed, request, now).await?,
+        webhooks::handle(&state, Source::Generic, &signed, &auth, request, now).await?,
     ))
 }

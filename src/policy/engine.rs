@@ -614,11 +614,20 @@ impl<'a> Builder<'a> {
             text.push_str(" can approve it");
             self.reason("authority", text);
         }
+        let role_limits = (0..p.roles.len())
+            .filter_map(|r| {
+                Some(RoleLimit {
+                    role: p.roles.get(r)?.clone(),
+                    limit: MoneyDto::from(self.money(self.limit_of(r))),
+                })
+            })
+            .collect();
         Authority {
             role: p.roles.get(role).cloned().unwrap_or_default(),
             limit: MoneyDto::from(self.money(limit)),
             within_authority: within,
             approver_role: approver,
+            role_limits,
         }
     }
 }

@@ -35,6 +35,9 @@ const TREND_DAYS: u32 = 90;
 const P_ALIVE_FALL: f64 = 0.2;
 /// Customers with a decision in this many days are left out unless the query says otherwise.
 pub const DEFAULT_QUIET_DAYS: u32 = 30;
+/// The longest quiet period a query may ask for: ten years is longer than any decision
+/// history, and a bound keeps `now - quiet` inside the calendar (a huge value panicked).
+pub const MAX_QUIET_DAYS: u32 = 3650;
 
 /// Query of `GET /v1/customers/at-risk`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -43,10 +46,12 @@ pub struct AtRiskQuery {
     /// A segment id of the active policy, e.g. `top`.
     pub segment: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Customers with a decision in this many days are left out; default 30.
+    /// Customers with a decision in this many days are left out; 0 to 3650, default 30.
+    #[param(minimum = 0, maximum = 3650)]
     pub quiet_days: Option<u32>,
 }
 
@@ -109,7 +114,11 @@ pub fn list(state: &AppState, q: &AtRiskQuery, now: DateTime<Utc>) -> Result<AtR
         }
     }
     let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
-    let quiet = Duration::days(i64::from(q.quiet_days.unwrap_or(DEFAULT_QUIET_DAYS)));
+    let quiet_days = q.quiet_days.unwrap_or(DEFAULT_QUIET_DAYS);
+    if quiet_days > MAX_QUIET_DAYS {
+        return Err(invalid("quiet_days", "must be between 0 and 3650"));
+    }
+    let quiet = Duration::days(i64::from(quiet_days));
     let all = ranked(state, &policy, q.segment.as_deref(), quiet, now)?;
     let start = match &after {
         None => 0,

@@ -11,19 +11,24 @@ use crate::error::AppError;
 use crate::policy::evaluate_with;
 use crate::store::decisions::OutcomeStatus;
 use crate::store::decisions::{GrantedDto, OutcomeRecord, StoredDecision};
+use crate::store::keys::Scope;
 use crate::store::Command;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// Decide, then store the decision with its request and the customer snapshot before
-/// answering: a decision the caller received is always on disk.
+/// answering: a decision the caller received is always on disk. `max_role` is the
+/// highest role the caller's identity may claim (`None`: its claim is trusted).
 pub async fn decide(
     state: &AppState,
     dto: DecisionRequestDto,
+    max_role: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Decision, AppError> {
-    decide_answer(state, dto, now).await.map(|(d, _)| d)
+    decide_answer(state, dto, max_role, now)
+        .await
+        .map(|(d, _)| d)
 }
 
 /// `decide`, with the decision also as the JSON the caller is answered with. It is
@@ -31,6 +36,7 @@ pub async fn decide(
 pub async fn decide_answer(
     state: &AppState,
     dto: DecisionRequestDto,
+    max_role: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(Decision, Vec<u8>), AppError> {
     let policy = state.active_policy()?;
@@ -40,6 +46,7 @@ pub async fn decide_answer(
         currency: policy.currency,
     };
     let input = dto.validate(&vocab)?;
+    super::keys::check_role(&policy.roles, input.role, max_role)?;
     // The pushed record, completed from order history (service/value.rs).
     let stored = super::value::effective_customer(&state.store, &policy, &input.customer_id, now)?;
     let customer = match &stored {
@@ -62,6 +69,7 @@ pub async fn decide_answer(
         decision,
         request: dto,
         customer_snapshot: stored.map(|s| s.record),
+        approval: None,
         outcome: None,
         erased: false,
     });
@@ -94,6 +102,23 @@ pub async fn decide_answer(
         );
     }
     Ok((decision, answer))
+}
+
+/// What a caller may read of a stored decision. A `decide` key is held by a desk
+/// integration that any agent drives, and tickets ids are guessable, so without `ingest`
+/// or `admin` the customer's record (`customer_snapshot`) and the outcome's free-text
+/// note are left out: the answer, its request and the outcome are what the sidebar shows.
+pub fn view_for(mut d: StoredDecision, scopes: &[Scope]) -> StoredDecision {
+    if !scopes
+        .iter()
+        .any(|s| matches!(s, Scope::Ingest | Scope::Admin))
+    {
+        d.customer_snapshot = None;
+        if let Some(o) = d.outcome.as_mut() {
+            o.note = None;
+        }
+    }
+    d
 }
 
 pub fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {
@@ -204,18 +229,8 @@ pub async fn record_outcome(
     {
         return Err(FieldError::new("note", "must be at most 10000 bytes").into());
     }
-    if let Some(m) = amount {
-        if m.amount > limit.amount && dto.approved_by.is_none() {
-            return Err(AppError::Conflict {
-                code: "approval_required",
-                message: format!(
-                    "{} is above the {} limit of {}; record who approved it in `approved_by`",
-                    m.display(),
-                    eval.authority.role,
-                    limit.display()
-                ),
-            });
-        }
+    if let Some(m) = &amount {
+        super::approvals::check_grant(&decision, m, dto.approved_by.as_deref(), &limit)?;
     }
     let outcome = OutcomeRecord {
         granted: GrantedDto {

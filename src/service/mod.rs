@@ -1,6 +1,7 @@
 //! The service layer: what each request does, between the thin HTTP handlers and the pure
 //! engine and the store. The CLI calls the same functions.
 
+pub mod approvals;
 pub mod at_risk;
 pub mod at_risk_push;
 pub mod backtest;
@@ -8,6 +9,7 @@ pub mod customers;
 pub mod decision_id;
 pub mod decisions;
 pub mod import;
+pub mod keys;
 pub mod ledger;
 pub mod ndjson_lines;
 pub mod nps;
@@ -20,6 +22,7 @@ pub mod retention;
 pub mod shadow;
 pub mod value;
 pub mod watch;
+pub mod webhook_failures;
 pub mod webhook_payload;
 pub mod webhooks;
 

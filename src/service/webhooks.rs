@@ -27,6 +27,21 @@ pub struct WebhookConfig {
     pub zendesk_secret: Option<String>,
     pub generic_secret: Option<String>,
     pub tolerance_secs: u64,
+    /// The highest agent role a delivery of each desk may claim: the webhook's secret
+    /// is one identity for every agent of the desk, so it is bound like a key.
+    pub zendesk_max_role: Option<String>,
+    pub generic_max_role: Option<String>,
+    /// Failed signatures per peer, shared by both routes.
+    pub failures: std::sync::Arc<super::webhook_failures::SignatureFailures>,
+}
+
+impl WebhookConfig {
+    fn max_role(&self, source: Source) -> Option<&str> {
+        match source {
+            Source::Zendesk => self.zendesk_max_role.as_deref(),
+            Source::Generic => self.generic_max_role.as_deref(),
+        }
+    }
 }
 
 // Secrets must never reach a log line, so Debug says only whether they are set.
@@ -42,6 +57,8 @@ impl std::fmt::Debug for WebhookConfig {
                 &self.generic_secret.as_ref().map(|_| "set"),
             )
             .field("tolerance_secs", &self.tolerance_secs)
+            .field("zendesk_max_role", &self.zendesk_max_role)
+            .field("generic_max_role", &self.generic_max_role)
             .finish()
     }
 }
@@ -93,15 +110,20 @@ pub struct Receipt {
     pub ticket_id: String,
 }
 
-/// Check `signature` against `timestamp + body` in constant time.
+/// Check `signature` against `timestamp + body` in constant time; returns the MAC's
+/// bytes, the delivery's identity whatever encoding carried them.
 pub fn verify_signature(
     secret: &str,
     timestamp: &str,
     body: &[u8],
     signature: &str,
-) -> Result<(), WebhookError> {
+) -> Result<Vec<u8>, WebhookError> {
     let signature = signature.trim();
-    let expected = match signature.strip_prefix("sha256=") {
+    let expected = match signature
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("sha256="))
+        .and_then(|_| signature.get(7..))
+    {
         Some(hex_sig) => hex::decode(hex_sig),
         None => base64::engine::general_purpose::STANDARD
             .decode(signature)
@@ -114,7 +136,8 @@ pub fn verify_signature(
     mac.update(body);
     // `verify_slice` compares in constant time, so timing reveals nothing of the MAC.
     mac.verify_slice(&expected)
-        .map_err(|_| WebhookError::BadSignature("the signature does not match"))
+        .map_err(|_| WebhookError::BadSignature("the signature does not match"))?;
+    Ok(expected)
 }
 
 /// Parse an RFC 3339 timestamp (Zendesk's form) or unix seconds.
@@ -128,13 +151,19 @@ pub fn parse_timestamp(ts: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A delivery whose signature and age held: what it was signed with identifies it.
+pub struct Authentic {
+    /// The decoded MAC: the same bytes for a replay, in whatever encoding it is re-sent.
+    mac: Vec<u8>,
+}
+
 /// Verify a delivery's signature and age against the source's secret.
 pub fn authenticate(
     cfg: &WebhookConfig,
     source: Source,
     signed: &Signed<'_>,
     now: DateTime<Utc>,
-) -> Result<(), WebhookError> {
+) -> Result<Authentic, WebhookError> {
     let secret = match source {
         Source::Zendesk => cfg.zendesk_secret.as_deref(),
         Source::Generic => cfg.generic_secret.as_deref(),
@@ -146,7 +175,7 @@ pub fn authenticate(
             "the signature or its timestamp header is missing",
         ));
     };
-    verify_signature(secret, ts, signed.body, sig)?;
+    let mac = verify_signature(secret, ts, signed.body, sig)?;
     // Checked after the MAC, so an unsigned caller learns nothing about the clock.
     let at = parse_timestamp(ts).ok_or(WebhookError::BadSignature(
         "the signature timestamp is neither RFC 3339 nor unix seconds",
@@ -155,19 +184,29 @@ pub fn authenticate(
     if skew > i64::try_from(cfg.tolerance_secs).unwrap_or(i64::MAX) {
         return Err(WebhookError::Stale(skew, cfg.tolerance_secs));
     }
-    Ok(())
+    Ok(Authentic { mac })
 }
 
-/// The key a delivery is remembered under: the desk's delivery id when it sends one,
-/// else the signature (identical for an identical replay). Hashed, so the tree holds
-/// neither.
-pub fn dedup_key(source: Source, signed: &Signed<'_>) -> String {
-    let (kind, raw) = match signed.delivery_id.filter(|s| !s.trim().is_empty()) {
-        Some(id) => ("id", id),
-        None => ("sig", signed.signature.unwrap_or_default()),
+/// The keys a delivery is remembered under, hashed so the tree holds neither.
+///
+/// The first is what was signed: the decoded MAC, which covers the timestamp and the
+/// body, so a replay is known however its signature is encoded and whatever unsigned
+/// headers it carries. The second, when the desk sends one, is its delivery id, so a
+/// retry the desk signs again (new timestamp) is still known; an unsigned id can only
+/// make a delivery known, never make a known one new.
+pub fn dedup_keys(source: Source, signed: &Signed<'_>, auth: &Authentic) -> Vec<String> {
+    let key = |kind: &str, raw: &[u8]| {
+        format!(
+            "{}:{kind}:{}",
+            source.as_str(),
+            hex::encode(Sha256::digest(raw))
+        )
     };
-    let digest = Sha256::digest(raw.trim().as_bytes());
-    format!("{}:{kind}:{}", source.as_str(), hex::encode(digest))
+    let mut keys = vec![key("mac", &auth.mac)];
+    if let Some(id) = signed.delivery_id.map(str::trim).filter(|s| !s.is_empty()) {
+        keys.push(key("id", id.as_bytes()));
+    }
+    keys
 }
 
 /// Handle an authenticated delivery: a retry gets the first delivery's decision; a new
@@ -176,41 +215,48 @@ pub async fn handle(
     state: &AppState,
     source: Source,
     signed: &Signed<'_>,
+    auth: &Authentic,
     request: DecisionRequestDto,
     now: DateTime<Utc>,
 ) -> Result<Receipt, WebhookError> {
-    let key = dedup_key(source, signed);
-    if let Some(d) = state
-        .store
-        .delivery(&key, now.timestamp())
-        .map_err(AppError::from)?
-    {
-        return Ok(duplicate(d));
+    let keys = dedup_keys(source, signed, auth);
+    for key in &keys {
+        if let Some(d) = state
+            .store
+            .delivery(key, now.timestamp())
+            .map_err(AppError::from)?
+        {
+            return Ok(duplicate(d));
+        }
     }
-    let decision = super::decisions::decide(state, request, now).await?;
+    let max_role = state.webhooks.max_role(source);
+    let decision = super::decisions::decide(state, request, max_role, now).await?;
     let delivery = Delivery {
         decision_id: decision.decision_id.clone(),
         ticket_id: decision.ticket_id.clone(),
         expires_at: now.timestamp() + DEDUP_TTL_SECS,
     };
-    let cmd = Command::RecordDelivery {
-        key: key.clone(),
-        delivery: delivery.clone(),
-        now: now.timestamp(),
-    };
-    let applied = state
-        .store
-        .apply_durable(&cmd)
-        .await
-        .map_err(AppError::from)?;
-    if applied == crate::store::command::Applied::Unchanged {
-        // A concurrent retry won the race; answer with its decision so both agree.
-        if let Some(d) = state
+    // The MAC's key first: it decides a race between two copies of one delivery.
+    for (i, key) in keys.iter().enumerate() {
+        let cmd = Command::RecordDelivery {
+            key: key.clone(),
+            delivery: delivery.clone(),
+            now: now.timestamp(),
+        };
+        let applied = state
             .store
-            .delivery(&key, now.timestamp())
-            .map_err(AppError::from)?
-        {
-            return Ok(duplicate(d));
+            .apply_durable(&cmd)
+            .await
+            .map_err(AppError::from)?;
+        if i == 0 && applied == crate::store::command::Applied::Unchanged {
+            // A concurrent copy won the race; answer with its decision so both agree.
+            if let Some(d) = state
+                .store
+                .delivery(key, now.timestamp())
+                .map_err(AppError::from)?
+            {
+                return Ok(duplicate(d));
+            }
         }
     }
     tracing::info!(source = source.as_str(), "webhook decided");

@@ -119,6 +119,7 @@ fn decision_form_as(d: &StoredDecision, alias: &str) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
         o.remove("outcome");
+        o.remove("approval");
         o.remove("erased");
     }
     v["request"]["customer_id"] = Value::String(alias.to_string());
@@ -242,11 +243,7 @@ impl Store {
             }
             entries += 1;
             let id = ulid::Ulid(h.id).to_string();
-            let kind = if h.kind == Kind::Decision {
-                "decision"
-            } else {
-                "outcome"
-            };
+            let kind = h.kind.label();
             let what = format!("entry {} ({kind} {id})", h.seq);
             let hash = hex::encode(h.hash);
             let why = if h.seq != entries {
@@ -255,13 +252,16 @@ impl Store {
                 match self.log.get(h.id)? {
                     None => Some(format!("{what}: the decision is missing")),
                     Some(d) => {
-                        let form = match (h.kind, &d.outcome) {
-                            (Kind::Decision, _) => Some(decision_canonical(&key, &d)),
-                            (_, Some(o)) => Some(canonical(&outcome_form(&id, o))),
-                            (_, None) => None,
+                        let form = match (h.kind, &d.outcome, &d.approval) {
+                            (Kind::Decision, _, _) => Some(decision_canonical(&key, &d)),
+                            (Kind::Approval, _, Some(a)) => {
+                                Some(canonical(&super::approvals::approval_form(&id, a)))
+                            }
+                            (Kind::Outcome, Some(o), _) => Some(canonical(&outcome_form(&id, o))),
+                            _ => None,
                         };
                         match form {
-                            None => Some(format!("{what}: the outcome is missing")),
+                            None => Some(format!("{what}: the {kind} is missing")),
                             Some(f) if link_canonical(&prev, &f) != hash => Some(format!(
                                 "{what}: the record was changed after it was written"
                             )),

@@ -129,12 +129,7 @@ impl Store {
                 let hash = hex::encode(h.hash);
                 let entry = super::audit::AuditEntry {
                     seq: h.seq,
-                    kind: if h.kind == super::decision_log::frame::Kind::Decision {
-                        "decision"
-                    } else {
-                        "outcome"
-                    }
-                    .to_string(),
+                    kind: h.kind.label().to_string(),
                     decision_id: ulid::Ulid(h.id).to_string(),
                     prev: std::mem::replace(&mut prev, hash.clone()),
                     hash,

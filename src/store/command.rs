@@ -44,6 +44,11 @@ pub enum Command {
         decision_id: String,
         outcome: OutcomeRecord,
     },
+    /// A grant above the deciding role's authority, approved (once per decision).
+    RecordApproval {
+        decision_id: String,
+        approval: super::approvals::ApprovalRecord,
+    },
     PutKey {
         hash: String,
         key: ApiKeyRecord,
@@ -140,6 +145,10 @@ impl Store {
                 decision_id,
                 outcome,
             } => self.apply_record_outcome(decision_id, outcome),
+            Command::RecordApproval {
+                decision_id,
+                approval,
+            } => self.apply_record_approval(decision_id, approval.clone()),
             Command::PutKey { hash, key } => self.apply_put_key(hash, key),
             Command::RevokeKeys { name } => self.apply_revoke_keys(name),
             Command::PutPolicy { policy } => self.apply_put_policy(policy),

@@ -63,6 +63,9 @@ pub struct StoredDecision {
     /// decision can be replayed under another policy version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_snapshot: Option<CustomerRecordDto>,
+    /// The approval of a grant above the deciding role's authority, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<super::approvals::ApprovalRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeRecord>,
     /// The customer asked for erasure: `request.customer_id` holds a pseudonym.
@@ -82,7 +85,11 @@ fn key(id: &str) -> Result<[u8; 16], StoreError> {
 /// `tests/decision_log.rs` compares both on real decisions.
 pub fn stored_json(d: &StoredDecision, decision: &[u8]) -> Result<Vec<u8>, StoreError> {
     let open = match decision.split_last() {
-        Some((b'}', open)) if open.len() > 1 && d.outcome.is_none() && !d.erased => open,
+        Some((b'}', open))
+            if open.len() > 1 && d.outcome.is_none() && d.approval.is_none() && !d.erased =>
+        {
+            open
+        }
         _ => return to_json(d),
     };
     let mut out = Vec::with_capacity(decision.len() + 1024);
@@ -98,7 +105,7 @@ pub fn stored_json(d: &StoredDecision, decision: &[u8]) -> Result<Vec<u8>, Store
     Ok(out)
 }
 
-fn log_id(id: &str) -> Result<u128, StoreError> {
+pub(super) fn log_id(id: &str) -> Result<u128, StoreError> {
     key(id).map(u128::from_be_bytes)
 }
 

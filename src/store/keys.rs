@@ -61,6 +61,11 @@ pub struct ApiKeyRecord {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub created_at: String,
+    /// The highest agent role a request made with this key may claim (a role of the
+    /// policy's vocabulary). `None`: the key trusts its caller's claim, as before roles
+    /// could be bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_role: Option<String>,
 }
 
 /// The stored form of a secret.

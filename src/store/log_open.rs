@@ -81,11 +81,7 @@ impl Store {
             let mut hash = [0u8; 32];
             hex::decode_to_slice(&e.hash, &mut hash)
                 .map_err(|err| StoreError::Corrupt(format!("audit entry {}: {err}", e.seq)))?;
-            let kind = if e.kind == "outcome" {
-                Kind::Outcome
-            } else {
-                Kind::Decision
-            };
+            let kind = Kind::from_label(&e.kind).unwrap_or(Kind::Decision);
             frames.push(frame(kind, e.seq, hash, bytes.to_vec())?);
             moved.insert(id.0);
             if frames.len() >= MOVE_BATCH {

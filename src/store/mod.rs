@@ -4,6 +4,7 @@
 //! replicated log can feed the same commands to every replica; reads are local methods.
 //! Durability: a write is acknowledged only after `flush` returns (see `Store::flush`).
 
+pub mod approvals;
 pub mod at_risk_pushes;
 pub mod audit;
 pub mod backup;

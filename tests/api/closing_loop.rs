@@ -60,7 +60,7 @@ async fn the_ledger_blocks_a_double_claim_across_two_agents() {
     let stored: Value = app
         .get_json(
             &format!("/v1/decisions/{}", second["decision_id"].as_str().unwrap()),
-            &app.decide_key,
+            &app.admin_key,
         )
         .await;
     assert_eq!(stored["customer_snapshot"]["claims_90d"], 4);
@@ -273,6 +273,13 @@ async fn the_goodwill_report_matches_a_seeded_set_of_decisions_and_outcomes() {
         (path, body)
     };
     let rec0 = ds[0]["recommendation"].clone();
+    let approval = format!(
+        "/v1/decisions/{}/approval",
+        ds[1]["decision_id"].as_str().unwrap()
+    );
+    let by_lead = json!({"approver": {"id": "lead-3", "role": "lead"}});
+    let r = app.post_json(&approval, &app.decide_key, &by_lead).await;
+    assert_eq!(r.status(), 201);
     let outcomes = [
         outcome(
             &ds[0],

@@ -157,7 +157,7 @@ async fn a_decision_is_stored_with_its_request_and_read_back_as_returned() {
     let d = app.decide_ok(&req).await;
     let id = d["decision_id"].as_str().unwrap();
     let r = app
-        .get(&format!("/v1/decisions/{id}"), &app.decide_key)
+        .get(&format!("/v1/decisions/{id}"), &app.admin_key)
         .await;
     assert_eq!(r.status(), 200);
     let stored: Value = r.json().await.unwrap();
@@ -177,6 +177,19 @@ async fn a_decision_is_stored_with_its_request_and_read_back_as_returned() {
     assert_eq!(
         stored["customer_snapshot"]["lifetime_revenue"],
         eur("10400.00")
+    );
+    // A `decide` key reads the decision, but not the customer's record behind it.
+    let trimmed: Value = app
+        .get_json(&format!("/v1/decisions/{id}"), &app.decide_key)
+        .await;
+    assert_eq!(trimmed["recommendation"], d["recommendation"]);
+    assert!(trimmed.get("customer_snapshot").is_none(), "{trimmed:#}");
+    let by_ticket: Value = app
+        .get_json("/v1/tickets/ZD-1/decision", &app.decide_key)
+        .await;
+    assert!(
+        by_ticket.get("customer_snapshot").is_none(),
+        "{by_ticket:#}"
     );
 
     let missing = app
@@ -200,9 +213,52 @@ async fn an_outcome_is_recorded_once_and_above_authority_needs_an_approver() {
     let granted = json!({"granted": {"gesture": "refund", "amount": eur("450.00")}, "customer_accepted": true});
     let r = app.post_json(&path, &app.decide_key, &granted).await;
     let msg = expect_error(r, 409, "approval_required").await;
-    assert!(msg.contains("approved_by"), "{msg}");
+    assert!(msg.contains("approval"), "{msg}");
 
+    // A name is not an approval: `approved_by` must name an approver on record.
     let mut approved = granted.clone();
+    approved["approved_by"] = json!("lead-3");
+    let r = app.post_json(&path, &app.decide_key, &approved).await;
+    expect_error(r, 409, "approval_required").await;
+
+    // A senior's limit does not cover €450 for this customer; a lead's does.
+    let approval = format!(
+        "/v1/decisions/{}/approval",
+        d["decision_id"].as_str().unwrap()
+    );
+    let by_senior = json!({"approver": {"id": "s-2", "role": "senior"}});
+    let msg = expect_error(
+        app.post_json(&approval, &app.decide_key, &by_senior).await,
+        403,
+        "approval_not_allowed",
+    )
+    .await;
+    assert!(msg.contains("a lead can approve it"), "{msg}");
+    let by_lead =
+        json!({"approver": {"id": "lead-3", "role": "lead"}, "note": "long-standing customer"});
+    let r = app.post_json(&approval, &app.decide_key, &by_lead).await;
+    assert_eq!(r.status(), 201);
+    let a: Value = r.json().await.unwrap();
+    assert_eq!(a["approver_id"], "lead-3");
+    assert_eq!(a["amount"], eur("450.00"));
+    assert_eq!(a["recorded_with"], "test-decide");
+    expect_error(
+        app.post_json(&approval, &app.decide_key, &by_lead).await,
+        409,
+        "approval_exists",
+    )
+    .await;
+
+    // Another name than the approver's is still refused; more than approved too.
+    approved["approved_by"] = json!("ceo");
+    let r = app.post_json(&path, &app.decide_key, &approved).await;
+    expect_error(r, 409, "approval_required").await;
+    let mut more = approved.clone();
+    more["approved_by"] = json!("lead-3");
+    more["granted"]["amount"] = eur("460.00");
+    let r = app.post_json(&path, &app.decide_key, &more).await;
+    expect_error(r, 409, "approval_required").await;
+
     approved["approved_by"] = json!("lead-3");
     let r = app.post_json(&path, &app.decide_key, &approved).await;
     assert_eq!(r.status(), 201);
@@ -218,6 +274,80 @@ async fn an_outcome_is_recorded_once_and_above_authority_needs_an_approver() {
     assert_eq!(stored["outcome"]["approved_by"], "lead-3");
     assert_eq!(stored["outcome"]["granted"]["amount"], eur("450.00"));
     assert_eq!(stored["outcome"]["recorded_by"], "test-decide");
+    assert_eq!(stored["approval"]["approver_role"], "lead");
+    // The approval is a link of the audit chain, and the chain holds.
+    let audit: Value = app.get_json("/v1/audit/verify", &app.admin_key).await;
+    assert_eq!(audit["intact"], true, "{audit:#}");
+    assert_eq!(
+        audit["entries"], 3,
+        "decision, approval, outcome: {audit:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_key_bound_to_a_role_cannot_claim_a_higher_one() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json(
+            "/v1/keys",
+            &app.admin_key,
+            &json!({"name": "desk-agents", "scopes": ["decide"], "max_role": "agent"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["max_role"], "agent");
+    let bound = created["secret"].as_str().unwrap().to_string();
+
+    // As an agent: the agent's limit, as for any key.
+    let mut req = request("c-60606", "damaged_item", "ours", "450.00");
+    let r = app.post_json("/v1/decisions", &bound, &req).await;
+    assert_eq!(r.status(), 200);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["authority"]["within_authority"], false);
+
+    // Claiming a manager: refused, naming both roles, and nothing is stored.
+    req["agent"]["role"] = json!("manager");
+    req["ticket_id"] = json!("T-claimed");
+    let msg = expect_error(
+        app.post_json("/v1/decisions", &bound, &req).await,
+        403,
+        "role_not_allowed",
+    )
+    .await;
+    assert!(
+        msg.contains("`agent`") && msg.contains("`manager`"),
+        "{msg}"
+    );
+    let none = app.get("/v1/tickets/T-claimed/decision", &bound).await;
+    expect_error(none, 404, "decision_not_found").await;
+
+    // Nor may it approve as a lead.
+    let approval = format!(
+        "/v1/decisions/{}/approval",
+        d["decision_id"].as_str().unwrap()
+    );
+    let by_lead = json!({"approver": {"id": "lead-3", "role": "lead"}});
+    expect_error(
+        app.post_json(&approval, &bound, &by_lead).await,
+        403,
+        "role_not_allowed",
+    )
+    .await;
+
+    // A key without a maximum trusts its caller (documented), and an unknown role is a
+    // clear 422 at creation.
+    let r = app.post_json("/v1/decisions", &app.decide_key, &req).await;
+    assert_eq!(r.status(), 200);
+    let bad = app
+        .post_json(
+            "/v1/keys",
+            &app.admin_key,
+            &json!({"name": "x", "scopes": ["decide"], "max_role": "ceo"}),
+        )
+        .await;
+    let msg = expect_error(bad, 422, "invalid_request").await;
+    assert!(msg.starts_with("max_role"), "{msg}");
 }
 
 #[tokio::test]

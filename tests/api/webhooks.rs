@@ -33,6 +33,7 @@ async fn spawn_hooked(tolerance_secs: u64) -> Hooked {
             zendesk_secret: Some(ZENDESK_TEST_SECRET.into()),
             generic_secret: Some(GENERIC_SECRET.into()),
             tolerance_secs,
+            ..Default::default()
         });
     let store = app.state.store.clone();
     for (id, record) in kulanz::demo::scenario_customers().unwrap() {

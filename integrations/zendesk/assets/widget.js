@@ -22,6 +22,7 @@
       outcome: 'Record the outcome', asRecommended: 'Granted as recommended',
       other: 'Granted other', escalated: 'Escalated', declined: 'Declined',
       gesture: 'Gesture', amount: 'Amount', approvedBy: 'Approved by (required above your limit)',
+      approve: 'Approve {amount}', approvedByWho: 'Approved by {who}, up to {amount}',
       note: 'Note', save: 'Save', cancel: 'Cancel', saving: 'Saving…',
       recorded: 'Outcome recorded', recordedAs: '{status}: {what}', recordedBy: 'by {who}, {when}',
       errorTitle: 'kulanz could not answer', retry: 'Try again',
@@ -55,6 +56,7 @@
       outcome: 'Ergebnis erfassen', asRecommended: 'Wie empfohlen gewährt',
       other: 'Anders gewährt', escalated: 'Eskaliert', declined: 'Abgelehnt',
       gesture: 'Geste', amount: 'Betrag', approvedBy: 'Freigegeben von (über Ihrem Limit Pflicht)',
+      approve: '{amount} freigeben', approvedByWho: 'Freigegeben von {who}, bis {amount}',
       note: 'Notiz', save: 'Speichern', cancel: 'Abbrechen', saving: 'Wird gespeichert…',
       recorded: 'Ergebnis erfasst', recordedAs: '{status}: {what}', recordedBy: 'von {who}, {when}',
       errorTitle: 'kulanz konnte nicht antworten', retry: 'Erneut versuchen',
@@ -229,6 +231,7 @@
       el('p', { 'class': 'kz-gesture', 'data-gesture': rec.gesture, text: this.gestureName(rec.gesture) }),
       this.sum(rec.amount) ? el('p', { 'class': 'kz-amount', 'data-amount': rec.amount.amount, text: this.money(rec.amount) }) : null,
       authBadge,
+      this.approvalNode(d),
       el('p', { 'class': 'kz-note', text: fill(t.limit, { limit: this.money(auth.limit) }) + ' · ' +
         this.roleName(auth.role) }),
       this.due(d)
@@ -291,14 +294,49 @@
     ]);
   };
 
+  /** Above the deciding agent's authority: the approval on record, or, for a viewer whose
+   *  role limit covers the amount, a button to give it. The server checks both again. */
+  Widget.prototype.approvalNode = function (d) {
+    var t = this.t, self = this, auth = d.authority, rec = d.recommendation;
+    if (auth.within_authority || d.outcome) return null;
+    if (d.approval) {
+      return el('p', { 'class': 'kz-badge kz-ok', 'data-approval': 'given',
+        text: '✓ ' + fill(t.approvedByWho, { who: d.approval.approver_id, amount: this.money(d.approval.amount) }) });
+    }
+    var mine = (auth.role_limits || []).filter(function (r) { return r.role === self.opts.role; })[0];
+    if (!mine || !this.opts.agentId || Number(mine.limit.amount) < Number(rec.amount.amount)) return null;
+    var button = el('button', { type: 'button', 'data-action': 'approve',
+      text: fill(t.approve, { amount: this.money(rec.amount) }) });
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      self.call('POST', '/v1/decisions/' + encodeURIComponent(d.decision_id) + '/approval',
+        { approver: { id: self.opts.agentId, role: self.opts.role } })
+        .then(function (a) {
+          self.decision.approval = a;
+          self.render(self.decision);
+        }, function (e) {
+          button.disabled = false;
+          if (self.alertBox) {
+            self.alertBox.textContent = '';
+            self.alertBox.appendChild(el('div', { 'class': 'kz-alert kz-bad', role: 'alert', text: e.message }));
+          }
+        });
+    });
+    return button;
+  };
+
   Widget.prototype.showActions = function () {
     var t = this.t, self = this, rec = this.decision.recommendation;
     var primary = el('button', { type: 'button', 'class': 'kz-primary', 'data-action': 'granted_as_recommended',
       text: t.asRecommended });
     primary.addEventListener('click', function () {
-      // Above the agent's authority the grant needs an approver: ask for it first.
-      if (!self.decision.authority.within_authority) self.form('granted_as_recommended');
-      else self.submit({ granted: { gesture: rec.gesture, amount: rec.amount }, status: 'granted_as_recommended' }, primary);
+      // Above the agent's authority the grant needs an approval: with one on record it
+      // names the approver; without, the form asks (and the server explains).
+      var approval = self.decision.approval, body = { granted: { gesture: rec.gesture, amount: rec.amount },
+        status: 'granted_as_recommended' };
+      if (self.decision.authority.within_authority) self.submit(body, primary);
+      else if (approval) { body.approved_by = approval.approver_id; self.submit(body, primary); }
+      else self.form('granted_as_recommended');
     });
     var btn = function (kind, label) {
       return el('button', { type: 'button', 'data-action': kind, text: label, onclick: function () { self.form(kind); } });
@@ -326,6 +364,7 @@
     }
     if (kind === 'granted_as_recommended' || kind === 'granted_other') {
       approver = el('input', { id: 'kz-approver', autocomplete: 'off',
+        value: d.approval ? d.approval.approver_id : '',
         required: kind === 'granted_as_recommended' ? 'required' : null });
       fields.push(el('label', { 'for': 'kz-approver', text: t.approvedBy }), approver);
     }
@@ -442,7 +481,7 @@
       var w = new Widget(root, {
         transport: p.key ? fetchTransport(base, p.key) : null,
         locale: p.locale, request: p.request || requestFrom(p), decisionId: p.decision,
-        agentId: p.agent,
+        agentId: p.agent, role: p.role || (p.request && p.request.agent && p.request.agent.role),
         onState: function (s) { if (window.parent !== window) window.parent.postMessage({ type: 'kulanz:state', state: s }, '*'); }
       });
       w.load();

@@ -94,6 +94,7 @@
         locale: user.locale,
         request: request,
         agentId: 'zendesk-' + user.id,
+        role: request.agent.role,
         onState: function () {
           client.invoke('resize', { width: '100%', height: Math.max(120, document.body.scrollHeight) + 'px' });
         }

@@ -34,6 +34,8 @@ pub enum Kind {
     Outcome = 2,
     /// The decision again after erasure; no audit link (the hashed form is unchanged).
     Rewrite = 3,
+    /// The decision again, with its approval; carries the approval's audit link.
+    Approval = 4,
 }
 
 impl Kind {
@@ -42,8 +44,26 @@ impl Kind {
             1 => Some(Kind::Decision),
             2 => Some(Kind::Outcome),
             3 => Some(Kind::Rewrite),
+            4 => Some(Kind::Approval),
             _ => None,
         }
+    }
+
+    /// The name the audit report and a backup give the frame's link.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Decision => "decision",
+            Kind::Outcome => "outcome",
+            Kind::Rewrite => "rewrite",
+            Kind::Approval => "approval",
+        }
+    }
+
+    /// The frame kind a backup's link names (`label`); `None` for an unknown name.
+    pub fn from_label(label: &str) -> Option<Kind> {
+        [Kind::Decision, Kind::Outcome, Kind::Rewrite, Kind::Approval]
+            .into_iter()
+            .find(|k| k.label() == label)
     }
 
     /// Whether the frame is a link of the audit chain.

@@ -49,7 +49,7 @@ async fn escalated_and_declined_outcomes_grant_nothing() {
     let stored: Value = app
         .get_json(
             &format!("/v1/decisions/{}", d["decision_id"].as_str().unwrap()),
-            &app.decide_key,
+            &app.admin_key,
         )
         .await;
     assert_eq!(stored["outcome"]["status"], "escalated");
