@@ -331,6 +331,19 @@ impl MoneyDto {
     }
 }
 
+/// The largest amount an amount string may hold (15 integer digits, `parse_amount`).
+pub fn max_amount() -> Decimal {
+    Decimal::new(99_999_999_999_999_999, 2)
+}
+
+/// `amount` kept within what an amount string may hold. For sums the service computes
+/// from many inputs (revenue from orders, goodwill from outcomes): each input is within
+/// the bound, their sum need not be, and a record that cannot be written is worse than a
+/// total that stops at 999,999,999,999,999.99.
+pub fn saturate(amount: Decimal) -> Decimal {
+    amount.clamp(-max_amount(), max_amount())
+}
+
 /// Parse a decimal amount string such as `100.00`: digits, optional sign, at most 2 decimals.
 pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     let t = s.trim();

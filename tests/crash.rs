@@ -13,14 +13,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kulanz");
-const POLICIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+#[path = "process/mod.rs"]
+mod process;
+
+use process::{Server, BIN};
 const WRITERS: usize = 4;
 const CATEGORIES: [&str; 4] = [
     "late_delivery",
@@ -43,83 +44,6 @@ struct Ledger {
     /// decision id -> (outcome sent, answer body when acknowledged)
     outcomes: BTreeMap<String, (Value, Option<Value>)>,
     acknowledged: usize,
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-            // Explicit, so a `KULANZ_DURABILITY` in the environment cannot weaken the test.
-            .args(["--durability", "strict"])
-            // The writers hammer one key on purpose: the per-key rate limit is not under test.
-            .args(["--rate-limit-per-sec", "0"])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--policy-dir", POLICIES])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
-        // The server logs to this pipe until it dies; keep draining it so it never blocks.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            let mut seen = Vec::new();
-            for line in std::io::BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(t) = tx.as_ref() {
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        if v["fields"]["message"] == "kulanz listening" {
-                            let addr = v["fields"]["addr"].as_str().unwrap_or("").to_string();
-                            let _ = t.send(Ok(addr));
-                            tx = None;
-                            continue;
-                        }
-                    }
-                    seen.push(line);
-                }
-            }
-            if let Some(t) = tx {
-                let _ = t.send(Err(seen.join("\n")));
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(addr)) => addr,
-            Ok(Err(log)) => panic!("server exited before listening:\n{log}"),
-            Err(e) => panic!("server did not report its address: {e}"),
-        };
-        Server {
-            child,
-            base: format!("http://{addr}"),
-        }
-    }
-
-    async fn wait_ready(&self, client: &reqwest::Client) {
-        // A guard against hanging forever, not a performance assertion.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
-                if r.status() == 200 {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "server never became ready");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn kill(mut self) {
-        // `Child::kill` is SIGKILL on Unix: no shutdown hook, no final flush.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
 }
 
 fn create_key(data_dir: &Path) -> String {
@@ -340,7 +264,13 @@ async fn every_acknowledged_write_survives_sigkill_and_restart() {
     let mut done: Vec<Ledger> = Vec::new();
     let mut checked = 0;
     for round in 0..rounds {
-        let server = Server::start(dir.path());
+        let server = Server::start(
+            dir.path(),
+            // Explicit, so a `KULANZ_DURABILITY` in the environment cannot weaken the test;
+            // the writers hammer one key on purpose: the rate limit is not under test.
+            &["--durability", "strict", "--rate-limit-per-sec", "0"],
+            None,
+        );
         server.wait_ready(&reqwest::Client::new()).await;
         // The store reopened after the kill: the last round's writes are the ones the
         // kill could have cut; every round is checked again at the end.
@@ -366,7 +296,13 @@ async fn every_acknowledged_write_survives_sigkill_and_restart() {
         }
         done.push(std::mem::take(&mut *ledger.lock().unwrap()));
     }
-    let server = Server::start(dir.path());
+    let server = Server::start(
+        dir.path(),
+        // Explicit, so a `KULANZ_DURABILITY` in the environment cannot weaken the test;
+        // the writers hammer one key on purpose: the rate limit is not under test.
+        &["--durability", "strict", "--rate-limit-per-sec", "0"],
+        None,
+    );
     server.wait_ready(&reqwest::Client::new()).await;
     for ledger in &done {
         checked += verify(&server.base, &key, ledger, seed).await;

@@ -164,6 +164,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<serde_json::Value>,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -172,7 +174,14 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// The same error with `Retry-After: secs` (at least 1).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -228,6 +237,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         crate::metrics::record_error(self.code);
+        let retry = self
+            .retry_after
+            .and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok());
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
@@ -235,6 +247,11 @@ impl IntoResponse for ApiError {
                 details: self.details,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some(v) = retry {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
     }
 }

@@ -4,7 +4,6 @@
 
 use super::error::ApiError;
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -40,18 +39,20 @@ impl RateLimit {
     }
 }
 
+/// Whole seconds to wait, rounded up, at least 1.
+fn whole_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 /// The 429 answer, with whole seconds to wait (at least 1).
 pub fn too_many(wait: Duration) -> Response {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let mut resp = ApiError::new(
+    let secs = whole_secs(wait);
+    ApiError::new(
         "rate_limited",
         format!("too many requests for this API key; retry in {secs} s"),
     )
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-        resp.headers_mut().insert("retry-after", v);
-    }
-    resp
+    .retry_after(secs)
+    .into_response()
 }
 
 /// Route layer: answer 503 `request_timeout` when a read takes longer than allowed.
@@ -83,9 +84,10 @@ pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) ->
 
 /// The 429 answer for a peer over its budget of failed webhook signatures.
 pub fn too_many_failures(wait: Duration) -> ApiError {
-    let secs = wait.as_secs().max(1);
+    let secs = whole_secs(wait);
     ApiError::new(
         "rate_limited",
         format!("too many failed webhook signatures from this address; retry in {secs} s"),
     )
+    .retry_after(secs)
 }

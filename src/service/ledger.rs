@@ -79,7 +79,7 @@ pub fn merge(
             .map(|m| m.amount)
             .unwrap_or(Decimal::ZERO);
         record.goodwill_12m = Some(MoneyDto::from(Money::new(
-            (pushed + t.granted_12m).round_dp(2),
+            crate::money::saturate((pushed + t.granted_12m).round_dp(2)),
             currency,
         )));
     }

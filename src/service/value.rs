@@ -185,6 +185,7 @@ pub struct PredictionView {
 }
 
 fn money(amount: rust_decimal::Decimal, currency: &str) -> MoneyDto {
+    let amount = crate::money::saturate(amount);
     match currency.parse::<Currency>() {
         Ok(c) => Money::new(amount, c).into(),
         Err(_) => MoneyDto {

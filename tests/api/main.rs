@@ -10,6 +10,7 @@ mod customers;
 mod decisions;
 mod errors;
 mod helpers;
+mod hostile;
 mod idempotency;
 mod ops;
 mod orders;

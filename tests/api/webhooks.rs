@@ -363,3 +363,87 @@ async fn webhooks_without_a_configured_secret_are_switched_off() {
         .unwrap();
     expect_error(r, 404, "webhook_not_configured").await;
 }
+
+#[tokio::test]
+async fn a_signed_delivery_replayed_with_other_unsigned_headers_or_encodings_is_a_duplicate() {
+    let app = spawn_hooked(300).await;
+    let body = s6_body("77001");
+    let ts = now_rfc3339(0);
+    let sig = sign(ZENDESK_TEST_SECRET, &ts, &body);
+    let first = app.zendesk(&ts, &sig, Some("inv-1"), &body).await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["status"], "decided");
+
+    // The same MAC: under new invocation ids, none, and as upper- and lower-case hex.
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&sig)
+        .unwrap();
+    let hex_lower = format!("sha256={}", hex::encode(&raw));
+    let hex_upper = format!("SHA256={}", hex::encode_upper(&raw));
+    let replays = [
+        (sig.clone(), Some("inv-2")),
+        (sig.clone(), None),
+        (hex_lower.clone(), Some("inv-3")),
+        (hex_upper.clone(), Some("inv-4")),
+        (format!(" {sig} "), Some("inv-5")),
+    ];
+    for (s, inv) in replays {
+        let r = app.zendesk(&ts, &s, inv, &body).await;
+        assert_eq!(r.status(), 200, "{s} {inv:?}");
+        let receipt: Value = r.json().await.unwrap();
+        assert_eq!(receipt["status"], "duplicate", "{s} {inv:?}");
+        assert_eq!(receipt["decision_id"], first["decision_id"]);
+    }
+    // The generic route, with a changed unsigned delivery id.
+    let generic = json!({"ticket_id": "G-77", "customer_id": "c-10442",
+        "agent": {"id": "a-1", "role": "agent"},
+        "complaint": {"category": "late_delivery", "severity": "low", "channel": "email",
+            "fault": "ours", "amount_at_stake": {"amount": "20.00", "currency": "EUR"}}})
+    .to_string();
+    let gsig = sign(GENERIC_SECRET, &ts, &generic);
+    let mut ids = Vec::new();
+    for delivery in ["d-1", "d-2", "d-3"] {
+        let r = app
+            .client
+            .post(format!("{}/v1/webhooks/generic", app.base))
+            .header("content-type", "application/json")
+            .header("x-kulanz-timestamp", &ts)
+            .header("x-kulanz-signature", &gsig)
+            .header("x-kulanz-delivery-id", delivery)
+            .body(generic.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let receipt: Value = r.json().await.unwrap();
+        ids.push((receipt["status"].clone(), receipt["decision_id"].clone()));
+    }
+    assert_eq!(ids[0].0, "decided");
+    assert!(
+        ids[1..]
+            .iter()
+            .all(|(s, id)| s == "duplicate" && id == &ids[0].1),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn failed_signatures_count_against_the_sender_until_it_is_refused() {
+    let app = spawn_hooked(300).await;
+    let body = s6_body("77002");
+    let ts = now_rfc3339(0);
+    let limit = kulanz::service::webhook_failures::LIMIT;
+    for _ in 0..limit {
+        let r = app.zendesk(&ts, "bm90IGEgbWFj", None, &body).await;
+        expect_error(r, 401, "webhook_signature_invalid").await;
+    }
+    // Over the budget: refused before its signature is looked at, even a valid one.
+    let good = sign(ZENDESK_TEST_SECRET, &ts, &body);
+    let r = app.zendesk(&ts, &good, None, &body).await;
+    assert!(r.headers().contains_key("retry-after"));
+    let msg = expect_error(r, 429, "rate_limited").await;
+    assert!(msg.contains("failed webhook signatures"), "{msg}");
+    let none = app.ticket("77002").await;
+    expect_error(none, 404, "decision_not_found").await;
+}
