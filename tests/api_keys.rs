@@ -124,3 +124,22 @@ fn concurrent_changes_leave_the_map_as_sled_has_it() {
     }
     assert_eq!(store.list_keys().unwrap().len(), 52);
 }
+
+#[test]
+fn every_demo_start_replaces_the_demo_key_instead_of_adding_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let now = chrono::Utc::now();
+    let first = kulanz::demo::seed(&store, now).unwrap().secret;
+    let second = kulanz::demo::seed(&store, now).unwrap().secret;
+    assert_ne!(first, second);
+    let demo_keys = store
+        .list_keys()
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.name == kulanz::demo::DEMO_KEY)
+        .count();
+    assert_eq!(demo_keys, 1);
+    assert!(store.find_key(&first).unwrap().is_none(), "the old demo key still works");
+    assert!(store.find_key(&second).unwrap().is_some());
+}

@@ -52,3 +52,28 @@ async fn huge_orders_cannot_break_a_customers_decisions() {
     let d: Value = r.json().await.unwrap();
     assert_eq!(d["customer"]["known"], true);
 }
+
+#[tokio::test]
+async fn a_bulk_import_above_4_mib_ignores_the_idempotency_key_as_documented() {
+    let app = spawn_app().await;
+    let line = |i: usize| {
+        json!({"customer_id": format!("bulk-{i:06}"), "currency": "EUR",
+            "lifetime_revenue": eur("120.00"), "tier": "silver", "orders": 3})
+        .to_string()
+    };
+    let body: String = (0..40_000).map(|i| line(i) + "\n").collect();
+    assert!(body.len() > 4 * 1024 * 1024, "{} bytes", body.len());
+    let r = app
+        .client
+        .post(app.url("/v1/customers/import"))
+        .bearer_auth(&app.ingest_key)
+        .header("content-type", "application/x-ndjson")
+        .header("idempotency-key", "bulk-1")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["imported"], 40_000, "{report:#}");
+}
