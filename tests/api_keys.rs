@@ -140,6 +140,9 @@ fn every_demo_start_replaces_the_demo_key_instead_of_adding_one() {
         .filter(|k| k.name == kulanz::demo::DEMO_KEY)
         .count();
     assert_eq!(demo_keys, 1);
-    assert!(store.find_key(&first).unwrap().is_none(), "the old demo key still works");
+    assert!(
+        store.find_key(&first).unwrap().is_none(),
+        "the old demo key still works"
+    );
     assert!(store.find_key(&second).unwrap().is_some());
 }

@@ -100,6 +100,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/policies/shadow",
             get(policies::get_shadow).delete(policies::clear_shadow),
         )
+        .route("/v1/policies/watch", get(policies::watch_status))
         .route_layer(timeout.clone())
         // A backtest streams the whole decision log, a backup copies the store: both are
         // exempt from the time limit.

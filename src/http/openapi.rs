@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
         super::customers::put, super::customers::get, super::customers::delete, super::customers::import,
         super::policies::list, super::policies::active, super::policies::validate,
         super::policies::put, super::policies::activate, super::policies::backtest,
-        super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::decisions::shadow,
+        super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::policies::watch_status, super::decisions::shadow,
         super::ops::audit_verify, super::ops::backup,
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,

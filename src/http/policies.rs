@@ -5,6 +5,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::AppError;
 use crate::policy::Problem;
 use crate::service::backtest::BacktestReport;
+use crate::service::watch::WatchView;
 use crate::service::{policies, AppState};
 use crate::store::policies::StoredPolicy;
 use axum::extract::State;
@@ -289,4 +290,13 @@ pub async fn get_shadow(State(state): State<AppState>) -> Json<ShadowState> {
 pub async fn clear_shadow(State(state): State<AppState>) -> Result<Json<ShadowState>, ApiError> {
     crate::service::shadow::clear(&state).await?;
     Ok(Json(ShadowState { shadow: None }))
+}
+
+/// Whether the policy folder is watched, how often it was looked at, and what the last
+/// reload refused or activated.
+#[utoipa::path(get, path = "/v1/policies/watch", tag = "policies",
+    responses((status = 200, body = WatchView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn watch_status(State(state): State<AppState>) -> Json<WatchView> {
+    Json(state.watch.view())
 }

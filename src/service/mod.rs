@@ -70,6 +70,8 @@ pub struct Shared {
     pub webhooks: Arc<webhooks::WebhookConfig>,
     /// Retention evidence for the expected-value ranking (service/retention.rs).
     pub retention: Arc<retention::RetentionCache>,
+    /// What the policy-folder watcher did (service/watch.rs).
+    pub watch: Arc<watch::WatchStatus>,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ impl AppState {
                 ..Default::default()
             }),
             retention: Arc::new(retention::RetentionCache::default()),
+            watch: Arc::new(watch::WatchStatus::default()),
         }))
     }
 

@@ -9,8 +9,54 @@
 use super::AppState;
 use crate::policy::{load, CompiledPolicy};
 use crate::store::Command;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
+use utoipa::ToSchema;
+
+/// What the watcher has done, for `GET /v1/policies/watch`: an operator sees whether the
+/// folder is watched and why a file was refused, and a test can wait for a pass to have
+/// happened rather than for time to have passed. A std mutex: held to copy a few fields,
+/// never across an `.await`.
+#[derive(Debug, Default)]
+pub struct WatchStatus {
+    inner: Mutex<WatchView>,
+}
+
+/// The watcher's state as reported.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct WatchView {
+    /// Whether this server watches its policy folder (`serve --watch-policies`).
+    pub watching: bool,
+    /// How many times the folder was looked at.
+    pub passes: u64,
+    /// How many of those passes found a change and checked the folder.
+    pub reloads: u64,
+    /// What the last reload refused (file and problem), if anything.
+    pub last_refused: Vec<String>,
+    /// The version the last reload activated (`id version`), if it activated one.
+    pub last_activated: Option<String>,
+    /// RFC 3339 time of the last reload.
+    pub last_reload_at: Option<String>,
+}
+
+impl WatchStatus {
+    fn update(&self, f: impl FnOnce(&mut WatchView)) {
+        let mut v = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut v);
+    }
+
+    pub fn view(&self) -> WatchView {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
 
 type Fingerprint = Vec<(PathBuf, Option<SystemTime>, u64)>;
 
@@ -124,14 +170,24 @@ fn refuse(out: &mut Checked, file: &Path, e: crate::policy::PolicyError) {
 /// Poll `dir` every `interval` until the process ends.
 pub async fn watch(state: AppState, dir: PathBuf, interval: Duration) {
     let mut seen = fingerprint(&dir);
+    state.watch.update(|v| v.watching = true);
     loop {
         tokio::time::sleep(interval).await;
         let now = fingerprint(&dir);
         if now == seen {
+            state.watch.update(|v| v.passes += 1);
             continue;
         }
         seen = now;
         let r = reload(&state, &dir).await;
+        state.watch.update(|v| {
+            v.passes += 1;
+            v.reloads += 1;
+            v.last_refused = r.refused.clone();
+            v.last_activated = r.activated.clone();
+            v.last_reload_at =
+                Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        });
         for line in &r.refused {
             tracing::warn!(problem = %line, "policy file refused; the running version stays");
         }

@@ -5,7 +5,7 @@
 use crate::helpers::{request, spawn_app_pushing, TestApp};
 use axum::http::{HeaderMap, StatusCode};
 use kulanz::service::at_risk_push::PushConfig;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,8 +127,23 @@ async fn new_at_risk_customers_are_pushed_once_signed_and_retried_after_a_failur
     // The shipped policy's proactive-outreach rule answers the at-risk list.
     assert_eq!(body["customer"]["suggested"]["gesture"], "voucher");
 
-    // Accepted once: later passes do not send S5 again.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Accepted once: later passes do not send S5 again. A customer who turns detractor
+    // now is pushed by a later pass (each pass lists the customers when it starts), so
+    // once they arrive, a pass has run since S5 was accepted.
+    let late = json!({
+        "currency": "EUR", "lifetime_revenue": {"amount": "6000.00", "currency": "EUR"},
+        "orders": 30, "first_order_at": "2020-01-10", "last_order_at": "2026-10-01",
+        "predicted_value": {"amount": "6000.00", "currency": "EUR"},
+        "nps": {"score": 2, "at": "2026-10-05"}
+    });
+    let r = app
+        .put_json("/v1/customers/c-late-detractor", &app.ingest_key, &late)
+        .await;
+    assert_eq!(r.status(), 201);
+    wait_for("a later pass to push the new detractor", || {
+        !got.for_customer("c-late-detractor").is_empty()
+    })
+    .await;
     assert_eq!(got.for_customer("c-50505").len(), 2);
     let metrics = app.metrics().await;
     assert!(

@@ -25,7 +25,8 @@ fn by_agent(customer: &str, agent: &str) -> Value {
     r
 }
 
-async fn record_granted(app: &TestApp, d: &Value) {
+/// Record the recommendation as granted; returns the outcome's `recorded_at`.
+async fn record_granted(app: &TestApp, d: &Value) -> chrono::DateTime<chrono::Utc> {
     let rec = &d["recommendation"];
     let path = format!(
         "/v1/decisions/{}/outcome",
@@ -35,6 +36,23 @@ async fn record_granted(app: &TestApp, d: &Value) {
         "status": "granted_as_recommended", "customer_accepted": true});
     let r = app.post_json(&path, &app.decide_key, &body).await;
     assert_eq!(r.status(), 201);
+    let o: Value = r.json().await.unwrap();
+    chrono::DateTime::parse_from_rfc3339(o["recorded_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Wait until the server's second-resolution clock is past `t`, so a record pushed now
+/// is stamped after it (the event the ledger's rule needs, not a fixed pause).
+async fn wait_until_after(t: chrono::DateTime<chrono::Utc>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while chrono::Utc::now().timestamp() <= t.timestamp() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock did not pass {t}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -75,9 +93,9 @@ async fn a_later_push_supersedes_the_ledger_and_erasure_clears_it() {
     let app = spawn_app().await;
     serial_customer(&app, "c-serial").await;
     let first = app.decide_ok(&by_agent("c-serial", "a-1")).await;
-    record_granted(&app, &first).await;
+    let granted_at = record_granted(&app, &first).await;
     // The desk pushes its own figures after the outcome: they already count it.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    wait_until_after(granted_at).await;
     serial_customer(&app, "c-serial").await;
     let second = app.decide_ok(&by_agent("c-serial", "b-2")).await;
     assert_eq!(second["guards"], json!([]), "{second:#}");

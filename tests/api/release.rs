@@ -352,6 +352,28 @@ async fn active_version(app: &TestApp) -> String {
     d["policy"]["version"].as_str().unwrap().to_string()
 }
 
+/// The watcher's status (`GET /v1/policies/watch`).
+async fn watch_status(app: &TestApp) -> Value {
+    app.get_json("/v1/policies/watch", &app.admin_key).await
+}
+
+/// Wait until the watcher has checked the folder after a change made after `before`
+/// (a status read before the change): the event that proves it saw the change.
+async fn wait_for_reload(app: &TestApp, before: &Value) -> Value {
+    let seen = before["reloads"].as_u64().unwrap();
+    for _ in 0..600 {
+        let now = watch_status(app).await;
+        if now["reloads"].as_u64().unwrap() > seen {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the watcher did not reload within 30 s: {:#}",
+        watch_status(app).await
+    );
+}
+
 async fn wait_for_version(app: &TestApp, version: &str) -> bool {
     for _ in 0..100 {
         if active_version(app).await == version {
@@ -377,6 +399,8 @@ async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_
     )
     .await;
     assert_eq!(active_version(&app).await, "2026.11.0");
+    let status = watch_status(&app).await;
+    assert_eq!(status["watching"], true, "{status:#}");
 
     // A broken new version: refused, and the running version stays.
     let mut broken = candidate_with_examples("2026.12.0");
@@ -386,14 +410,23 @@ async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_
         broken.to_string(),
     )
     .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let status = wait_for_reload(&app, &status).await;
+    let refused = status["last_refused"].to_string();
+    assert!(refused.contains("goodwill-2026.12.json"), "{status:#}");
+    assert!(status["last_activated"].is_null(), "{status:#}");
     assert_eq!(active_version(&app).await, "2026.11.0");
     std::fs::write(
         policies.path().join("half-written.json"),
         "{\"id\": \"goodwill\", ",
     )
     .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let status = wait_for_reload(&app, &status).await;
+    assert!(
+        status["last_refused"]
+            .to_string()
+            .contains("half-written.json"),
+        "{status:#}"
+    );
     assert_eq!(active_version(&app).await, "2026.11.0");
 
     // Fixed: the newer valid version is checked, stored and activated.
@@ -417,12 +450,17 @@ async fn hot_reload_refuses_a_broken_file_keeps_the_running_version_and_takes_a_
     // A rollback through the API holds: re-saving a file already stored changes nothing.
     let r = app.activate("2026.11.0").await;
     assert_eq!(r.status(), 200);
+    let status = watch_status(&app).await;
+    // Same content, new length: the watcher sees a change (its fingerprint is the file's
+    // time and size) and checks it, and the stored version it finds changes nothing.
     std::fs::write(
         policies.path().join("goodwill-2026.12.json"),
-        candidate_with_examples("2026.12.0").to_string(),
+        format!("{}\n", candidate_with_examples("2026.12.0")),
     )
     .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let status = wait_for_reload(&app, &status).await;
+    assert!(status["last_activated"].is_null(), "{status:#}");
+    assert_eq!(status["last_refused"], json!([]), "{status:#}");
     assert_eq!(active_version(&app).await, "2026.11.0");
 }
 
