@@ -48,7 +48,8 @@ impl Application {
 
     /// Limit each API key to `per_second` requests (burst `burst`); 0 turns the limit off.
     pub fn with_rate_limit(mut self, per_second: u32, burst: u32) -> Self {
-        self.state.configure().rate_limit = crate::http::limits::RateLimit::new(per_second, burst);
+        self.state.configure().rate_limit =
+            crate::service::rate_limit::RateLimit::new(per_second, burst);
         self
     }
 

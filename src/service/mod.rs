@@ -16,6 +16,7 @@ pub mod nps;
 pub mod order_parse;
 pub mod orders;
 pub mod policies;
+pub mod rate_limit;
 pub mod report;
 pub mod report_retention;
 pub mod retention;
@@ -63,7 +64,7 @@ pub struct Shared {
     pub idempotency_window_ms: i64,
     /// Requests per second per API key (`None`: unlimited). The limiter's state is a
     /// concurrent map (dashmap) with atomic cells: no lock around the whole table.
-    pub rate_limit: Option<Arc<crate::http::limits::RateLimit>>,
+    pub rate_limit: Option<Arc<rate_limit::RateLimit>>,
     /// Longest a request may take (bulk import and backtest are exempt).
     pub request_timeout: std::time::Duration,
     /// Webhook secrets and tolerance; fixed at start, so a plain `Arc` (no lock) is enough.

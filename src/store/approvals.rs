@@ -2,10 +2,10 @@
 //! role covers it, recorded once per decision as a version of the decision in the log,
 //! with its own link in the audit chain.
 
-use super::command::Applied;
 use super::decision_log::frame::Kind;
 use super::decision_log::Version;
 use super::decisions::StoredDecision;
+use super::Applied;
 use super::{audit, Store, StoreError};
 use crate::money::MoneyDto;
 use serde::{Deserialize, Serialize};

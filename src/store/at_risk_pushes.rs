@@ -2,7 +2,7 @@
 //! once per stay on the list (service/at_risk_push.rs). A customer who leaves the list is
 //! forgotten here and pushed again if they come back.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use serde::{Deserialize, Serialize};
 

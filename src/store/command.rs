@@ -114,16 +114,7 @@ pub enum Command {
     },
 }
 
-/// What applying a command changed, for the caller's response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    Done,
-    /// A record was created (as opposed to replaced).
-    Created,
-    /// The command found nothing to change (e.g. deleting a missing customer, or
-    /// re-uploading an identical policy version).
-    Unchanged,
-}
+pub use super::Applied;
 
 impl Store {
     /// Apply one command. This is the only place the store is written.

@@ -1,7 +1,7 @@
 //! Customer value records, keyed by customer id; erasure of everything about a customer.
 
-use super::command::Applied;
 use super::customer_codec::{decode, encode};
+use super::Applied;
 use super::{Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
 use serde::{Deserialize, Serialize};

@@ -2,9 +2,9 @@
 //! policy version, and later the outcome. They live in the decision log
 //! (store/decision_log), keyed by ULID, so in time order.
 
-use super::command::Applied;
 use super::decision_log::frame::{Kind, StoredBody};
 use super::decision_log::{NewDecision, Version};
+use super::Applied;
 use super::{audit, to_json, Store, StoreError};
 use crate::domain::customer::CustomerRecordDto;
 use crate::domain::decision::Decision;

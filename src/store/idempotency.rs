@@ -2,7 +2,7 @@
 //! once answered, the response to replay. Claims use compare-and-swap, so of two concurrent
 //! requests with one key exactly one runs.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use serde::{Deserialize, Serialize};
 

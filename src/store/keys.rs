@@ -5,7 +5,7 @@
 //! lookup is a hash of the secret and a map read, with no sled read and no JSON parse.
 //! sled stays the record; the map is rebuilt from it after every change to the keys.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use arc_swap::ArcSwap;
 use rand::RngCore;

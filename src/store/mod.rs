@@ -236,3 +236,14 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
 fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
+
+/// What applying a command changed, for the caller's response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// A record was created (as opposed to replaced).
+    Created,
+    /// The command found nothing to change (e.g. deleting a missing customer, or
+    /// re-uploading an identical policy version).
+    Unchanged,
+}

@@ -2,7 +2,7 @@
 //! to the fitted model; `meta` names the active one. Activating a model recomputes every
 //! cached prediction.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use crate::value::ValueModel;
 

@@ -1,7 +1,7 @@
 //! NPS answers per customer: the last few, in answer-time order, so the latest score and
 //! the trend are one read. Idempotent: an answer with the same time replaces the old one.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -12,7 +12,7 @@
 //! A new order costs three point reads and four writes, whatever the history; the
 //! prediction is recomputed from the active model as the summary changes.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use crate::value::predict::{predict, Prediction};
 use crate::value::summary::{is_refund, OrderFact, OrderSummary};

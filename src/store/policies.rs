@@ -1,6 +1,6 @@
 //! Policy versions (immutable once stored) and which one is active.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

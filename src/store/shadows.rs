@@ -1,6 +1,6 @@
 //! Shadow runs: which version shadows the active one, and what it answered per decision.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use crate::domain::decision::Evaluation;
 use serde::{Deserialize, Serialize};

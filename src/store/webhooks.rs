@@ -1,7 +1,7 @@
 //! Webhook deliveries already handled, so a help desk's retry (or a replayed request)
 //! does not make a second decision. Entries expire; expired ones are pruned on write.
 
-use super::command::Applied;
+use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
