@@ -25,6 +25,7 @@ pub mod watch;
 pub mod webhook_failures;
 pub mod webhook_payload;
 pub mod webhooks;
+pub mod zendesk_app;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;
@@ -70,6 +71,9 @@ pub struct Shared {
     pub webhooks: Arc<webhooks::WebhookConfig>,
     /// Retention evidence for the expected-value ranking (service/retention.rs).
     pub retention: Arc<retention::RetentionCache>,
+    /// The Zendesk app's token check, role mapping and session key; fixed at start, so
+    /// a plain `Arc`. `None`: `POST /zendesk/app` is off and no desk session verifies.
+    pub zendesk_app: Option<Arc<zendesk_app::ZendeskApp>>,
 }
 
 impl AppState {
@@ -91,6 +95,7 @@ impl AppState {
                 ..Default::default()
             }),
             retention: Arc::new(retention::RetentionCache::default()),
+            zendesk_app: None,
         }))
     }
 
