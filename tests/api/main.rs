@@ -17,3 +17,5 @@ mod policies;
 mod ranking;
 mod release;
 mod webhooks;
+mod zaf;
+mod zendesk_app;
