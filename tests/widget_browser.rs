@@ -11,6 +11,7 @@
 mod helpers;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
+#[allow(dead_code)]
 #[path = "api/zaf.rs"]
 mod zaf;
 #[path = "browser/zendesk_harness.rs"]
