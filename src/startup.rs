@@ -95,6 +95,13 @@ impl Application {
         self
     }
 
+    /// Serve the Zendesk app's signed page and accept its desk sessions (`serve
+    /// --zendesk-app-public-key`).
+    pub fn with_zendesk_app(mut self, app: crate::service::zendesk_app::ZendeskApp) -> Self {
+        self.state.configure().zendesk_app = Some(Arc::new(app));
+        self
+    }
+
     /// Push new at-risk customers to an outreach webhook (`serve --at-risk-webhook`).
     pub fn push_at_risk(&mut self, cfg: crate::service::at_risk_push::PushConfig) {
         self.tasks

@@ -353,3 +353,55 @@ fn bench_engine_runs_a_fixed_number_of_decisions_and_refuses_a_second_budget() {
     assert!(!both.status.success());
     assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
 }
+
+#[test]
+fn serve_refuses_to_start_on_a_zendesk_app_setup_it_cannot_verify_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let roles = dir.path().join("roles.json");
+    std::fs::write(&roles, r#"{"default": "agent"}"#).unwrap();
+    let serve = |key: &str, extra: &[&str]| {
+        let data = dir.path().join("data");
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--policy-dir",
+            POLICIES,
+            "--zendesk-app-public-key",
+            key,
+        ];
+        args.extend_from_slice(extra);
+        let out = kulanz(&args);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let public = format!("{fixtures}/zaf_test_public_key.pem");
+    let private = format!("{fixtures}/zaf_test_private_key.pem");
+    let roles = roles.to_str().unwrap();
+    // The key needs the account and the roles file beside it.
+    let err = serve(&public, &["--zendesk-roles", roles]);
+    assert!(err.contains("--zendesk-subdomain"), "{err}");
+    let err = serve(
+        &private,
+        &["--zendesk-subdomain", "acme", "--zendesk-roles", roles],
+    );
+    assert!(err.contains("holds a private key"), "{err}");
+    let err = serve(
+        &public,
+        &[
+            "--zendesk-subdomain",
+            "Acme.zendesk.com",
+            "--zendesk-roles",
+            roles,
+        ],
+    );
+    assert!(err.contains("`Acme.zendesk.com`"), "{err}");
+    let err = serve(
+        &public,
+        &["--zendesk-subdomain", "acme", "--zendesk-roles", POLICIES],
+    );
+    assert!(err.contains("cannot read"), "{err}");
+}

@@ -11,6 +11,9 @@
 mod helpers;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
+#[allow(dead_code)]
+#[path = "api/zaf.rs"]
+mod zaf;
 #[path = "browser/zendesk_harness.rs"]
 mod zendesk_harness;
 
@@ -359,4 +362,93 @@ async fn the_zendesk_app_renders_through_the_proxy_and_the_page_never_sees_the_k
         );
     }
     browser.quit().await;
+}
+
+#[tokio::test]
+async fn the_signed_zendesk_app_acts_in_the_role_the_server_maps_not_the_one_the_browser_claims() {
+    // The browser's own data would make user 7 a lead (a "Team Leads" group mapped to lead
+    // in the app's settings); the server's roles file makes them an agent.
+    let zaf_data = |user: u64| {
+        serde_json::json!({
+            "settings": {
+                "default_role": "agent", "role_by_group": "{\"Team Leads\": \"lead\"}",
+                "category_field_id": 111, "severity_field_id": 112, "fault_field_id": 113,
+                "amount_field_id": 114, "currency": "EUR"
+            },
+            "data": {
+                "ticket.id": 90002,
+                "ticket.requester": {"id": 381, "externalId": "c-60606"},
+                "ticket.via": {"channel": "email"},
+                "currentUser": {"id": user, "locale": "en-GB", "groups": [{"name": "Team Leads"}]},
+                "ticket.customField:custom_field_111": "damaged_item",
+                "ticket.customField:custom_field_112": "high",
+                "ticket.customField:custom_field_113": "ours",
+                "ticket.customField:custom_field_114": "450.00"
+            }
+        })
+    };
+    let (zd, seen) = zendesk_harness::start(String::new(), zaf_data(7)).await;
+    let app = helpers::spawn_app_with_zendesk(
+        zaf::app(zaf::ROLES).with_sdk_url(format!("{zd}/fake_zaf.js")),
+    )
+    .await;
+    let open_as = |user: u64| {
+        let to = format!(
+            "{}/zendesk/app?origin=https://acme.zendesk.com&app_guid=g-1",
+            app.base
+        );
+        let to: String = url_encode(&to);
+        format!("{zd}/signed.html?to={to}&token={}", zaf::token(user))
+    };
+    let browser = Browser::start().await;
+
+    // The agent: the decision is an agent's, whatever the browser's groups say.
+    browser.goto(&open_as(7)).await;
+    browser.wait_state("recommendation").await;
+    let id = browser.attr("#kulanz", "data-decision-id").await;
+    assert!(browser.exists("[data-authority=approval]").await);
+    assert!(
+        !browser.exists("[data-action=approve]").await,
+        "an agent may not approve €450"
+    );
+    let stored = decision(&app, &id).await;
+    assert_eq!(stored["request"]["agent"]["role"], "agent");
+    assert_eq!(stored["request"]["agent"]["id"], "zendesk-7");
+    assert_eq!(stored["authority"]["role"], "agent");
+
+    // The page's session claims nothing higher, even when asked from outside the widget.
+    let session = browser
+        .script(
+            "return JSON.parse(document.getElementById('kulanz-session').textContent)",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(session["role"], "agent");
+    let mut claim = helpers::request("c-60606", "damaged_item", "ours", "450.00");
+    claim["agent"]["role"] = "lead".into();
+    let r = app
+        .post_json("/v1/decisions", session["token"].as_str().unwrap(), &claim)
+        .await;
+    helpers::expect_error(r, 403, "role_not_allowed").await;
+
+    // The lead the server's file names opens the same ticket and approves from the sidebar.
+    browser.goto(&open_as(zaf::LEAD)).await;
+    browser.wait_state("recommendation").await;
+    assert_eq!(browser.attr("#kulanz", "data-decision-id").await, id);
+    browser.click("[data-action=approve]").await;
+    browser.wait_for("[data-approval=given]").await;
+    let stored = decision(&app, &id).await;
+    assert_eq!(stored["approval"]["approver_role"], "lead");
+    assert_eq!(stored["approval"]["approver_id"], "zendesk-9876543");
+    assert_eq!(stored["approval"]["recorded_with"], "zendesk:9876543");
+
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the signed app calls kulanz itself, never through Zendesk's proxy"
+    );
+    browser.quit().await;
+}
+
+fn url_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

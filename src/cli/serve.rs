@@ -66,6 +66,22 @@ pub struct ServeArgs {
     /// The same for the generic webhook.
     #[arg(long, env = "KULANZ_WEBHOOK_MAX_ROLE")]
     pub webhook_max_role: Option<String>,
+    /// The Zendesk app's public key (PEM, from `/api/v2/apps/{app_id}/public_key.pem`):
+    /// switches on `POST /zendesk/app`, the app's page loaded with a signed token.
+    #[arg(long, env = "KULANZ_ZENDESK_APP_PUBLIC_KEY",
+          requires_all = ["zendesk_subdomain", "zendesk_roles"])]
+    pub zendesk_app_public_key: Option<PathBuf>,
+    /// The Zendesk account (`NAME` of NAME.zendesk.com) whose tokens are accepted.
+    #[arg(long, env = "KULANZ_ZENDESK_SUBDOMAIN")]
+    pub zendesk_subdomain: Option<String>,
+    /// JSON mapping Zendesk user ids to kulanz roles, with a default:
+    /// `{"default": "agent", "users": {"9876543": "lead"}}`.
+    #[arg(long, env = "KULANZ_ZENDESK_ROLES")]
+    pub zendesk_roles: Option<PathBuf>,
+    /// How long a desk session of the Zendesk app lasts, in hours.
+    #[arg(long, env = "KULANZ_ZENDESK_SESSION_HOURS",
+          default_value_t = crate::service::zendesk_app::DEFAULT_SESSION_HOURS)]
+    pub zendesk_session_hours: u64,
     /// Accepted difference, in seconds, between a webhook's signed timestamp and now.
     #[arg(long, env = "KULANZ_WEBHOOK_TOLERANCE_SECS", default_value_t = crate::service::webhooks::DEFAULT_TOLERANCE_SECS)]
     pub webhook_tolerance_secs: u64,
@@ -103,6 +119,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         })
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
+    // So are a bad key or roles file of the Zendesk app.
+    let zendesk_app = zendesk_app(&args)?;
     runtime.block_on(async move {
         let mut app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir)
             .await?
@@ -126,6 +144,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 generic_max_role: args.webhook_max_role.clone(),
                 ..Default::default()
             });
+        if let Some(zendesk) = zendesk_app {
+            if let Ok(policy) = app.state.active_policy() {
+                for role in zendesk.unknown_roles(&policy.roles) {
+                    tracing::warn!(%role, "the Zendesk roles file names a role the active policy lacks; its users are refused");
+                }
+            }
+            app = app.with_zendesk_app(zendesk);
+        }
         for line in &app.report.refused {
             tracing::warn!(problem = %line, "policy refused");
         }
@@ -156,4 +182,28 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         app.run_until(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The Zendesk app's verifier and role mapping, from the files `serve` was given.
+fn zendesk_app(
+    args: &ServeArgs,
+) -> anyhow::Result<Option<crate::service::zendesk_app::ZendeskApp>> {
+    use crate::service::zendesk_app::{roles::DeskRoles, token::ZafVerifier, ZendeskApp};
+    let (Some(key), Some(subdomain), Some(roles)) = (
+        &args.zendesk_app_public_key,
+        &args.zendesk_subdomain,
+        &args.zendesk_roles,
+    ) else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))
+    };
+    let verifier = ZafVerifier::new(&read(key)?, subdomain)?;
+    let roles = DeskRoles::parse(&read(roles)?)?;
+    Ok(Some(ZendeskApp::new(
+        verifier,
+        roles,
+        args.zendesk_session_hours,
+    )))
 }

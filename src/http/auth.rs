@@ -1,5 +1,7 @@
 //! Authentication and scopes: `Authorization: Bearer <secret>`; 401 for a missing or
-//! unknown key, 403 for a known key without the route's scope. Then `Idempotency-Key`
+//! unknown key, 403 for a known key without the route's scope. The secret is an API key,
+//! or a desk session (`kzs_...`) the Zendesk app's page was given, which stands for one
+//! agent with the `decide` scope and the role the server maps them to. Then `Idempotency-Key`
 //! (idempotency.rs), which is scoped by the key: one layer for both, because every route
 //! behind a key has both, and each layer costs a boxed future and a clone of the route
 //! per request.
@@ -25,11 +27,15 @@ pub async fn require(
             "send an API key as `Authorization: Bearer <secret>`",
         )
     })?;
-    let key = state
-        .store
-        .find_key(secret)
-        .map_err(|e| ApiError::from(crate::error::AppError::from(e)))?
-        .ok_or_else(|| ApiError::new("unauthorized", "unknown API key"))?;
+    let key = if secret.starts_with(crate::service::zendesk_app::session::PREFIX) {
+        crate::service::zendesk_app::caller(&state, secret, chrono::Utc::now())?
+    } else {
+        state
+            .store
+            .find_key(secret)
+            .map_err(|e| ApiError::from(crate::error::AppError::from(e)))?
+            .ok_or_else(|| ApiError::new("unauthorized", "unknown API key"))?
+    };
     if let Some(limit) = &state.rate_limit {
         if let Err(wait) = limit.check(&key.name) {
             return Ok(super::limits::too_many(wait));

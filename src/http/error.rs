@@ -126,6 +126,21 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "this webhook has no secret configured on the server",
     ),
     (
+        "zendesk_token_invalid",
+        401,
+        "the token Zendesk signs for the app's page is missing, expired, not yet valid, not signed by the app's key, or not for this account",
+    ),
+    (
+        "desk_session_invalid",
+        401,
+        "the Zendesk app's desk session has expired or was not signed by this server (it restarted since)",
+    ),
+    (
+        "zendesk_app_not_configured",
+        404,
+        "the Zendesk app's signed page is not configured on the server",
+    ),
+    (
         "order_conflict",
         409,
         "this order id is stored with different content",

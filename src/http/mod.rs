@@ -19,6 +19,7 @@ pub mod retention;
 pub mod tickets;
 pub mod webhooks;
 pub mod widget;
+pub mod zendesk_app;
 
 use crate::service::AppState;
 use crate::store::keys::Scope;
@@ -121,8 +122,17 @@ pub fn app(state: AppState) -> Router {
     let signed = Router::new()
         .route("/v1/webhooks/zendesk", post(webhooks::zendesk))
         .route("/v1/webhooks/generic", post(webhooks::generic))
-        .route_layer(timeout)
+        .route_layer(timeout.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    // The Zendesk app's page: Zendesk's signed token is the proof, not a key.
+    let zendesk = Router::new()
+        .route(
+            "/zendesk/app",
+            post(zendesk_app::page).get(zendesk_app::unsigned),
+        )
+        .route_layer(timeout)
+        .layer(DefaultBodyLimit::max(zendesk_app::FORM_LIMIT))
+        .route("/zendesk/zendesk.js", get(zendesk_app::script));
 
     Router::new()
         .merge(scoped(&state, Scope::Decide, decide))
@@ -130,6 +140,7 @@ pub fn app(state: AppState) -> Router {
         .merge(scoped(&state, Scope::Admin, admin))
         .merge(open)
         .merge(signed)
+        .merge(zendesk)
         .merge(widget::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

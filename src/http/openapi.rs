@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::policies::watch_status, super::decisions::shadow,
         super::ops::audit_verify, super::ops::backup,
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
-        super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic,
+        super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page,
         super::orders::create, super::orders::fit, super::orders::model,
         super::nps::create, super::nps::at_risk, super::reports::goodwill, super::retention::report,
     ),
@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customer value records"),
         (name = "policies", description = "Versioned goodwill policies"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
-        (name = "webhooks", description = "Signed deliveries from help desks (HMAC, no bearer key)"),
+        (name = "webhooks", description = "Signed deliveries from help desks (HMAC, no bearer key) and the Zendesk app's signed page (RS256 token)"),
         (name = "orders", description = "Order history and the customer value models fitted on it"),
     )
 )]

@@ -17,7 +17,7 @@ pub const CSS: &str = include_str!("widget/widget.css");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+pub(super) fn asset(body: &'static str, content_type: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

@@ -26,6 +26,7 @@ pub mod watch;
 pub mod webhook_failures;
 pub mod webhook_payload;
 pub mod webhooks;
+pub mod zendesk_app;
 
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;
@@ -73,6 +74,9 @@ pub struct Shared {
     pub retention: Arc<retention::RetentionCache>,
     /// What the policy-folder watcher did (service/watch.rs).
     pub watch: Arc<watch::WatchStatus>,
+    /// The Zendesk app's token check, role mapping and session key; fixed at start, so
+    /// a plain `Arc`. `None`: `POST /zendesk/app` is off and no desk session verifies.
+    pub zendesk_app: Option<Arc<zendesk_app::ZendeskApp>>,
 }
 
 impl AppState {
@@ -95,6 +99,7 @@ impl AppState {
             }),
             retention: Arc::new(retention::RetentionCache::default()),
             watch: Arc::new(watch::WatchStatus::default()),
+            zendesk_app: None,
         }))
     }
 

@@ -35,6 +35,20 @@ pub async fn spawn_app_pushing(push: kulanz::service::at_risk_push::PushConfig) 
         &policy_dir(),
         None,
         Some(push),
+        None,
+    )
+    .await;
+    seeded(app).await
+}
+
+/// `spawn_app`, serving the Zendesk app's signed page.
+pub async fn spawn_app_with_zendesk(zendesk: kulanz::service::zendesk_app::ZendeskApp) -> TestApp {
+    let app = start_full(
+        tempfile::tempdir().unwrap(),
+        &policy_dir(),
+        None,
+        None,
+        Some(zendesk),
     )
     .await;
     seeded(app).await
@@ -61,7 +75,7 @@ pub async fn start_with(
     policies: &Path,
     watch: Option<std::time::Duration>,
 ) -> TestApp {
-    start_full(dir, policies, watch, None).await
+    start_full(dir, policies, watch, None, None).await
 }
 
 async fn start_full(
@@ -69,10 +83,14 @@ async fn start_full(
     policies: &Path,
     watch: Option<std::time::Duration>,
     push: Option<kulanz::service::at_risk_push::PushConfig>,
+    zendesk: Option<kulanz::service::zendesk_app::ZendeskApp>,
 ) -> TestApp {
     let mut app = Application::build("127.0.0.1:0", dir.path(), policies)
         .await
         .expect("app builds");
+    if let Some(zendesk) = zendesk {
+        app = app.with_zendesk_app(zendesk);
+    }
     if let Some(interval) = watch {
         app.watch_policies(policies, interval);
     }

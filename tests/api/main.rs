@@ -18,3 +18,5 @@ mod policies;
 mod ranking;
 mod release;
 mod webhooks;
+mod zaf;
+mod zendesk_app;

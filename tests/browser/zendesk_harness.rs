@@ -1,9 +1,11 @@
 //! A stand-in for Zendesk around the ZAF app: serves `integrations/zendesk/assets` with a
 //! fake `ZAFClient` in place of Zendesk's SDK, and a proxy that, like Zendesk's, swaps
 //! `{{setting.api_key}}` for the secure setting server-side. So the browser test runs the
-//! app's real `zendesk.js` and proves the key never reaches the page.
+//! app's real `zendesk.js` and proves the key never reaches the page. For the signed app,
+//! `/signed.html` does what Zendesk does on the iframe's first load: it posts a token to
+//! the app's URL (kulanz's `/zendesk/app`), whose page then loads `/fake_zaf.js` from here.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -80,6 +82,7 @@ pub async fn start(key: String, zaf: Value) -> (String, Arc<Mutex<Vec<Value>>>) 
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], asset("widget.css")) }),
         )
         .route("/fake_zaf.js", get(fake_zaf))
+        .route("/signed.html", get(signed))
         .route("/proxy", post(proxy))
         .with_state(h);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -93,6 +96,22 @@ pub async fn start(key: String, zaf: Value) -> (String, Arc<Mutex<Vec<Value>>>) 
 async fn fake_zaf(State(h): State<Harness>) -> impl IntoResponse {
     let js = format!("window.__ZAF = {};\n{FAKE_ZAF}", h.zaf);
     ([(header::CONTENT_TYPE, "text/javascript")], js)
+}
+
+/// Post `token` to the app's URL `to`, as Zendesk loads a signed-URL app (here into the
+/// top window rather than an iframe: the page cannot tell, and the test reads it simply).
+async fn signed(Query(q): Query<std::collections::HashMap<String, String>>) -> impl IntoResponse {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+    };
+    let html = format!(
+        r#"<!doctype html><form id="zd" method="post" action="{}"><input type="hidden" name="token" value="{}"></form><script>document.getElementById('zd').submit();</script>"#,
+        esc(&q["to"]),
+        esc(&q["token"])
+    );
+    ([(header::CONTENT_TYPE, "text/html")], html)
 }
 
 /// Zendesk's proxy: only `secure: true` requests get the secret, substituted here.

@@ -1,9 +1,15 @@
 /* Zendesk glue for the kulanz widget (ticket_sidebar).
  *
- * Reads the ticket, its requester and the agent through the ZAF client, and sends every
- * kulanz call through Zendesk's proxy (`client.request` with `secure: true`): the API key
- * lives in the app's secure setting and is inserted by Zendesk as `{{setting.api_key}}`,
- * so it never reaches the agent's browser.
+ * Reads the ticket, its requester and the agent through the ZAF client. Two ways to run:
+ *
+ * - Signed (the shipped manifest): kulanz serves the page (`POST /zendesk/app`) after
+ *   verifying the token Zendesk signed for this agent, and puts a desk session into it
+ *   (`#kulanz-session`). Calls go straight to kulanz with that session, and the agent's
+ *   role is the one kulanz maps them to on the server: nothing in this browser chooses it.
+ * - Hosted (Zendesk serves `assets/iframe.html`, no session): every call goes through
+ *   Zendesk's proxy (`client.request` with `secure: true`), which inserts the API key from
+ *   the app's secure setting (`{{setting.api_key}}`), so the key never reaches the browser.
+ *   The role is then only this browser's claim; kulanz bounds it by the key's `max_role`.
  */
 (function () {
   'use strict';
@@ -43,8 +49,19 @@
     };
   }
 
-  /** The highest kulanz role any of the agent's groups maps to. */
-  function roleFor(groups, settings) {
+  /** The desk session kulanz put into the page it served, or null when Zendesk hosts it. */
+  function deskSession() {
+    var el = document.getElementById('kulanz-session');
+    if (!el) return null;
+    try {
+      var s = JSON.parse(el.textContent);
+      return s && s.token && s.role ? s : null;
+    } catch (e) { return null; }
+  }
+
+  /** Hosted mode only: the highest role any of the agent's groups maps to in the app's
+   *  settings. A claim, not a fact: kulanz refuses one above the key's `max_role`. */
+  function claimedRole(groups, settings) {
     var map = {};
     try { map = JSON.parse(settings.role_by_group || '{}') || {}; } catch (e) { map = {}; }
     var best = ROLES.indexOf(settings.default_role) >= 0 ? settings.default_role : 'agent';
@@ -66,6 +83,10 @@
     return 'web';
   }
 
+  var session = deskSession();
+  // The page's own path, less `/zendesk/app`: where kulanz is, behind any prefix.
+  var kulanzBase = location.pathname.replace(/\/zendesk\/app\/?$/, '');
+
   client.invoke('resize', { width: '100%', height: '420px' });
   client.metadata().then(function (meta) {
     var s = meta.settings || {};
@@ -76,10 +97,12 @@
       var requester = data['ticket.requester'] || {};
       var pick = function (p, dflt) { var v = p && data[p]; return v === null || v === undefined || v === '' ? dflt : String(v); };
       var amount = pick(field(s.amount_field_id), '');
+      // Signed: the user and role kulanz verified and mapped; hosted: what ZAF says.
+      var agentId = 'zendesk-' + (session ? session.user_id : user.id);
       var request = {
         ticket_id: String(data['ticket.id']),
         customer_id: requester.externalId || ('zendesk-user-' + requester.id),
-        agent: { id: 'zendesk-' + user.id, role: roleFor(user.groups, s) },
+        agent: { id: agentId, role: session ? session.role : claimedRole(user.groups, s) },
         complaint: {
           category: pick(field(s.category_field_id), ''),
           severity: pick(field(s.severity_field_id), 'medium'),
@@ -90,10 +113,12 @@
       if (amount) request.complaint.amount_at_stake = { amount: amount.replace(',', '.'), currency: s.currency || 'EUR' };
       if (!request.complaint.category) delete request.complaint;
       var widget = window.KulanzWidget.mount(root, {
-        transport: zafTransport(s.kulanz_url),
+        transport: session
+          ? window.KulanzWidget.fetchTransport(kulanzBase, session.token)
+          : zafTransport(s.kulanz_url),
         locale: user.locale,
         request: request,
-        agentId: 'zendesk-' + user.id,
+        agentId: agentId,
         role: request.agent.role,
         onState: function () {
           client.invoke('resize', { width: '100%', height: Math.max(120, document.body.scrollHeight) + 'px' });
