@@ -1,16 +1,11 @@
 //! `kulanz import customers FILE`: NDJSON or CSV by extension, `.gz` accepted, `-` is stdin.
 
+use super::input::{detect, open, Format};
 use crate::service::import::{check_csv_header, parse_csv_row, Importer};
 use crate::store::Store;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Format {
-    Ndjson,
-    Csv,
-}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCommand {
@@ -26,38 +21,6 @@ pub enum ImportCommand {
     },
     /// Import orders (idempotent by order id); prints a JSON summary.
     Orders(super::import_orders::OrdersArgs),
-}
-
-pub(super) fn open(file: &PathBuf) -> anyhow::Result<Box<dyn Read>> {
-    let raw: Box<dyn Read> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(
-            std::fs::File::open(file)
-                .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.display()))?,
-        )
-    };
-    // Sniff the gzip magic number rather than trusting the name, so stdin works too.
-    let mut reader = BufReader::with_capacity(256 * 1024, raw);
-    let gz = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(reader))
-    } else {
-        Box::new(reader)
-    })
-}
-
-pub(super) fn detect(file: &std::path::Path, explicit: Option<Format>) -> Format {
-    if let Some(f) = explicit {
-        return f;
-    }
-    let name = file.to_string_lossy().to_ascii_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    if name.ends_with(".csv") {
-        Format::Csv
-    } else {
-        Format::Ndjson
-    }
 }
 
 pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {

@@ -1,7 +1,7 @@
 //! `kulanz import orders FILE`: NDJSON or CSV by extension, `.gz` accepted, `-` is stdin,
 //! field names configurable. Idempotent by order id: importing a file twice adds nothing.
 
-use super::import::{detect, open, Format};
+use super::input::{detect, open, Format};
 use crate::domain::FieldError;
 use crate::service::order_parse::{Columns, CsvLayout};
 use crate::service::orders::OrderIngest;

@@ -7,6 +7,7 @@ mod backup;
 pub mod bench;
 mod import;
 mod import_orders;
+mod input;
 mod keys;
 mod policy;
 mod report;

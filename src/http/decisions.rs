@@ -6,8 +6,9 @@ use crate::domain::decision::Decision;
 use crate::domain::request::DecisionRequestDto;
 use crate::service::approvals::{self, ApprovalDto};
 use crate::service::decisions::{self, OutcomeDto};
+use crate::service::stored;
 use crate::service::AppState;
-use crate::store::approvals::ApprovalRecord;
+use crate::store::decisions::ApprovalRecord;
 use crate::store::decisions::{OutcomeRecord, StoredDecision};
 use crate::store::shadows::ShadowResult;
 use axum::extract::State;
@@ -57,8 +58,8 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
-    let d = decisions::get(&state, &id)?;
-    Ok(Json(decisions::view_for(d, &caller.key.scopes)))
+    let d = stored::get(&state, &id)?;
+    Ok(Json(stored::view_for(d, &caller.key.scopes)))
 }
 
 /// Record what was actually granted.

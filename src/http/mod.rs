@@ -117,7 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi));
+        .route("/openapi.json", get(openapi::openapi));
     // Webhooks authenticate by their HMAC signature, so they sit outside the key layers.
     let signed = Router::new()
         .route("/v1/webhooks/zendesk", post(webhooks::zendesk))

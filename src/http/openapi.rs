@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::put, super::policies::activate, super::policies::backtest,
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::policies::watch_status, super::decisions::shadow,
         super::ops::audit_verify, super::ops::backup,
-        super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, super::ops::openapi,
+        super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page,
         super::orders::create, super::orders::fit, super::orders::model,
         super::nps::create, super::nps::at_risk, super::reports::goodwill, super::retention::report,
@@ -97,4 +97,11 @@ impl Modify for CrossCutting {
             }
         }
     }
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi() -> impl axum::response::IntoResponse {
+    axum::Json(ApiDoc::openapi())
 }

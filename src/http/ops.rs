@@ -1,13 +1,12 @@
 //! Operations routes without a key: health, readiness, metrics, the OpenAPI document.
 
-use super::openapi::ApiDoc;
 use crate::service::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 /// Readiness detail.
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,13 +57,6 @@ pub async fn metrics() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::metrics::render(),
     )
-}
-
-/// This API's OpenAPI 3.1 document.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
 }
 
 /// Walk the audit chain (admin): how many links, and the first break if any.

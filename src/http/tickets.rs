@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, Caller};
-use crate::service::{decisions, AppState};
+use crate::service::{stored, AppState};
 use crate::store::decisions::StoredDecision;
 use axum::extract::State;
 use axum::Json;
@@ -24,6 +24,6 @@ pub async fn latest(
     caller: Caller,
     ApiPath(ticket_id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
-    let d = decisions::for_ticket(&state, &ticket_id)?;
-    Ok(Json(decisions::view_for(d, &caller.key.scopes)))
+    let d = stored::for_ticket(&state, &ticket_id)?;
+    Ok(Json(stored::view_for(d, &caller.key.scopes)))
 }

@@ -8,7 +8,7 @@ use crate::domain::request::AgentDto;
 use crate::domain::{check_id, FieldError};
 use crate::error::AppError;
 use crate::money::{Money, MoneyDto};
-use crate::store::approvals::ApprovalRecord;
+use crate::store::decisions::ApprovalRecord;
 use crate::store::decisions::StoredDecision;
 use crate::store::keys::ApiKeyRecord;
 use crate::store::Command;
@@ -40,7 +40,7 @@ pub async fn approve(
     key: &ApiKeyRecord,
     now: DateTime<Utc>,
 ) -> Result<ApprovalRecord, AppError> {
-    let decision = super::decisions::get(state, id)?;
+    let decision = super::stored::get(state, id)?;
     let auth = &decision.decision.evaluation.authority;
     check_id("approver.id", &dto.approver.id)?;
     if auth.role_limits.is_empty() {

@@ -11,7 +11,6 @@ use crate::error::AppError;
 use crate::policy::evaluate_with;
 use crate::store::decisions::OutcomeStatus;
 use crate::store::decisions::{GrantedDto, OutcomeRecord, StoredDecision};
-use crate::store::keys::Scope;
 use crate::store::Command;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
@@ -104,33 +103,6 @@ pub async fn decide_answer(
     Ok((decision, answer))
 }
 
-/// What a caller may read of a stored decision. A `decide` key is held by a desk
-/// integration that any agent drives, and tickets ids are guessable, so without `ingest`
-/// or `admin` the customer's record (`customer_snapshot`) and the outcome's free-text
-/// note are left out: the answer, its request and the outcome are what the sidebar shows.
-pub fn view_for(mut d: StoredDecision, scopes: &[Scope]) -> StoredDecision {
-    if !scopes
-        .iter()
-        .any(|s| matches!(s, Scope::Ingest | Scope::Admin))
-    {
-        d.customer_snapshot = None;
-        if let Some(o) = d.outcome.as_mut() {
-            o.note = None;
-        }
-    }
-    d
-}
-
-pub fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {
-    state
-        .store
-        .get_decision(id)?
-        .ok_or_else(|| AppError::NotFound {
-            code: "decision_not_found",
-            message: format!("no decision `{}`", crate::money::truncate(id)),
-        })
-}
-
 /// Body of `POST /v1/decisions/{id}/outcome`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -162,7 +134,7 @@ pub async fn record_outcome(
     key_name: &str,
     now: DateTime<Utc>,
 ) -> Result<OutcomeRecord, AppError> {
-    let decision = get(state, id)?;
+    let decision = super::stored::get(state, id)?;
     let eval = &decision.decision.evaluation;
     let gesture = &dto.granted.gesture;
     check_id("granted.gesture", gesture)?;
@@ -254,21 +226,4 @@ pub async fn record_outcome(
     // The ranking learns from outcomes: judge this one in the next retention pass.
     state.retention.mark_dirty();
     Ok(outcome)
-}
-
-/// The latest decision stored for a help-desk ticket (made by the widget, an API call or
-/// a webhook).
-pub fn for_ticket(state: &AppState, ticket_id: &str) -> Result<StoredDecision, AppError> {
-    check_id("ticket_id", ticket_id)?;
-    let id = state
-        .store
-        .ticket_decision(ticket_id)?
-        .ok_or_else(|| AppError::NotFound {
-            code: "decision_not_found",
-            message: format!(
-                "no decision for ticket `{}`",
-                crate::money::truncate(ticket_id)
-            ),
-        })?;
-    get(state, &id)
 }

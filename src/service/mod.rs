@@ -21,6 +21,7 @@ pub mod report;
 pub mod report_retention;
 pub mod retention;
 pub mod shadow;
+pub mod stored;
 pub mod value;
 pub mod watch;
 pub mod webhook_failures;

@@ -3,8 +3,19 @@
 //! `MAX_LINE` is kept only up to the limit (enough to refuse it) and handed on as an
 //! error naming the limit, so one huge line never grows memory.
 
-use super::import::MAX_LINE;
 use crate::domain::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Longest accepted line.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One rejected line, by its number (from 1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LineError {
+    pub line: u64,
+    pub message: String,
+}
 
 /// The unfinished line of a stream and how many lines have ended so far.
 #[derive(Debug, Default)]

@@ -6,7 +6,7 @@
 //! so the detractor signal follows the customer's last word and a later push of an older
 //! NPS value cannot hide it.
 
-use super::import::LineError;
+use super::ndjson_lines::LineError;
 use super::AppState;
 use crate::domain::customer::{check_customer_id, NpsDto};
 use crate::domain::{check_id, FieldError};

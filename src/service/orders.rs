@@ -9,7 +9,7 @@
 use super::order_parse::{parse_json, Columns};
 use crate::domain::FieldError;
 use crate::error::AppError;
-use crate::service::import::LineError;
+use crate::service::ndjson_lines::LineError;
 use crate::service::ndjson_lines::{Line, LineSplitter};
 use crate::store::orders::StoredOrder;
 use crate::store::{Command, Store};

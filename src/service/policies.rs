@@ -318,8 +318,18 @@ pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPol
         .as_ref()
         .is_some_and(|s| s.version == p.version)
     {
-        super::shadow::clear(state).await?;
+        clear_shadow(state).await?;
     }
     tracing::info!(policy = %p.id, version = %p.version, "policy activated");
     Ok(p)
+}
+
+/// Stop shadow runs, now and after a restart; stored shadow results are kept.
+pub async fn clear_shadow(state: &AppState) -> Result<(), AppError> {
+    state
+        .store
+        .apply_durable(&Command::SetShadow { version: None })
+        .await?;
+    state.shadow.store(None);
+    Ok(())
 }

@@ -94,17 +94,11 @@ pub async fn set(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>,
     Ok(p)
 }
 
-pub async fn clear(state: &AppState) -> Result<(), AppError> {
-    state
-        .store
-        .apply_durable(&Command::SetShadow { version: None })
-        .await?;
-    state.shadow.store(None);
-    Ok(())
-}
+/// Stop shadow runs (`policies::clear_shadow`).
+pub use super::policies::clear_shadow as clear;
 
 pub fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult, AppError> {
-    super::decisions::get(state, decision_id)?;
+    super::stored::get(state, decision_id)?;
     state
         .store
         .get_shadow_result(decision_id)?

@@ -4,29 +4,9 @@
 
 use super::decision_log::frame::Kind;
 use super::decision_log::Version;
-use super::decisions::StoredDecision;
+use super::decision_record::{ApprovalRecord, StoredDecision};
 use super::Applied;
 use super::{audit, Store, StoreError};
-use crate::money::MoneyDto;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// Who approved how much for a decision, and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ApprovalRecord {
-    /// The approver's id in the desk, e.g. `l-3`; an outcome names it in `approved_by`.
-    pub approver_id: String,
-    /// The approver's role, bound by the key that recorded the approval.
-    pub approver_role: String,
-    /// The most the approval covers.
-    pub amount: MoneyDto,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// The name of the API key the approval was recorded with.
-    pub recorded_with: String,
-    /// RFC 3339.
-    pub approved_at: String,
-}
 
 /// What is hashed for an approval.
 pub fn approval_form(decision_id: &str, a: &ApprovalRecord) -> serde_json::Value {

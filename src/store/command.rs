@@ -47,7 +47,7 @@ pub enum Command {
     /// A grant above the deciding role's authority, approved (once per decision).
     RecordApproval {
         decision_id: String,
-        approval: super::approvals::ApprovalRecord,
+        approval: super::decision_record::ApprovalRecord,
     },
     PutKey {
         hash: String,

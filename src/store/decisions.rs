@@ -6,72 +6,10 @@ use super::decision_log::frame::{Kind, StoredBody};
 use super::decision_log::{NewDecision, Version};
 use super::Applied;
 use super::{audit, to_json, Store, StoreError};
-use crate::domain::customer::CustomerRecordDto;
-use crate::domain::decision::Decision;
-use crate::domain::request::DecisionRequestDto;
-use crate::money::MoneyDto;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-/// What was actually granted for a decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct OutcomeRecord {
-    pub granted: GrantedDto,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approved_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_accepted: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Who recorded it: the agent id given, or the API key's name.
-    pub recorded_by: String,
-    /// How the agent closed the recommendation, when they said (the widget always does).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OutcomeStatus>,
-    /// RFC 3339.
-    pub recorded_at: String,
-}
-
-/// How an outcome relates to the recommendation. `escalated` and `declined` grant
-/// nothing (`granted.gesture` is `none`); the note says why or to whom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    GrantedAsRecommended,
-    GrantedOther,
-    Escalated,
-    Declined,
-}
-
-/// The gesture granted and its amount.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantedDto {
-    pub gesture: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<MoneyDto>,
-}
-
-/// A decision as stored, and as `GET /v1/decisions/{id}` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct StoredDecision {
-    #[serde(flatten)]
-    pub decision: Decision,
-    /// The request as the caller sent it.
-    pub request: DecisionRequestDto,
-    /// The customer record the engine saw (absent for an unknown customer), so the
-    /// decision can be replayed under another policy version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_snapshot: Option<CustomerRecordDto>,
-    /// The approval of a grant above the deciding role's authority, when one was given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<super::approvals::ApprovalRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<OutcomeRecord>,
-    /// The customer asked for erasure: `request.customer_id` holds a pseudonym.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub erased: bool,
-}
+pub use super::decision_record::{
+    ApprovalRecord, GrantedDto, OutcomeRecord, OutcomeStatus, StoredDecision,
+};
 
 fn key(id: &str) -> Result<[u8; 16], StoreError> {
     ulid::Ulid::from_string(id)

@@ -14,6 +14,7 @@ pub mod customer_codec;
 pub mod customers;
 pub mod decision_batch;
 pub mod decision_log;
+pub mod decision_record;
 pub mod decisions;
 pub mod durability;
 pub mod err;

@@ -32,15 +32,7 @@ use writer::BatchWriter;
 const BATCH: usize = 512;
 /// Errors listed in the summary; the count goes on past it.
 const MAX_LISTED_ERRORS: usize = 100;
-/// Longest accepted line.
-pub const MAX_LINE: usize = 64 * 1024;
-
-/// One rejected line.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LineError {
-    pub line: u64,
-    pub message: String,
-}
+pub use super::ndjson_lines::{LineError, MAX_LINE};
 
 /// What an import did.
 #[derive(Debug, Default, Clone, Serialize, ToSchema)]

@@ -18,7 +18,7 @@ mod index;
 mod recover;
 mod write;
 
-use super::decisions::StoredDecision;
+use super::decision_record::StoredDecision;
 use super::StoreError;
 use index::{Index, Loc};
 use std::fs::File;

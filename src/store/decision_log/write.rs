@@ -6,7 +6,7 @@
 use super::frame::{self, Header, Kind};
 use super::index::FrameRef;
 use super::{io, DecisionLog};
-use crate::store::decisions::StoredDecision;
+use crate::store::decision_record::StoredDecision;
 use crate::store::StoreError;
 use sha2::{Digest, Sha256};
 use std::fs::File;
