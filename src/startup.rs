@@ -20,10 +20,22 @@ pub struct Application {
 }
 
 impl Application {
-    /// Open the store in `data_dir`, load the policies of `policy_dir`, bind `listen`
-    /// (port 0 picks a free port; see `local_addr`).
+    /// Open the store in `data_dir` (compacting it first when erasures are waiting), load
+    /// the policies of `policy_dir`, bind `listen` (port 0 picks a free port; see
+    /// `local_addr`).
     pub async fn build(listen: &str, data_dir: &Path, policy_dir: &Path) -> anyhow::Result<Self> {
-        let store = Store::open(data_dir)?;
+        Self::build_with(listen, data_dir, policy_dir, true).await
+    }
+
+    /// `build`; `compact_on_start` false leaves erased records in sled's files until a
+    /// later start or `kulanz store compact` (`serve --compact-on-start false`).
+    pub async fn build_with(
+        listen: &str,
+        data_dir: &Path,
+        policy_dir: &Path,
+        compact_on_start: bool,
+    ) -> anyhow::Result<Self> {
+        let store = open_store(data_dir, compact_on_start)?;
         let (policy, mut report) = policies::bootstrap(&store, policy_dir).map_err(describe)?;
         let state = AppState::new(store, policy.map(Arc::new));
         restore_shadow(&state, &mut report);
@@ -133,6 +145,36 @@ impl Application {
         tracing::info!("store flushed; bye");
         Ok(())
     }
+}
+
+/// Open the store; when erasures happened since the last compaction, compact it first
+/// (store/compact): sled keeps erased values in its files until then, and the store can
+/// only be compacted while nothing has it open.
+fn open_store(data_dir: &Path, compact: bool) -> anyhow::Result<Store> {
+    let store = Store::open(data_dir)?;
+    let pending = store.erasures_pending()?;
+    if pending == 0 {
+        return Ok(store);
+    }
+    if !compact {
+        tracing::warn!(
+            erasures = pending,
+            "erased records stay in the store's files until it is compacted \
+             (kulanz store compact, or a start with --compact-on-start true)"
+        );
+        return Ok(store);
+    }
+    drop(store);
+    let c = crate::store::compact::compact(data_dir)?;
+    tracing::info!(
+        erasures = c.erasures,
+        entries = c.entries,
+        bytes_before = c.bytes_before,
+        bytes_after = c.bytes_after,
+        millis = c.millis,
+        "store compacted: erased records are gone from its files"
+    );
+    Ok(Store::open(data_dir)?)
 }
 
 /// Resume shadow runs of the version recorded in the store, if it still compiles.

@@ -405,3 +405,62 @@ fn serve_refuses_to_start_on_a_zendesk_app_setup_it_cannot_verify_with() {
     );
     assert!(err.contains("cannot read"), "{err}");
 }
+
+#[test]
+fn store_compact_leaves_only_live_entries_in_the_files_and_refuses_a_store_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.ndjson");
+    std::fs::write(
+        &file,
+        "{\"customer_id\":\"c-gone\",\"currency\":\"EUR\",\"lifetime_revenue\":{\"amount\":\"4711.08\",\"currency\":\"EUR\"}}\n\
+         {\"customer_id\":\"c-kept\",\"currency\":\"EUR\",\"lifetime_revenue\":{\"amount\":\"815.00\",\"currency\":\"EUR\"}}\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let out = kulanz(&[
+        "import",
+        "customers",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(out.status.success());
+    {
+        let store = kulanz::store::Store::open(&data).unwrap();
+        let erase = kulanz::store::Command::DeleteCustomer {
+            customer_id: "c-gone".into(),
+        };
+        store.apply(&erase).unwrap();
+        store.flush_blocking().unwrap();
+        assert_eq!(store.erasures_pending().unwrap(), 1);
+        let out = kulanz(&["store", "compact", "--data-dir", data_arg]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("in use by another kulanz process"), "{err}");
+    }
+    let db = std::fs::read(data.join("db")).unwrap();
+    assert!(
+        db.windows(7).any(|w| w == b"4711.08"),
+        "sled keeps it until compacted"
+    );
+
+    let out = kulanz(&["store", "compact", "--data-dir", data_arg]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("erasures made final: 1"), "{err}");
+    for f in walk(&data) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(7).any(|w| w == b"4711.08"),
+            "{}",
+            f.display()
+        );
+    }
+    let store = kulanz::store::Store::open(&data).unwrap();
+    assert!(store.get_customer("c-gone").unwrap().is_none());
+    let kept = store.get_customer("c-kept").unwrap().unwrap();
+    assert_eq!(kept.record.lifetime_revenue.amount, "815.00");
+    assert_eq!(store.erasures_pending().unwrap(), 0);
+}

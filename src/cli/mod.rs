@@ -12,6 +12,7 @@ mod keys;
 mod policy;
 mod report;
 mod serve;
+mod store;
 mod value;
 
 pub use keys::create as create_key;
@@ -66,6 +67,11 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Maintain the data directory (the server must be stopped).
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
+    },
     /// Check the audit chain of decisions and outcomes.
     Audit {
         #[command(subcommand)]
@@ -112,6 +118,7 @@ pub fn main() -> ExitCode {
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),
         Command::Audit { command } => audit::run(command),
+        Command::Store { command } => store::run(command),
         Command::Backup { file, data } => backup::backup(&file, &data),
         Command::Restore { file, data } => backup::restore(&file, &data),
         Command::Value { command } => value::run(command),

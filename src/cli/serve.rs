@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// How long an `Idempotency-Key` is remembered, in hours.
     #[arg(long, env = "KULANZ_IDEMPOTENCY_WINDOW_HOURS", default_value_t = 24)]
     pub idempotency_window_hours: u64,
+    /// At start, when customers were erased since the last compaction, rewrite the store's
+    /// files first so the erased records are gone from the disk (docs/operations.md).
+    #[arg(long, env = "KULANZ_COMPACT_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub compact_on_start: bool,
     /// Log format.
     #[arg(long, env = "KULANZ_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -122,8 +126,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // So are a bad key or roles file of the Zendesk app.
     let zendesk_app = zendesk_app(&args)?;
     runtime.block_on(async move {
-        let mut app = Application::build(&args.listen, &args.data.data_dir, &args.policy_dir)
-            .await?
+        let mut app = Application::build_with(
+            &args.listen,
+            &args.data.data_dir,
+            &args.policy_dir,
+            args.compact_on_start,
+        )
+        .await?
             .with_durability(args.durability)
             .with_idempotency_window(std::time::Duration::from_secs(
                 args.idempotency_window_hours.saturating_mul(3600),

@@ -64,10 +64,11 @@ impl Store {
         let nps = self.erase_nps(id)?;
         self.apply_forget_at_risk_pushes(&[id.to_string()])?;
         let removed = self.customers.remove(id.as_bytes())?.is_some();
-        Ok(if removed || rewritten > 0 || ledger > 0 || nps {
-            Applied::Done
-        } else {
-            Applied::Unchanged
-        })
+        if !(removed || rewritten > 0 || ledger > 0 || nps) {
+            return Ok(Applied::Unchanged);
+        }
+        // sled keeps the removed values in its files until a compaction (store/compact).
+        self.note_erasure()?;
+        Ok(Applied::Done)
     }
 }

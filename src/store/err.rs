@@ -17,6 +17,9 @@ pub enum StoreError {
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// Rewriting sled's files failed (store/compact).
+    #[error("compaction: {0}")]
+    Compact(String),
     /// A background writer (the import's) could not start or stopped unexpectedly.
     #[error("background writer failed: {0}")]
     Worker(String),

@@ -10,12 +10,14 @@ pub mod audit;
 pub mod backup;
 pub mod canonical_json;
 pub mod command;
+pub mod compact;
 pub mod customer_codec;
 pub mod customers;
 pub mod decision_batch;
 pub mod decision_log;
 pub mod decision_record;
 pub mod decisions;
+mod dir_lock;
 pub mod durability;
 pub mod err;
 pub mod idempotency;
@@ -89,6 +91,8 @@ pub struct Trees {
     nps: sled::Tree,
     /// Customer id → the at-risk push sent for them (store/at_risk_pushes.rs).
     at_risk_pushes: sled::Tree,
+    /// Held while the store is open, so no compaction swaps the files under it.
+    _lock: dir_lock::DirLock,
 }
 
 impl std::ops::Deref for Store {
@@ -130,15 +134,19 @@ impl Store {
             dir: dir.display().to_string(),
             reason: e.to_string(),
         })?;
+        Store::open_locked(dir, dir_lock::DirLock::take(dir)?)
+    }
+
+    /// `open`, with the directory's lock already taken (a compaction holds it on).
+    fn open_locked(dir: &Path, lock: dir_lock::DirLock) -> Result<Store, StoreError> {
+        // Before sled reads its files: they may be half swapped by a compaction.
+        compact::swap::recover(dir)?;
         let had_log = integrity::has_log(dir);
         let db = open_sled(dir).map_err(|e| StoreError::Open {
             dir: dir.display().to_string(),
             reason: match e {
                 // sled reports the held file lock as an I/O error; say what it means.
-                sled::Error::Io(io) if is_lock_error(&io) => {
-                    "the data directory is in use by another kulanz process (stop the server first)"
-                        .to_string()
-                }
+                sled::Error::Io(io) if is_lock_error(&io) => dir_lock::IN_USE.to_string(),
                 // A damaged file, not an I/O failure: say so, sled's wording misleads.
                 e @ (sled::Error::Corruption { .. } | sled::Error::Unsupported(_)) => {
                     format!("the data directory is damaged (restore it from a backup): {e}")
@@ -172,6 +180,7 @@ impl Store {
             nps: db.open_tree("nps")?,
             at_risk_pushes: db.open_tree("at_risk_pushes")?,
             db,
+            _lock: lock,
         };
         let store = Store {
             trees: Arc::new(trees),

@@ -210,10 +210,10 @@ impl Store {
             let (key, _) = item?;
             self.order_days.remove(key)?;
         }
-        Ok(if found {
-            Applied::Done
-        } else {
-            Applied::Unchanged
-        })
+        if !found {
+            return Ok(Applied::Unchanged);
+        }
+        self.note_erasure()?;
+        Ok(Applied::Done)
     }
 }

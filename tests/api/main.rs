@@ -8,6 +8,7 @@ mod closing_loop;
 mod conformance;
 mod customers;
 mod decisions;
+mod erasure;
 mod errors;
 mod helpers;
 mod hostile;
