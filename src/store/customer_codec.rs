@@ -18,9 +18,18 @@
 //! nps   = int score | str at
 //! ```
 
-use super::customers::StoredCustomer;
 use crate::domain::customer::{CustomerRecordDto, NpsDto};
 use crate::money::MoneyDto;
+use serde::{Deserialize, Serialize};
+
+/// A customer record as stored: the validated wire form and when it was written. On disk
+/// it is the compact binary form below; older stores hold JSON, read too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCustomer {
+    pub record: CustomerRecordDto,
+    /// RFC 3339.
+    pub updated_at: String,
+}
 
 /// First byte of a version 1 binary value.
 const V1: u8 = 0x01;

@@ -3,17 +3,8 @@
 use super::customer_codec::{decode, encode};
 use super::Applied;
 use super::{Store, StoreError};
-use crate::domain::customer::CustomerRecordDto;
-use serde::{Deserialize, Serialize};
 
-/// A customer record as stored: the validated wire form and when it was written. On disk
-/// it is the compact binary form of `customer_codec`; older stores hold JSON, read too.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredCustomer {
-    pub record: CustomerRecordDto,
-    /// RFC 3339.
-    pub updated_at: String,
-}
+pub use super::customer_codec::StoredCustomer;
 
 impl Store {
     pub fn get_customer(&self, id: &str) -> Result<Option<StoredCustomer>, StoreError> {
