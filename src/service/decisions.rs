@@ -218,7 +218,7 @@ pub async fn record_outcome(
     };
     state
         .store
-        .apply_durable(&Command::RecordOutcome {
+        .apply_durable(Command::RecordOutcome {
             decision_id: decision.decision.decision_id.clone(),
             outcome: outcome.clone(),
         })

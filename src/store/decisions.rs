@@ -57,11 +57,6 @@ impl Store {
         self.log.len()
     }
 
-    /// Store a decision with its audit link.
-    pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
-        self.apply_put_decisions(std::slice::from_ref(d), &[])
-    }
-
     /// What `d`'s log frame needs but its link: the pseudonym, the canonical audit form
     /// and the compressed record. Pure work on the record, done by each request before it
     /// joins a batch, so the one writer spends its turn on links, the write and the sync
@@ -105,7 +100,7 @@ impl Store {
     /// decision, in order); otherwise they are made here.
     pub(super) fn apply_put_decisions(
         &self,
-        ds: &[StoredDecision],
+        ds: &[std::sync::Arc<StoredDecision>],
         prepared: &[NewDecision],
     ) -> Result<Applied, StoreError> {
         let made;
