@@ -1,6 +1,6 @@
 //! `PUT/GET/DELETE /v1/customers/{id}` and `POST /v1/customers/import`.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use crate::domain::customer::CustomerRecordDto;
 use crate::http::IMPORT_BODY_LIMIT;
@@ -100,7 +100,7 @@ pub async fn import(
     .contains(&media.as_str())
     {
         return Err(ApiError::new(
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send NDJSON with `Content-Type: application/x-ndjson`",
         ));
     }
@@ -110,7 +110,7 @@ pub async fn import(
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {
             ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the import body could not be read (too large or cut off)",
             )
         })?;
@@ -123,7 +123,7 @@ pub async fn import(
         if total > IMPORT_BODY_LIMIT {
             let summary = finish(&state, importer).await?;
             return Err(ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 format!(
                     "the import is larger than {IMPORT_BODY_LIMIT} bytes; the first {} records were imported, send the rest separately",
                     summary.imported

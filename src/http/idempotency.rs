@@ -3,7 +3,7 @@
 //! still running a 409. Keys are scoped per API key and expire after a window (24 h by
 //! default). Answers of 5xx are not stored, so a retry runs again.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use crate::service::AppState;
 use crate::store::idempotency::{Claim, StoredResponse};
 use crate::store::Command;
@@ -56,7 +56,7 @@ pub async fn guard(
         .await
         .map_err(|_| {
             ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the request body is larger than this route accepts",
             )
         })?;
@@ -79,13 +79,13 @@ pub async fn guard(
         Claim::Replay(r) => return Ok(replay(r)),
         Claim::InFlight => {
             return Err(ApiError::new(
-                "idempotency_in_flight",
+                Code::IdempotencyInFlight,
                 "a request with this Idempotency-Key is still being processed; retry shortly",
             ))
         }
         Claim::Mismatch => {
             return Err(ApiError::new(
-                "idempotency_key_reused",
+                Code::IdempotencyKeyReused,
                 "this Idempotency-Key was used for a different request",
             ))
         }
@@ -107,7 +107,7 @@ async fn finish(state: &AppState, key: String, response: Response) -> Result<Res
     }
     let bytes = to_bytes(body, MAX_STORED)
         .await
-        .map_err(|_| ApiError::new("internal", "the answer could not be kept for replay"))?;
+        .map_err(|_| ApiError::new(Code::Internal, "the answer could not be kept for replay"))?;
     let stored = StoredResponse {
         status: parts.status.as_u16(),
         content_type: parts

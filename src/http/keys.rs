@@ -1,7 +1,7 @@
 //! Key management over HTTP (admin): create, list, revoke, so keys can be rotated while
 //! the server runs (the CLI cannot open a store the server holds).
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use crate::error::AppError;
 use crate::service::AppState;
@@ -109,7 +109,7 @@ pub async fn revoke(
         .map_err(AppError::from)?;
     if applied == Applied::Unchanged {
         return Err(ApiError::new(
-            "key_not_found",
+            Code::KeyNotFound,
             format!("no key named `{}`", crate::money::truncate(&name)),
         ));
     }

@@ -28,7 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use error::ApiError;
+use error::{ApiError, Code};
 use std::time::Instant;
 
 /// Largest JSON body on ordinary routes.
@@ -149,18 +149,21 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new("not_found", "no such route")
+    ApiError::new(Code::NotFound, "no such route")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new("method_not_allowed", "this route does not take this method")
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this route does not take this method",
+    )
 }
 
 // A panic is a bug; the caller gets the contract's 500 body and nothing internal.
 fn panic_response() -> Response {
     tracing::error!("request handler panicked");
     ApiError::new(
-        "internal",
+        Code::Internal,
         "an unexpected error occurred; it has been logged",
     )
     .into_response()
@@ -214,7 +217,7 @@ async fn observe(req: Request, next: Next) -> Response {
         // An invented method is refused before routing: nothing of it is kept, logged or
         // counted but as `other`.
         let refused = ApiError::new(
-            "method_not_implemented",
+            Code::MethodNotImplemented,
             "this server implements GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS",
         )
         .into_response();

@@ -1,6 +1,6 @@
 //! Policy routes: list, active, validate, upload a version, activate a version.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::AppError;
 use crate::policy::Problem;
@@ -241,7 +241,7 @@ pub async fn backtest(
         crate::service::backtest::run(&state.store, &candidate, &evidence, since, until)
     })
     .await
-    .map_err(|_| ApiError::new("internal", "the backtest stopped unexpectedly"))?
+    .map_err(|_| ApiError::new(Code::Internal, "the backtest stopped unexpectedly"))?
     .map_err(AppError::from)?;
     Ok(Json(report))
 }

@@ -1,6 +1,6 @@
 //! `GET /v1/reports/goodwill`: what goodwill was recommended and granted over a window.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiQuery;
 use crate::error::AppError;
 use crate::service::report::{self, GoodwillReport};
@@ -49,6 +49,6 @@ pub async fn goodwill(
     let built =
         tokio::task::spawn_blocking(move || report::build(&state.store, from, to, days, now))
             .await
-            .map_err(|_| ApiError::new("internal", "the report failed"))?;
+            .map_err(|_| ApiError::new(Code::Internal, "the report failed"))?;
     Ok(Json(built.map_err(AppError::from)?))
 }

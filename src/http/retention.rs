@@ -1,6 +1,6 @@
 //! `GET /v1/reports/retention`: the retention estimates behind the expected-value ranking.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiQuery;
 use crate::domain::FieldError;
 use crate::error::AppError;
@@ -44,6 +44,6 @@ pub async fn report(
         retention::report(&policy, &store, q.window_days, chrono::Utc::now())
     })
     .await
-    .map_err(|_| ApiError::new("internal", "the report failed"))?;
+    .map_err(|_| ApiError::new(Code::Internal, "the report failed"))?;
     Ok(Json(built.map_err(AppError::from)?))
 }

@@ -2,7 +2,7 @@
 //! (`"signedUrls": true`), answered with the widget and a desk session for the verified
 //! agent; and `/zendesk/zendesk.js`, the app's glue. No key: the token is the proof.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::body_bytes;
 use crate::service::zendesk_app::{self, SignedIn, ZendeskAppError};
 use crate::service::AppState;
@@ -22,10 +22,10 @@ impl From<ZendeskAppError> for ApiError {
     fn from(e: ZendeskAppError) -> Self {
         match e {
             ZendeskAppError::NotConfigured => {
-                ApiError::new("zendesk_app_not_configured", e.to_string())
+                ApiError::new(Code::ZendeskAppNotConfigured, e.to_string())
             }
-            ZendeskAppError::Token(_) => ApiError::new("zendesk_token_invalid", e.to_string()),
-            ZendeskAppError::Session(_) => ApiError::new("desk_session_invalid", e.to_string()),
+            ZendeskAppError::Token(_) => ApiError::new(Code::ZendeskTokenInvalid, e.to_string()),
+            ZendeskAppError::Session(_) => ApiError::new(Code::DeskSessionInvalid, e.to_string()),
             ZendeskAppError::App(app) => app.into(),
         }
     }
@@ -131,7 +131,7 @@ pub async fn page(State(state): State<AppState>, req: Request) -> Result<Respons
 /// A GET is Zendesk loading the app without `signedUrls`: say so.
 pub async fn unsigned() -> ApiError {
     ApiError::new(
-        "zendesk_token_invalid",
+        Code::ZendeskTokenInvalid,
         "this page is loaded by POST with a signed `token`: set `signedUrls: true` in the Zendesk app's manifest",
     )
 }

@@ -7,6 +7,7 @@ use crate::domain::customer::parse_money_field;
 use crate::domain::request::AgentDto;
 use crate::domain::{check_id, FieldError};
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::money::{Money, MoneyDto};
 use crate::store::decisions::ApprovalRecord;
 use crate::store::decisions::StoredDecision;
@@ -45,7 +46,7 @@ pub async fn approve(
     check_id("approver.id", &dto.approver.id)?;
     if auth.role_limits.is_empty() {
         return Err(AppError::Forbidden {
-            code: "approval_not_allowed",
+            code: Code::ApprovalNotAllowed,
             message: "this decision was made before role limits were recorded with it; \
                       name the approver in the outcome's `approved_by`"
                 .into(),
@@ -102,7 +103,7 @@ pub async fn approve(
             .map(|(r, _)| format!("; a {r} can approve it"))
             .unwrap_or_else(|| "; no role can approve it".into());
         return Err(AppError::Forbidden {
-            code: "approval_not_allowed",
+            code: Code::ApprovalNotAllowed,
             message: format!(
                 "{} is above the {role} limit of {} for this customer{covering}",
                 amount.display(),
@@ -153,7 +154,7 @@ pub fn check_grant(
     }
     let auth = &d.decision.evaluation.authority;
     let required = |message: String| AppError::Conflict {
-        code: "approval_required",
+        code: Code::ApprovalRequired,
         message,
     };
     match (&d.approval, approved_by) {

@@ -3,6 +3,7 @@
 use super::AppState;
 use crate::domain::customer::{check_customer_id, CustomerRecordDto};
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::store::customers::StoredCustomer;
 use crate::store::{command::Applied, Command};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -107,7 +108,7 @@ pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
 
 fn not_found(id: &str) -> AppError {
     AppError::NotFound {
-        code: "customer_not_found",
+        code: Code::CustomerNotFound,
         message: format!("no customer `{}`", crate::money::truncate(id)),
     }
 }

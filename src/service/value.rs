@@ -8,6 +8,7 @@
 
 use crate::domain::customer::CustomerRecordDto;
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::money::{Currency, Money, MoneyDto};
 use crate::store::customers::StoredCustomer;
 use crate::store::orders::StoredSummary;
@@ -68,7 +69,7 @@ fn fit_failed(e: ValueError) -> AppError {
     match e {
         ValueError::Invalid(m) => AppError::Invalid(crate::domain::FieldError::new("$", m)),
         other => AppError::Conflict {
-            code: "value_fit_failed",
+            code: Code::ValueFitFailed,
             message: format!("{other}; the previous model is kept"),
         },
     }

@@ -7,6 +7,7 @@ use super::decision_log::Version;
 use super::decision_record::{ApprovalRecord, StoredDecision};
 use super::Applied;
 use super::{audit, Store, StoreError};
+use crate::error_code::Code;
 
 /// What is hashed for an approval.
 pub fn approval_form(decision_id: &str, a: &ApprovalRecord) -> serde_json::Value {
@@ -28,13 +29,13 @@ impl Store {
         let change = |mut d: StoredDecision| {
             if d.outcome.is_some() {
                 return Err(StoreError::Conflict {
-                    code: "outcome_exists",
+                    code: Code::OutcomeExists,
                     message: format!("decision `{id}` already has an outcome"),
                 });
             }
             if d.approval.is_some() {
                 return Err(StoreError::Conflict {
-                    code: "approval_exists",
+                    code: Code::ApprovalExists,
                     message: format!("decision `{id}` already has an approval"),
                 });
             }
