@@ -218,7 +218,7 @@ async fn observe(req: Request, next: Next) -> Response {
         // counted but as `other`.
         let refused = ApiError::new(
             Code::MethodNotImplemented,
-            "this server implements GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS",
+            "this server knows GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE and QUERY",
         )
         .into_response();
         (None, refused)
@@ -256,6 +256,12 @@ fn method_label(method: &axum::http::Method) -> &'static str {
         Method::DELETE => "DELETE",
         Method::PATCH => "PATCH",
         Method::OPTIONS => "OPTIONS",
+        // Standard methods no route takes: routed, so each is a 405 with `Allow` like any
+        // other method a route lacks, not a 501 (which says the server does not know it).
+        Method::TRACE => "TRACE",
+        // The IETF's safe method with a body (draft-ietf-httpbis-safe-method-w-body): known,
+        // and so a 405 too, for no route takes it yet.
+        _ if method.as_str() == "QUERY" => "QUERY",
         _ => "other",
     }
 }
