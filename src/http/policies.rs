@@ -114,6 +114,7 @@ pub async fn validate(ApiJson(doc): ApiJson<serde_json::Value>) -> Json<Validati
 
 /// Query of `PUT /v1/policies/{version}`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// Store the version even if it fails its checks, as a draft that cannot be activated.
@@ -187,6 +188,7 @@ pub async fn activate(
 
 /// Period of a backtest; dates are `YYYY-MM-DD` (UTC), `until` exclusive.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestQuery {
     pub since: Option<String>,

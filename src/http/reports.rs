@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 
 /// Query of `GET /v1/reports/goodwill`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Decisions made at or after this time: `YYYY-MM-DD` or RFC 3339.
@@ -19,6 +20,7 @@ pub struct ReportQuery {
     /// Decisions made before this time: `YYYY-MM-DD` or RFC 3339.
     pub to: Option<String>,
     /// Days after a complaint in which an order counts as retained, 1 to 730; default 90.
+    #[param(minimum = 1, maximum = 730)]
     pub retention_days: Option<u32>,
 }
 

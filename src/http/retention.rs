@@ -13,10 +13,12 @@ use utoipa::IntoParams;
 
 /// Query of `GET /v1/reports/retention`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionQuery {
     /// Judge "ordered again" over this many days (1–3650); default: the active policy's
     /// `retention.window_days`, else 90.
+    #[param(minimum = 1, maximum = 3650)]
     pub window_days: Option<u32>,
 }
 

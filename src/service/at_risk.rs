@@ -41,6 +41,7 @@ pub const MAX_QUIET_DAYS: u32 = 3650;
 
 /// Query of `GET /v1/customers/at-risk`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtRiskQuery {
     /// A segment id of the active policy, e.g. `top`.
