@@ -68,8 +68,9 @@ pub async fn delete(
 
 /// Bulk import: one record per line (NDJSON), streamed; bad lines are listed, not fatal.
 #[utoipa::path(post, path = "/v1/customers/import", tag = "customers",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "One customer record per line, each with `customer_id`"),
+    // Optional: an empty body is an empty import (200, nothing imported).
+    request_body(content = Option<String>, content_type = "application/x-ndjson",
+        description = "One customer record per line, each with `customer_id`; also taken as `application/ndjson`, `application/jsonl`, `application/json`, `text/plain` or without `Content-Type`"),
     responses(
         (status = 200, description = "Summary: imported, rejected, the first 100 errors with line numbers", body = ImportSummary),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

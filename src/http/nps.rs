@@ -17,8 +17,10 @@ pub const NPS_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Record NPS answers. Each customer keeps the last five answers; the latest feeds the
 /// decision's detractor signal. Answered once on disk.
 #[utoipa::path(post, path = "/v1/nps", tag = "customers",
-    request_body(content = NpsAnswerDto, content_type = "application/json",
-        description = "One answer, or one per line as `application/x-ndjson`"),
+    request_body(content(
+        (NpsAnswerDto = "application/json"),
+        (String = "application/x-ndjson"),
+    ), description = "One answer, or one per line as NDJSON"),
     responses(
         (status = 201, description = "Stored: recorded, rejected and the first 100 line errors", body = NpsReport),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use http_body_util::BodyExt;
+use utoipa::ToSchema;
 
 fn media(headers: &HeaderMap) -> String {
     headers
@@ -27,11 +28,30 @@ fn media(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
+/// One order as `POST /v1/orders` takes it. `order_parse` reads the body (it also takes
+/// other field names and plain amounts from imports), so this type only describes it.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used; `order_parse` reads the body"
+)]
+struct OrderDto {
+    /// Orders are idempotent by it.
+    order_id: String,
+    customer_id: String,
+    /// RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or `YYYY-MM-DD`.
+    at: String,
+    /// Negative for a refund.
+    amount: crate::money::MoneyDto,
+}
+
 /// Record orders: one JSON object (`application/json`) or one per line
 /// (`application/x-ndjson`). Idempotent by `order_id`; answered once on disk.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "`{\"order_id\", \"customer_id\", \"at\", \"amount\": {\"amount\", \"currency\"}}`, one object or one per line; a negative amount is a refund"),
+    request_body(content(
+        (OrderDto = "application/json"),
+        (String = "application/x-ndjson"),
+    ), description = "One order, or one per line as NDJSON; a negative amount is a refund"),
     responses(
         (status = 201, description = "Stored: imported, duplicates, rejected and the first 100 errors", body = OrderSummaryReport),
         (status = 200, description = "A single order that was already stored", body = OrderSummaryReport),

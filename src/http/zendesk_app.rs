@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 const PAGE: &str = include_str!("zendesk_app/app.html");
 /// The app's glue, one file for both ways the app runs: Zendesk serves it from the app's
@@ -103,9 +104,21 @@ fn render(signed: &SignedIn, sdk_url: &str) -> Response {
     response
 }
 
+/// The form Zendesk posts when it loads a signed-URL app's iframe; read by hand in `page`
+/// (a missing token is a 401, not a form error), so this type only describes it.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used; `page` reads the form itself"
+)]
+struct AppForm {
+    /// The JWT Zendesk signs for this app, user and account.
+    token: String,
+}
+
 /// The app's page for the agent Zendesk's token names.
 #[utoipa::path(post, path = "/zendesk/app", tag = "webhooks",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = AppForm, content_type = "application/x-www-form-urlencoded",
         description = "`token=<JWT>`: what Zendesk posts when it loads a signed-URL app's iframe"),
     responses(
         (status = 200, description = "The app's HTML page, with a desk session for the agent", content_type = "text/html", body = String),
@@ -129,6 +142,10 @@ pub async fn page(State(state): State<AppState>, req: Request) -> Result<Respons
 }
 
 /// A GET is Zendesk loading the app without `signedUrls`: say so.
+#[utoipa::path(get, path = "/zendesk/app", tag = "webhooks",
+    responses(
+        (status = 401, description = "`zendesk_token_invalid`: the page is loaded by POST with a signed token; set `signedUrls: true` in the app's manifest", body = ErrorBody),
+    ))]
 pub async fn unsigned() -> ApiError {
     ApiError::new(
         Code::ZendeskTokenInvalid,
