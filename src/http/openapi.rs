@@ -51,7 +51,8 @@ impl Modify for BearerAuth {
 /// - keyed writes the idempotency layer covers: the `Idempotency-Key` header, 409
 ///   `idempotency_in_flight`, 413 (the body is read to fingerprint it), 422;
 /// - keyed operations with a JSON body (`ApiJson` or its equivalent): 400, 413, 415, 422;
-/// - path and query parameters (`ApiPath`, `ApiQuery`): 422 for a malformed one.
+/// - path and query parameters (`ApiPath`, `ApiQuery`): 422 for a malformed one; and every
+///   path parameter is an identifier (`domain::schema::Id`), as the services check it.
 struct CrossCutting;
 
 impl Modify for CrossCutting {
@@ -87,6 +88,11 @@ fn cross_cutting(path: &str, op: &mut utoipa::openapi::path::Operation, write: b
         .iter()
         .flatten()
         .any(|p| matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query));
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Path {
+            p.schema = Some(<crate::domain::schema::Id as utoipa::PartialSchema>::schema());
+        }
+    }
 
     // Every reason for a status, in the order given; one description per status.
     let mut reasons: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();

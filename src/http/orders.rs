@@ -37,9 +37,11 @@ fn media(headers: &HeaderMap) -> String {
 )]
 struct OrderDto {
     /// Orders are idempotent by it.
+    #[schema(value_type = crate::domain::schema::Id)]
     order_id: String,
+    #[schema(value_type = crate::domain::schema::Id)]
     customer_id: String,
-    /// RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or `YYYY-MM-DD`.
+    #[schema(value_type = crate::domain::schema::OrderTime)]
     at: String,
     /// Negative for a refund.
     amount: crate::money::MoneyDto,

@@ -191,7 +191,10 @@ pub async fn activate(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestQuery {
+    #[param(value_type = Option<crate::domain::schema::Day>)]
     pub since: Option<String>,
+    /// After `since`.
+    #[param(value_type = Option<crate::domain::schema::Day>)]
     pub until: Option<String>,
 }
 

@@ -16,8 +16,10 @@ use utoipa::IntoParams;
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Decisions made at or after this time: `YYYY-MM-DD` or RFC 3339.
+    #[param(value_type = Option<crate::domain::schema::DayOrTime>)]
     pub from: Option<String>,
     /// Decisions made before this time: `YYYY-MM-DD` or RFC 3339.
+    #[param(value_type = Option<crate::domain::schema::DayOrTime>)]
     pub to: Option<String>,
     /// Days after a complaint in which an order counts as retained, 1 to 730; default 90.
     #[param(minimum = 1, maximum = 730)]

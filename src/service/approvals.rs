@@ -23,11 +23,14 @@ use utoipa::ToSchema;
 pub struct ApprovalDto {
     /// Who approves: their id in the desk and their role (bound by the key's maximum role).
     pub approver: AgentDto,
-    /// The most the approval covers; the recommended amount when absent.
+    /// The most the approval covers, in the decision's currency; the recommended amount
+    /// when absent.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::NonNegativeMoney>)]
     pub amount: Option<MoneyDto>,
-    /// Free text; stored, never logged.
+    /// Free text, at most 10,000 characters; stored, never logged.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
 }
 
@@ -89,9 +92,9 @@ pub async fn approve(
     if dto
         .note
         .as_ref()
-        .is_some_and(|n| n.len() > crate::domain::request::MAX_TEXT)
+        .is_some_and(|n| crate::domain::too_long(n, crate::domain::request::MAX_TEXT))
     {
-        return Err(FieldError::new("note", "must be at most 10000 bytes").into());
+        return Err(FieldError::new("note", "must be at most 10000 characters").into());
     }
     let limit = role_limit(&decision, index)?;
     if amount.amount > limit.amount {

@@ -252,3 +252,60 @@ async fn standard_methods_no_route_takes_are_405_with_allow() {
         crate::helpers::expect_error(r, 405, "method_not_allowed").await;
     }
 }
+
+#[tokio::test]
+async fn what_the_document_calls_valid_is_accepted_and_nothing_more() {
+    use crate::helpers::{eur, expect_error, request};
+    let app = spawn_app().await;
+    // JSON Schema's `integer` includes `5.0`; limits count characters, as `maxLength` does.
+    let id: String = "é".repeat(128);
+    let r = app
+        .put_customer(
+            &id,
+            json!({"currency": "EUR", "lifetime_revenue": eur("10.00"), "orders": 5.0,
+                "claims_90d": 0.0, "nps": {"score": 9.0, "at": "2026-01-02"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let record = app
+        .get_json(&format!("/v1/customers/{id}"), &app.ingest_key)
+        .await;
+    assert_eq!(record["orders"], 5, "{record:#}");
+    let r = app
+        .put_customer(
+            &format!("{id}é"),
+            json!({"currency": "EUR", "lifetime_revenue": eur("10.00")}),
+        )
+        .await;
+    expect_error(r, 422, "invalid_request").await;
+    let r = app
+        .put_customer(
+            "c-frac",
+            json!({"currency": "EUR", "lifetime_revenue": eur("10.00"), "orders": 5.5}),
+        )
+        .await;
+    expect_error(r, 422, "invalid_request").await;
+
+    let mut body = request("c-10442", "late_delivery", "ours", "10.00");
+    body["complaint"]["description"] = json!("é".repeat(10_000));
+    app.decide_ok(&body).await;
+    body["complaint"]["description"] = json!("é".repeat(10_001));
+    expect_error(app.decide(&body).await, 422, "invalid_request").await;
+
+    // Scopes are the document's names, each exactly.
+    for (scopes, status) in [
+        (json!(["decide", "decide"]), 201),
+        (json!(["decide,admin"]), 422),
+        (json!([" decide"]), 422),
+        (json!([]), 422),
+    ] {
+        let r = app
+            .post_json(
+                "/v1/keys",
+                &app.admin_key,
+                &json!({"name": "k", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(r.status(), status, "{scopes}");
+    }
+}
