@@ -85,15 +85,15 @@ pub fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Demo> {
             ));
         }
         seeded = customers.len();
-        store.apply(&Command::PutCustomers { customers })?;
+        store.apply(Command::PutCustomers { customers })?;
     }
     // One demo key at a time: the previous start's key is revoked (its secret was only
     // ever printed), so restarts do not pile up full-scope keys.
-    store.apply(&Command::RevokeKeys {
+    store.apply(Command::RevokeKeys {
         name: DEMO_KEY.to_string(),
     })?;
     let key = crate::service::keys::new_key(DEMO_KEY, Scope::ALL.to_vec(), None, now)?;
-    store.apply(&key.command())?;
+    store.apply(key.command())?;
     store.flush_blocking()?;
     let secret = key.secret;
     Ok(Demo { seeded, secret })

@@ -18,7 +18,7 @@ fn key(name: &str) -> ApiKeyRecord {
 fn put(store: &Store, name: &str) -> String {
     let secret = new_secret();
     store
-        .apply(&Command::PutKey {
+        .apply(Command::PutKey {
             hash: hash_secret(&secret),
             key: key(name),
         })
@@ -46,7 +46,7 @@ fn a_key_authenticates_once_made_and_never_after_its_revoke() {
     assert_eq!(store.find_key(&hash_secret(&desk)).unwrap(), None);
 
     store
-        .apply(&Command::RevokeKeys {
+        .apply(Command::RevokeKeys {
             name: "desk".into(),
         })
         .unwrap();
@@ -100,7 +100,7 @@ fn concurrent_changes_leave_the_map_as_sled_has_it() {
                         made.push(put(&store, &format!("k{t}-{i}")));
                         if i % 2 == 1 {
                             store
-                                .apply(&Command::RevokeKeys {
+                                .apply(Command::RevokeKeys {
                                     name: format!("k{t}-{}", i - 1),
                                 })
                                 .unwrap();

@@ -431,7 +431,7 @@ fn store_compact_leaves_only_live_entries_in_the_files_and_refuses_a_store_in_us
         let erase = kulanz::store::Command::DeleteCustomer {
             customer_id: "c-gone".into(),
         };
-        store.apply(&erase).unwrap();
+        store.apply(erase).unwrap();
         store.flush_blocking().unwrap();
         assert_eq!(store.erasures_pending().unwrap(), 1);
         let out = kulanz(&["store", "compact", "--data-dir", data_arg]);

@@ -432,15 +432,14 @@ async fn the_record_built_around_the_answer_is_the_records_json() {
     assert_eq!(checked, 15);
 }
 
-/// Decisions on one ticket within one millisecond: the ticket's latest is the one made
-/// last. With plain ULIDs (random below the millisecond) this picked the earlier one half
-/// of the time, so 20 tickets all right would happen by chance once in a million.
+/// Decisions on one ticket within one millisecond: the ticket's latest is the one stored
+/// last. Their ids are random below the millisecond, so if the latest were the greatest
+/// id this would pick the earlier one half of the time: 20 tickets all right would happen
+/// by chance once in a million.
 #[tokio::test]
 async fn the_later_of_two_decisions_in_one_millisecond_is_the_tickets_latest() {
     let dir = tempfile::tempdir().unwrap();
     let s = state(dir.path());
-    // A year ahead: no other test here decides later, so no other id is the latest
-    // millisecond (the order is kept within the latest one, decision_id.rs).
     let now = Utc::now() + chrono::Duration::days(365);
     for t in 0..20 {
         let ticket = format!("SAME-MS-{t}");

@@ -49,7 +49,7 @@ pub fn create_bound(
     max_role: Option<String>,
 ) -> anyhow::Result<String> {
     let key = crate::service::keys::new_key(name, scopes, max_role, chrono::Utc::now())?;
-    store.apply(&key.command())?;
+    store.apply(key.command())?;
     store.flush_blocking()?;
     Ok(key.secret)
 }
@@ -67,7 +67,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
         }
         KeysCommand::Revoke { name, data } => {
             let store = Store::open(&data.data_dir)?;
-            let applied = store.apply(&Command::RevokeKeys { name: name.clone() })?;
+            let applied = store.apply(Command::RevokeKeys { name: name.clone() })?;
             store.flush_blocking()?;
             if applied == crate::store::command::Applied::Unchanged {
                 anyhow::bail!("no key named `{name}`");

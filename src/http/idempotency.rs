@@ -105,7 +105,7 @@ pub async fn guard(
 async fn finish(state: &AppState, key: String, response: Response) -> Result<Response, ApiError> {
     let (parts, body) = response.into_parts();
     if parts.status.is_server_error() {
-        let _ = state.store.apply(&Command::IdempotencyRelease { key });
+        let _ = state.store.apply(Command::IdempotencyRelease { key });
         return Ok(Response::from_parts(parts, body));
     }
     let bytes = to_bytes(body, MAX_STORED)
@@ -122,7 +122,7 @@ async fn finish(state: &AppState, key: String, response: Response) -> Result<Res
     };
     state
         .store
-        .apply_durable(&Command::IdempotencyDone {
+        .apply_durable(Command::IdempotencyDone {
             key,
             response: stored,
         })

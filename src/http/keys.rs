@@ -146,7 +146,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     let applied = state
         .store
-        .apply_durable(&Command::RevokeKeys { name: name.clone() })
+        .apply_durable(Command::RevokeKeys { name: name.clone() })
         .await
         .map_err(AppError::from)?;
     if applied == Applied::Unchanged {

@@ -124,7 +124,7 @@ pub async fn approve(
     };
     state
         .store
-        .apply_durable(&Command::RecordApproval {
+        .apply_durable(Command::RecordApproval {
             decision_id: decision.decision.decision_id.clone(),
             approval: approval.clone(),
         })

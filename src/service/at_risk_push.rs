@@ -229,7 +229,7 @@ pub async fn push_once(
         summary.forgotten = gone.len();
         state
             .store
-            .apply_durable(&Command::ForgetAtRiskPushes { customer_ids: gone })
+            .apply_durable(Command::ForgetAtRiskPushes { customer_ids: gone })
             .await?;
     }
     let new = listed.iter().filter(|c| !pushed.contains(&c.customer_id));
@@ -246,7 +246,7 @@ pub async fn push_once(
                 };
                 state
                     .store
-                    .apply_durable(&Command::RecordAtRiskPush {
+                    .apply_durable(Command::RecordAtRiskPush {
                         customer_id: c.customer_id.clone(),
                         push,
                     })

@@ -56,7 +56,7 @@ pub async fn put(
             updated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
         }),
     };
-    Ok(state.store.apply_durable(&cmd).await? == Applied::Created)
+    Ok(state.store.apply_durable(cmd).await? == Applied::Created)
 }
 
 /// Validate a record and bring it to its stored form (amounts with two decimals, tiers
@@ -109,12 +109,12 @@ pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
     let cmd = Command::DeleteCustomer {
         customer_id: id.to_string(),
     };
-    let record = state.store.apply(&cmd)?;
+    let record = state.store.apply(cmd)?;
     // Order history is personal data too: erased with the record.
     let erase_orders = Command::EraseOrders {
         customer_id: id.to_string(),
     };
-    let orders = state.store.apply_durable(&erase_orders).await?;
+    let orders = state.store.apply_durable(erase_orders).await?;
     match (record, orders) {
         (Applied::Unchanged, Applied::Unchanged) => Err(not_found(id)),
         _ => Ok(()),

@@ -59,7 +59,7 @@ pub async fn decide_answer(
     let evidence = state.retention.evidence.load();
     let evaluation = evaluate_with(&policy, &input, customer.as_ref(), now, &evidence);
     let decision = Decision {
-        decision_id: super::decision_id::new(now).to_string(),
+        decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),
         ticket_id: input.ticket_id,
         created_at: now.to_rfc3339_opts(SecondsFormat::Millis, true),
         evaluation,
@@ -221,7 +221,7 @@ pub async fn record_outcome(
     };
     state
         .store
-        .apply_durable(&Command::RecordOutcome {
+        .apply_durable(Command::RecordOutcome {
             decision_id: decision.decision.decision_id.clone(),
             outcome: outcome.clone(),
         })

@@ -71,7 +71,7 @@ pub async fn create(
         }
     }
     let key = new_key(name, scopes, max_role, now)?;
-    state.store.apply_durable(&key.command()).await?;
+    state.store.apply_durable(key.command()).await?;
     Ok(key)
 }
 

@@ -6,7 +6,6 @@ pub mod at_risk;
 pub mod at_risk_push;
 pub mod backtest;
 pub mod customers;
-pub mod decision_id;
 pub mod decisions;
 pub mod import;
 pub mod keys;

@@ -151,7 +151,7 @@ pub async fn record_one(
     let cmd = Command::RecordNps {
         answers: vec![answer],
     };
-    state.store.apply_durable(&cmd).await?;
+    state.store.apply_durable(cmd).await?;
     Ok(NpsReport {
         recorded: 1,
         ..NpsReport::default()
@@ -193,7 +193,7 @@ pub async fn record_batch(
     if !answers.is_empty() {
         state
             .store
-            .apply_durable(&Command::RecordNps { answers })
+            .apply_durable(Command::RecordNps { answers })
             .await?;
     }
     Ok(report)

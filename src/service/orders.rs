@@ -155,7 +155,7 @@ impl<'a> OrderIngest<'a> {
         }
         let orders = std::mem::take(&mut self.batch);
         let n = orders.len() as u64;
-        self.store.apply(&Command::PutOrders { orders })?;
+        self.store.apply(Command::PutOrders { orders })?;
         self.report.imported += n;
         self.batch = Vec::with_capacity(BATCH);
         self.batch_ids.clear();

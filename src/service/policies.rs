@@ -108,7 +108,7 @@ pub fn bootstrap(
         };
         // A file whose version is stored with other content is refused: versions are
         // immutable, and the store's copy is what decisions were made with.
-        let created = match store.apply(&Command::PutPolicy {
+        let created = match store.apply(Command::PutPolicy {
             policy: Box::new(stored(&p, "policy-dir")),
         }) {
             Ok(applied) => applied == Applied::Created,
@@ -146,7 +146,7 @@ pub fn bootstrap(
             None => embedded(store)?,
         },
     };
-    store.apply(&Command::ActivatePolicy {
+    store.apply(Command::ActivatePolicy {
         version: active.version.clone(),
     })?;
     report.active = Some(format!("{} {}", active.id, active.version));
@@ -158,7 +158,7 @@ pub fn bootstrap(
 /// version, if one exists: versions are immutable).
 fn embedded(store: &Store) -> Result<CompiledPolicy, AppError> {
     let p = load::from_slice(load::DEFAULT_POLICY.as_bytes()).map_err(invalid)?;
-    match store.apply(&Command::PutPolicy {
+    match store.apply(Command::PutPolicy {
         policy: Box::new(stored(&p, "embedded")),
     }) {
         Ok(_) => Ok(p),
@@ -197,7 +197,7 @@ pub async fn upload(
     };
     let created = state
         .store
-        .apply_durable(&Command::PutPolicy {
+        .apply_durable(Command::PutPolicy {
             policy: Box::new(sp.clone()),
         })
         .await?
@@ -305,7 +305,7 @@ pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPol
     let p = verified(state, version)?;
     state
         .store
-        .apply_durable(&Command::ActivatePolicy {
+        .apply_durable(Command::ActivatePolicy {
             version: version.to_string(),
         })
         .await?;
@@ -329,7 +329,7 @@ pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPol
 pub async fn clear_shadow(state: &AppState) -> Result<(), AppError> {
     state
         .store
-        .apply_durable(&Command::SetShadow { version: None })
+        .apply_durable(Command::SetShadow { version: None })
         .await?;
     state.shadow.store(None);
     Ok(())

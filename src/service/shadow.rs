@@ -76,7 +76,7 @@ pub fn spawn(
             decision_id,
             result: Box::new(result),
         };
-        if let Err(e) = store.apply(&cmd) {
+        if let Err(e) = store.apply(cmd) {
             tracing::warn!(error = %e, "shadow result not stored");
         }
     });
@@ -87,7 +87,7 @@ pub async fn set(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>,
     let p = Arc::new(super::policies::compile_candidate(&state.store, version)?);
     state
         .store
-        .apply_durable(&Command::SetShadow {
+        .apply_durable(Command::SetShadow {
             version: Some(version.to_string()),
         })
         .await?;

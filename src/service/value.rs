@@ -141,7 +141,7 @@ pub fn fit_and_store(
         gamma_gamma,
         gamma_gamma_fit,
     };
-    store.apply(&Command::PutValueModel {
+    store.apply(Command::PutValueModel {
         model: Box::new(model.clone()),
     })?;
     store.flush_blocking()?;

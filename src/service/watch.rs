@@ -99,7 +99,7 @@ pub async fn reload(state: &AppState, dir: &Path) -> Reload {
         let cmd = Command::PutPolicy {
             policy: Box::new(super::policies::stored(&p, "policy-dir")),
         };
-        match state.store.apply_durable(&cmd).await {
+        match state.store.apply_durable(cmd).await {
             Ok(crate::store::command::Applied::Created) => {}
             Ok(_) => continue,
             Err(e) => {

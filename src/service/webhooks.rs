@@ -248,7 +248,7 @@ pub async fn handle(
         };
         let applied = state
             .store
-            .apply_durable(&cmd)
+            .apply_durable(cmd)
             .await
             .map_err(AppError::from)?;
         if i == 0 && applied == crate::store::command::Applied::Unchanged {

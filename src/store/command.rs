@@ -13,6 +13,7 @@ use super::policies::StoredPolicy;
 use super::shadows::ShadowResult;
 use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One write to the store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,12 +29,11 @@ pub enum Command {
     DeleteCustomer {
         customer_id: String,
     },
-    PutDecision {
-        decision: Box<StoredDecision>,
-    },
     /// Decisions of concurrent requests, in one log append (store/decision_batch.rs).
+    /// Shared (`Arc`) with the requests that made them, which answer with them once the
+    /// append is done: neither side copies a record.
     PutDecisions {
-        decisions: Vec<StoredDecision>,
+        decisions: Vec<Arc<StoredDecision>>,
         /// Their frames' parts, made by each request before it joined the batch
         /// (`Store::prepare_decision`); empty, they are made when the command is applied.
         /// Derived from `decisions` alone, so never serialised.
@@ -117,60 +117,61 @@ pub enum Command {
 pub use super::Applied;
 
 impl Store {
-    /// Apply one command. This is the only place the store is written.
-    pub fn apply(&self, cmd: &Command) -> Result<Applied, StoreError> {
+    /// Apply one command, by value: it is the unit of a write (and the unit a replicated
+    /// log will carry), consumed where it is applied. This is the only place the store is
+    /// written.
+    pub fn apply(&self, cmd: Command) -> Result<Applied, StoreError> {
         let _gate = self.enter_gate();
         match cmd {
             Command::PutCustomer {
                 customer_id,
                 customer,
-            } => self.apply_put_customer(customer_id, customer),
-            Command::PutCustomers { customers } => self.apply_put_customers(customers),
-            Command::DeleteCustomer { customer_id } => self.apply_delete_customer(customer_id),
-            Command::PutDecision { decision } => self.apply_put_decision(decision),
+            } => self.apply_put_customer(&customer_id, &customer),
+            Command::PutCustomers { customers } => self.apply_put_customers(&customers),
+            Command::DeleteCustomer { customer_id } => self.apply_delete_customer(&customer_id),
             Command::PutDecisions {
                 decisions,
                 prepared,
-            } => self.apply_put_decisions(decisions, prepared),
+            } => self.apply_put_decisions(&decisions, &prepared),
             Command::RecordOutcome {
                 decision_id,
                 outcome,
-            } => self.apply_record_outcome(decision_id, outcome),
+            } => self.apply_record_outcome(&decision_id, &outcome),
             Command::RecordApproval {
                 decision_id,
                 approval,
-            } => self.apply_record_approval(decision_id, approval.clone()),
-            Command::PutKey { hash, key } => self.apply_put_key(hash, key),
-            Command::RevokeKeys { name } => self.apply_revoke_keys(name),
-            Command::PutPolicy { policy } => self.apply_put_policy(policy),
-            Command::ActivatePolicy { version } => self.apply_activate(version),
+            } => self.apply_record_approval(&decision_id, approval),
+            Command::PutKey { hash, key } => self.apply_put_key(&hash, &key),
+            Command::RevokeKeys { name } => self.apply_revoke_keys(&name),
+            Command::PutPolicy { policy } => self.apply_put_policy(&policy),
+            Command::ActivatePolicy { version } => self.apply_activate(&version),
             Command::IdempotencyDone { key, response } => {
-                self.apply_idempotency_done(key, response)
+                self.apply_idempotency_done(&key, &response)
             }
-            Command::IdempotencyRelease { key } => self.apply_idempotency_release(key),
+            Command::IdempotencyRelease { key } => self.apply_idempotency_release(&key),
             Command::SetShadow { version } => self.apply_set_shadow(version.as_deref()),
             Command::PutShadowResult {
                 decision_id,
                 result,
-            } => self.apply_put_shadow_result(decision_id, result),
+            } => self.apply_put_shadow_result(&decision_id, &result),
             Command::RecordDelivery { key, delivery, now } => {
-                self.apply_record_delivery(key, delivery, *now)
+                self.apply_record_delivery(&key, &delivery, now)
             }
-            Command::PutOrders { orders } => self.apply_put_orders(orders),
-            Command::PutValueModel { model } => self.apply_put_value_model(model),
-            Command::EraseOrders { customer_id } => self.apply_erase_orders(customer_id),
-            Command::RecordNps { answers } => self.apply_record_nps(answers),
+            Command::PutOrders { orders } => self.apply_put_orders(&orders),
+            Command::PutValueModel { model } => self.apply_put_value_model(&model),
+            Command::EraseOrders { customer_id } => self.apply_erase_orders(&customer_id),
+            Command::RecordNps { answers } => self.apply_record_nps(&answers),
             Command::RecordAtRiskPush { customer_id, push } => {
-                self.apply_record_at_risk_push(customer_id, push)
+                self.apply_record_at_risk_push(&customer_id, &push)
             }
             Command::ForgetAtRiskPushes { customer_ids } => {
-                self.apply_forget_at_risk_pushes(customer_ids)
+                self.apply_forget_at_risk_pushes(&customer_ids)
             }
         }
     }
 
     /// Apply, then flush: the durable write every 2xx stands on.
-    pub async fn apply_durable(&self, cmd: &Command) -> Result<Applied, StoreError> {
+    pub async fn apply_durable(&self, cmd: Command) -> Result<Applied, StoreError> {
         let applied = self.apply(cmd)?;
         self.flush().await?;
         Ok(applied)

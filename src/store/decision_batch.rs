@@ -2,9 +2,10 @@
 //! strict durability, one `fdatasync`: batching concurrent decisions into one append
 //! shares that cost, and the batch is the group commit (docs/performance.md).
 //!
-//! Writers queue their record on a channel; one task takes everyone queued, applies them
-//! as one `PutDecisions` command (one append, synced there with strict durability) and
-//! hands each writer its record back with the result. Strict batches are applied on the
+//! Writers queue their record (shared, `Arc`) on a channel; one task takes everyone
+//! queued, applies them as one `PutDecisions` command (one append, synced there with
+//! strict durability) and answers each writer with the result; the writer then takes its
+//! record back out of the `Arc`, which the applied command no longer holds. Strict batches are applied on the
 //! blocking pool (the sync takes a millisecond or so); relaxed ones on the task's own
 //! worker. Each writer first makes its frame's parts (`Store::prepare_decision`: the audit
 //! form, the stored JSON, compressed), in parallel with the others and with the sync in
@@ -15,6 +16,7 @@
 
 use super::decision_log::NewDecision;
 use super::decisions::StoredDecision;
+use super::Applied;
 use super::{Command, Durability, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -24,9 +26,9 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 256;
 
 type Reply = oneshot::Sender<Written>;
-type Request = (Box<StoredDecision>, NewDecision, Reply, Store);
-/// The record back on success, so the caller can answer with it without a copy.
-pub type Written = Result<Box<StoredDecision>, StoreError>;
+type Request = (Arc<StoredDecision>, NewDecision, Reply, Store);
+/// Whether a writer's decision is in the log.
+type Written = Result<(), StoreError>;
 
 /// The decision batcher of one store.
 #[derive(Default)]
@@ -37,49 +39,49 @@ pub struct DecisionBatch {
 }
 
 impl Store {
-    /// Apply `PutDecision` for `d`, batched with concurrent writers into one append.
+    /// Apply `PutDecisions` for `d`, batched with concurrent writers into one append.
     /// With strict durability it returns once the batch is synced to disk (one sync per
-    /// batch: the batch is the group commit); relaxed, once it is written.
+    /// batch: the batch is the group commit); relaxed, once it is written. The record
+    /// comes back for the caller's answer, not copied.
     /// `answer` is the decision as JSON, when the caller serialised it already (see
     /// `prepare_decision`).
     pub async fn put_decision_batched(
         &self,
         d: Box<StoredDecision>,
         answer: Option<&[u8]>,
-    ) -> Written {
+    ) -> Result<Box<StoredDecision>, StoreError> {
         let tx = self
             .batch
             .tx
             .get_or_init(|| start(self.batch.batches.clone()));
         let prepared = self.prepare_decision(&d, answer)?;
+        let d = Arc::new(*d);
         let (reply, wait) = oneshot::channel();
-        if let Err(mpsc::error::SendError((d, _, _, _))) =
-            tx.send((d, prepared, reply, self.clone()))
-        {
-            // The batcher is gone (runtime shutting down): write and flush directly.
-            let d = self.put_one(d)?;
-            self.flush().await?;
-            return Ok(d);
+        match tx.send((d.clone(), prepared, reply, self.clone())) {
+            Ok(()) => wait.await.unwrap_or_else(|_| {
+                Err(StoreError::Corrupt(
+                    "the decision writer stopped before answering".into(),
+                ))
+            })?,
+            // The batcher is gone (the runtime is shutting down): write it here.
+            Err(mpsc::error::SendError((d, prepared, _, _))) => {
+                self.apply(Command::PutDecisions {
+                    decisions: vec![d],
+                    prepared: vec![prepared],
+                })?;
+                self.flush().await?;
+            }
         }
-        wait.await.unwrap_or_else(|_| {
-            Err(StoreError::Corrupt(
-                "the decision writer stopped before answering".into(),
-            ))
-        })
+        // INVARIANT: the batcher and the applied command dropped their handles before the
+        // answer came, so this is the only one; a clone would only cost a copy.
+        Ok(Box::new(
+            Arc::try_unwrap(d).unwrap_or_else(|shared| (*shared).clone()),
+        ))
     }
 
     /// How many batched appends have been written (for tests and benchmarks).
     pub fn decision_batch_count(&self) -> u64 {
         self.batch.batches.load(Ordering::Relaxed)
-    }
-
-    fn put_one(&self, d: Box<StoredDecision>) -> Written {
-        let cmd = Command::PutDecision { decision: d };
-        self.apply(&cmd)?;
-        match cmd {
-            Command::PutDecision { decision } => Ok(decision),
-            _ => Err(StoreError::Corrupt("decision command changed kind".into())),
-        }
     }
 }
 
@@ -142,7 +144,7 @@ fn write(batch: Vec<Request>) -> Vec<(Written, Reply)> {
     let mut prepared = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
     for (d, p, r, _) in batch {
-        records.push(*d);
+        records.push(d);
         prepared.push(p);
         replies.push(r);
     }
@@ -162,53 +164,33 @@ fn answer(written: Vec<(Written, Reply)>) {
     }
 }
 
-fn apply(store: &Store, records: Vec<StoredDecision>, prepared: Vec<NewDecision>) -> Vec<Written> {
-    let single = |d, p| match put(store, vec![d], vec![p]) {
-        (Ok(_), mut d, _) => d.pop().map(Box::new).ok_or_else(lost),
-        (Err(e), _, _) => Err(e),
-    };
-    if records.len() == 1 {
-        return records
-            .into_iter()
-            .zip(prepared)
-            .map(|(d, p)| single(d, p))
-            .collect();
-    }
-    let (result, decisions, prepared) = put(store, records, prepared);
-    decisions
-        .into_iter()
-        .zip(prepared)
-        .map(|(d, p)| match &result {
-            Ok(_) => Ok(Box::new(d)),
-            Err(_) => single(d, p),
-        })
-        .collect()
-}
-
-/// Apply one `PutDecisions`; the command's parts come back for the replies (or a retry).
-fn put(
+/// One append for the batch; if it fails, one append per decision (re-prepared from the
+/// record), so one bad record fails only its own request. The records are dropped here,
+/// before the writers hear back.
+fn apply(
     store: &Store,
-    decisions: Vec<StoredDecision>,
+    records: Vec<Arc<StoredDecision>>,
     prepared: Vec<NewDecision>,
-) -> (
-    Result<super::command::Applied, StoreError>,
-    Vec<StoredDecision>,
-    Vec<NewDecision>,
-) {
-    let cmd = Command::PutDecisions {
-        decisions,
+) -> Vec<Written> {
+    let n = records.len();
+    let retry = (n > 1).then(|| records.clone());
+    let whole = store.apply(Command::PutDecisions {
+        decisions: records,
         prepared,
-    };
-    let result = store.apply(&cmd);
-    match cmd {
-        Command::PutDecisions {
-            decisions,
-            prepared,
-        } => (result, decisions, prepared),
-        _ => (Err(lost()), Vec::new(), Vec::new()),
+    });
+    match (whole, retry) {
+        (Ok(_), _) => (0..n).map(|_| Ok(())).collect(),
+        (Err(e), None) => vec![Err(e)],
+        (Err(_), Some(records)) => records
+            .into_iter()
+            .map(|d| {
+                store
+                    .apply(Command::PutDecisions {
+                        decisions: vec![d],
+                        prepared: Vec::new(),
+                    })
+                    .map(|_: Applied| ())
+            })
+            .collect(),
     }
-}
-
-fn lost() -> StoreError {
-    StoreError::Corrupt("decision command changed kind".into())
 }

@@ -58,11 +58,6 @@ impl Store {
         self.log.len()
     }
 
-    /// Store a decision with its audit link.
-    pub(super) fn apply_put_decision(&self, d: &StoredDecision) -> Result<Applied, StoreError> {
-        self.apply_put_decisions(std::slice::from_ref(d), &[])
-    }
-
     /// What `d`'s log frame needs but its link: the pseudonym, the canonical audit form
     /// and the compressed record. Pure work on the record, done by each request before it
     /// joins a batch, so the one writer spends its turn on links, the write and the sync
@@ -106,7 +101,7 @@ impl Store {
     /// decision, in order); otherwise they are made here.
     pub(super) fn apply_put_decisions(
         &self,
-        ds: &[StoredDecision],
+        ds: &[std::sync::Arc<StoredDecision>],
         prepared: &[NewDecision],
     ) -> Result<Applied, StoreError> {
         let made;
@@ -139,34 +134,56 @@ impl Store {
         id: &str,
         outcome: &OutcomeRecord,
     ) -> Result<Applied, StoreError> {
-        let k = log_id(id)?;
         let form = audit::canonical(&audit::outcome_form(id, outcome));
+        self.append_linked(
+            id,
+            Kind::Outcome,
+            form,
+            |d| {
+                d.outcome = Some(outcome.clone());
+                Ok(())
+            },
+            // A ledger entry that fails here is made at the next open (log_open.rs): the
+            // head, recorded after it, still says where the ledger was complete.
+            |d| self.ledger_from(d),
+        )
+    }
+
+    /// Append a new version of decision `id`, changed by `change`, as a link of the audit
+    /// chain covering `form`; `after` runs once it is written, before the head is
+    /// recorded. A decision that already has its outcome takes no further change.
+    pub(super) fn append_linked(
+        &self,
+        id: &str,
+        kind: Kind,
+        form: Vec<u8>,
+        change: impl FnOnce(&mut StoredDecision) -> Result<(), StoreError>,
+        after: impl FnOnce(&StoredDecision) -> Result<(), StoreError>,
+    ) -> Result<Applied, StoreError> {
+        let k = log_id(id)?;
         let pseudonym_key = self.pseudonym_key()?;
         let strict = self.durability == super::Durability::Strict;
-        let change = |mut d: StoredDecision| {
+        let version = |mut d: StoredDecision| {
             if d.outcome.is_some() {
                 return Err(StoreError::Conflict {
                     code: Code::OutcomeExists,
                     message: format!("decision `{id}` already has an outcome"),
                 });
             }
-            d.outcome = Some(outcome.clone());
+            change(&mut d)?;
             Ok(Some(Version {
                 customer: audit::customer_key(&pseudonym_key, &d),
                 record: d,
                 form: Some(form),
             }))
         };
-        self.log
-            .append_version(k, Kind::Outcome, strict, change, |d, a| {
-                // A ledger entry that fails here is made at the next open (log_open.rs):
-                // the head, recorded after it, still says where the ledger was complete.
-                self.ledger_from(d)?;
-                if let Err(e) = self.record_head(a) {
-                    tracing::warn!(error = %e, "could not record the audit head in sled");
-                }
-                Ok(())
-            })?;
+        self.log.append_version(k, kind, strict, version, |d, a| {
+            after(d)?;
+            if let Err(e) = self.record_head(a) {
+                tracing::warn!(error = %e, "could not record the audit head in sled");
+            }
+            Ok(())
+        })?;
         Ok(Applied::Done)
     }
 

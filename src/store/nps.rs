@@ -121,12 +121,12 @@ mod tests {
         let cmd = Command::RecordNps {
             answers: vec![("c-1".into(), answer(4, 1))],
         };
-        store.apply(&cmd).unwrap();
+        store.apply(cmd).unwrap();
         assert!(store.nps_history("c-1").unwrap().is_some());
         let erase = Command::DeleteCustomer {
             customer_id: "c-1".into(),
         };
-        assert_eq!(store.apply(&erase).unwrap(), Applied::Done);
+        assert_eq!(store.apply(erase).unwrap(), Applied::Done);
         assert!(store.nps_history("c-1").unwrap().is_none());
     }
 }

@@ -111,7 +111,7 @@ mod tests {
             expires_at,
         };
         store
-            .apply(&Command::RecordDelivery {
+            .apply(Command::RecordDelivery {
                 key: key.into(),
                 delivery,
                 now,

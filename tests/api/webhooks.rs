@@ -45,7 +45,7 @@ async fn spawn_hooked(tolerance_secs: u64) -> Hooked {
                 updated_at: "2026-11-01T00:00:00Z".into(),
             }),
         };
-        store.apply(&cmd).unwrap();
+        store.apply(cmd).unwrap();
     }
     let decide_key = kulanz::cli::create_key(&store, "hooks", vec![Scope::Decide]).unwrap();
     let addr = app.local_addr().unwrap();

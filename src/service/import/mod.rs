@@ -122,11 +122,7 @@ impl Importer {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let next = self
-            .writer
-            .recycled()
-            .unwrap_or_else(|| Vec::with_capacity(BATCH));
-        let customers = std::mem::replace(&mut self.batch, next);
+        let customers = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
         self.writer.send(customers)?;
         Ok(())
     }

@@ -9,13 +9,12 @@
 //! the store instead of holding the whole input in memory. Batches are written in the
 //! order they were sent, record by record (store/customers.rs says why not as sled batches).
 //!
-//! Written batches go back to the caller (`recycled`), who drops their records and
-//! refills the vector: memory allocated by the parsing thread is freed by it, so the two
-//! threads do not contend for the allocator's locks, and the vectors are reused.
+//! A batch is consumed where it is applied (`Command` by value), so its records are
+//! freed on the writer thread; with mimalloc's per-thread heaps that costs no lock.
 
 use crate::store::customers::StoredCustomer;
 use crate::store::{Command, Store, StoreError};
-use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread::JoinHandle;
 
 /// Full batches waiting for the writer; with the one being written and the one being
@@ -31,27 +30,19 @@ pub struct BatchWriter {
     /// Ends with the number of records written, or the first store error (after which
     /// the thread writes nothing more and drops the channel, so `send` notices).
     handle: Option<JoinHandle<Result<u64, StoreError>>>,
-    /// Written batches coming back; never more than `QUEUED + 1` in flight.
-    back: Receiver<Batch>,
 }
 
 impl BatchWriter {
     pub fn spawn(store: Store) -> Result<Self, StoreError> {
         let (tx, rx) = sync_channel::<Batch>(QUEUED);
-        let (give_back, back) = channel::<Batch>();
         let handle = std::thread::Builder::new()
             .name("import-writer".into())
             .spawn(move || {
                 let mut written = 0u64;
                 for customers in rx {
                     let n = customers.len() as u64;
-                    let cmd = Command::PutCustomers { customers };
-                    store.apply(&cmd)?;
+                    store.apply(Command::PutCustomers { customers })?;
                     written += n;
-                    if let Command::PutCustomers { customers } = cmd {
-                        // The caller may have finished already; then the batch drops here.
-                        let _ = give_back.send(customers);
-                    }
                 }
                 Ok(written)
             })
@@ -59,15 +50,7 @@ impl BatchWriter {
         Ok(BatchWriter {
             tx: Some(tx),
             handle: Some(handle),
-            back,
         })
-    }
-
-    /// A written batch, emptied, to fill again; `None` when none has come back yet.
-    pub fn recycled(&self) -> Option<Batch> {
-        let mut batch = self.back.try_recv().ok()?;
-        batch.clear();
-        Some(batch)
     }
 
     /// Queue a full batch; waits while `QUEUED` batches are already waiting. A store

@@ -48,10 +48,15 @@ impl Index {
             lz4: h.lz4,
         };
         self.by_id.insert(h.id, loc);
-        match self.by_ticket.get_mut(h.ticket.as_str()) {
-            Some(latest) => *latest = (*latest).max(h.id),
-            None => {
-                self.by_ticket.insert(h.ticket.as_str().into(), h.id);
+        // A ticket's latest decision is the one appended last: frames are taken in in
+        // append order, at open and when written. Only new decisions count (an outcome
+        // for an older decision of the ticket must not make it the latest again).
+        if h.kind == Kind::Decision {
+            match self.by_ticket.get_mut(h.ticket.as_str()) {
+                Some(latest) => *latest = h.id,
+                None => {
+                    self.by_ticket.insert(h.ticket.as_str().into(), h.id);
+                }
             }
         }
         if !h.erased {
