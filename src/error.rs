@@ -2,6 +2,7 @@
 //! `http::error` maps each variant to a status and a stable `code` in one table.
 
 use crate::domain::FieldError;
+use crate::error_code::Code;
 use crate::policy::Problem;
 use crate::store::StoreError;
 
@@ -14,12 +15,12 @@ pub enum AppError {
     #[error("the policy has {} problem(s)", .0.len())]
     PolicyInvalid(Vec<Problem>),
     #[error("{message}")]
-    NotFound { code: &'static str, message: String },
+    NotFound { code: Code, message: String },
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: Code, message: String },
     /// The caller is known but may not do this (e.g. claim a role above its key's).
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: Code, message: String },
     #[error("no policy is active; activate one with POST /v1/policies/{{version}}/activate")]
     NoActivePolicy,
     /// Storage failed; details are logged, never returned.
@@ -38,7 +39,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict { code, message } => AppError::Conflict { code, message },
             StoreError::NotFound(message) => AppError::NotFound {
-                code: "not_found",
+                code: Code::NotFound,
                 message,
             },
             other => AppError::Store(other),

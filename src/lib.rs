@@ -9,6 +9,7 @@ pub mod connections;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod error_code;
 pub mod float;
 pub mod http;
 pub mod log_buffer;

@@ -302,8 +302,10 @@ fn round_cents_i128(d: Decimal) -> Option<Decimal> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"amount": "100.00", "currency": "EUR"}))]
 pub struct MoneyDto {
-    /// Decimal string, at most 2 decimals on input; never a JSON number.
-    #[schema(pattern = r"^-?[0-9]+(\.[0-9]{1,2})?$")]
+    /// Decimal string, at most 15 digits before the point and 2 after on input; never a
+    /// JSON number. (`domain::schema::AMOUNT_PATTERN`, which a test checks against
+    /// `parse_amount`.)
+    #[schema(pattern = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")]
     pub amount: String,
     /// Three-letter currency code.
     #[schema(pattern = "^[A-Z]{3}$")]

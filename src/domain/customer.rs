@@ -12,41 +12,69 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NpsDto {
     /// 0 to 10; 0–6 is a detractor.
+    #[serde(deserialize_with = "super::integer::integer")]
+    #[schema(minimum = 0, maximum = 10)]
     pub score: i64,
     /// Date of the answer, `YYYY-MM-DD`.
+    #[schema(value_type = super::schema::Day)]
     pub at: String,
 }
 
 /// Body of `PUT /v1/customers/{id}`; one import line is this plus `customer_id`.
-/// Only `currency` and `lifetime_revenue` are required.
+/// Only `currency` and `lifetime_revenue` are required. Every amount is in `currency`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerRecordDto {
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
+    #[schema(value_type = super::schema::NonNegativeMoney)]
     pub lifetime_revenue: MoneyDto,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::integer::optional_integer"
+    )]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub orders: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::Day>)]
     pub first_order_at: Option<String>,
+    /// Not before `first_order_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::Day>)]
     pub last_order_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::NonNegativeMoney>)]
     pub predicted_value: Option<MoneyDto>,
     /// Revenue of the last 12 months, when the desk knows it (extension); the goodwill
     /// guard otherwise estimates it from lifetime revenue and tenure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::NonNegativeMoney>)]
     pub revenue_12m: Option<MoneyDto>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 32)]
     pub tier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 32)]
     pub peak_tier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::integer::optional_integer"
+    )]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub referrals: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nps: Option<NpsDto>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::NonNegativeMoney>)]
     pub goodwill_12m: Option<MoneyDto>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::integer::optional_integer"
+    )]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub claims_90d: Option<i64>,
 }
 
@@ -158,7 +186,7 @@ fn count(field: &str, v: Option<i64>) -> Result<Option<u32>, FieldError> {
 fn tier(field: &str, v: &Option<String>) -> Result<Option<String>, FieldError> {
     match v.as_deref() {
         None => Ok(None),
-        Some(t) if !t.is_empty() && t.len() <= 32 => Ok(Some(t.to_ascii_lowercase())),
+        Some(t) if !t.is_empty() && !super::too_long(t, 32) => Ok(Some(t.to_ascii_lowercase())),
         Some(_) => Err(FieldError::new(field, "must be 1 to 32 characters")),
     }
 }

@@ -4,7 +4,9 @@
 pub mod complaint;
 pub mod customer;
 pub mod decision;
+pub mod integer;
 pub mod request;
+pub mod schema;
 
 use std::fmt;
 
@@ -34,12 +36,19 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
+/// Whether free text is longer than `max` characters. Characters, not bytes: the unit of
+/// the document's `maxLength`, and of what a person typing the text can count.
+pub fn too_long(text: &str, max: usize) -> bool {
+    text.chars().nth(max).is_some()
+}
+
 /// Check a caller-supplied identifier: non-empty, bounded, printable, no path tricks.
 pub fn check_id(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    if value.len() > 128 {
+    // Characters, not bytes: what the message says and the document's `maxLength` counts.
+    if value.chars().count() > schema::ID_MAX_CHARS {
         return Err(FieldError::new(field, "must be at most 128 characters"));
     }
     if value.chars().any(|c| c.is_control() || c == '/') {

@@ -2,17 +2,20 @@
 
 use super::complaint::{Channel, Fault, Severity};
 use super::customer::parse_money_field;
-use super::{check_id, FieldError};
+use super::{check_id, too_long, FieldError};
 use crate::money::{truncate, Currency, MoneyDto};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{RefOr, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 /// Who is asking: the agent handling the ticket and their role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentDto {
+    #[schema(value_type = super::schema::Id)]
     pub id: String,
     /// One of the active policy's roles, e.g. `agent`, `senior`, `lead`, `manager`.
     pub role: String,
@@ -33,11 +36,13 @@ pub struct ComplaintDto {
     /// `ours`, `partner`, `customer` or `unclear`.
     #[schema(value_type = super::complaint::Fault)]
     pub fault: String,
-    /// What the complaint is about in money; zero when absent.
+    /// What the complaint is about in money, in the policy currency; zero when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::NonNegativeMoney>)]
     pub amount_at_stake: Option<MoneyDto>,
-    /// Free text; stored with the decision, never logged.
+    /// Free text, at most 10,000 characters; stored with the decision, never logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
 }
 
@@ -45,15 +50,49 @@ pub struct ComplaintDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequestDto {
+    #[schema(value_type = super::schema::Id)]
     pub ticket_id: String,
+    #[schema(value_type = super::schema::Id)]
     pub customer_id: String,
     pub agent: AgentDto,
     pub complaint: ComplaintDto,
     /// Extra facts the policy may test: strings, numbers or booleans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Attributes>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+/// A decision request's `attributes`: at most 64, named by 1 to 64 characters, each a
+/// string of at most 256 characters, a number or a boolean.
+pub struct Attributes;
+
+impl PartialSchema for Attributes {
+    fn schema() -> RefOr<Schema> {
+        let value = AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(MAX_ATTR_TEXT)),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::Boolean));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .max_properties(Some(MAX_ATTRIBUTES))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_ATTR_NAME)),
+            ))
+            .additional_properties(Some(Schema::AnyOf(value.build())))
+            .description(Some(
+                "Extra facts the policy may test: strings, numbers or booleans",
+            ))
+            .into()
+    }
+}
+impl ToSchema for Attributes {}
 
 /// A scalar fact from `attributes`.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +104,11 @@ pub enum AttrValue {
 
 /// Limits on free-form input, so one request cannot carry unbounded work.
 pub const MAX_ATTRIBUTES: usize = 64;
+/// Characters of free text (a description, a note, a comment).
 pub const MAX_TEXT: usize = 10_000;
+/// Characters of an attribute's text value, and of its name.
 pub const MAX_ATTR_TEXT: usize = 256;
+pub const MAX_ATTR_NAME: usize = 64;
 
 /// The vocabulary a request is checked against: the active policy's.
 pub struct Vocab<'a> {
@@ -141,10 +183,13 @@ impl DecisionRequestDto {
                 m.amount
             }
         };
-        if c.description.as_ref().is_some_and(|d| d.len() > MAX_TEXT) {
+        if c.description
+            .as_ref()
+            .is_some_and(|d| too_long(d, MAX_TEXT))
+        {
             return Err(FieldError::new(
                 "complaint.description",
-                format!("must be at most {MAX_TEXT} bytes"),
+                format!("must be at most {MAX_TEXT} characters"),
             ));
         }
         Ok(DecisionInput {
@@ -175,15 +220,17 @@ fn parse_attributes(
     }
     for (k, v) in raw {
         let field = format!("attributes.{}", truncate(k));
-        if k.is_empty() || k.len() > 64 {
+        if k.is_empty() || too_long(k, MAX_ATTR_NAME) {
             return Err(FieldError::new(field, "names must be 1 to 64 characters"));
         }
         let value = match v {
-            serde_json::Value::String(s) if s.len() <= MAX_ATTR_TEXT => AttrValue::Text(s.clone()),
+            serde_json::Value::String(s) if !too_long(s, MAX_ATTR_TEXT) => {
+                AttrValue::Text(s.clone())
+            }
             serde_json::Value::String(_) => {
                 return Err(FieldError::new(
                     field,
-                    format!("text must be at most {MAX_ATTR_TEXT} bytes"),
+                    format!("text must be at most {MAX_ATTR_TEXT} characters"),
                 ))
             }
             serde_json::Value::Bool(b) => AttrValue::Bool(*b),

@@ -6,7 +6,7 @@
 //! behind a key has both, and each layer costs a boxed future and a clone of the route
 //! per request.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use super::extract::{allows, bearer, Caller};
 use crate::service::AppState;
 use crate::store::keys::Scope;
@@ -23,7 +23,7 @@ pub async fn require(
 ) -> Result<Response, ApiError> {
     let secret = bearer(req.headers()).ok_or_else(|| {
         ApiError::new(
-            "unauthorized",
+            Code::Unauthorized,
             "send an API key as `Authorization: Bearer <secret>`",
         )
     })?;
@@ -34,7 +34,7 @@ pub async fn require(
             .store
             .find_key(secret)
             .map_err(|e| ApiError::from(crate::error::AppError::from(e)))?
-            .ok_or_else(|| ApiError::new("unauthorized", "unknown API key"))?
+            .ok_or_else(|| ApiError::new(Code::Unauthorized, "unknown API key"))?
     };
     if let Some(limit) = &state.rate_limit {
         if let Err(wait) = limit.check(&key.name) {
@@ -43,7 +43,7 @@ pub async fn require(
     }
     if !allows(&key, scope) {
         return Err(ApiError::new(
-            "forbidden",
+            Code::Forbidden,
             format!(
                 "the key `{}` lacks the `{}` scope this route needs",
                 key.name,

@@ -1,6 +1,6 @@
 //! `PUT/GET/DELETE /v1/customers/{id}` and `POST /v1/customers/import`.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use crate::domain::customer::CustomerRecordDto;
 use crate::http::IMPORT_BODY_LIMIT;
@@ -68,8 +68,9 @@ pub async fn delete(
 
 /// Bulk import: one record per line (NDJSON), streamed; bad lines are listed, not fatal.
 #[utoipa::path(post, path = "/v1/customers/import", tag = "customers",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "One customer record per line, each with `customer_id`"),
+    // Optional: an empty body is an empty import (200, nothing imported).
+    request_body(content = Option<String>, content_type = "application/x-ndjson",
+        description = "One customer record per line, each with `customer_id`; also taken as `application/ndjson`, `application/jsonl`, `application/json`, `text/plain` or without `Content-Type`"),
     responses(
         (status = 200, description = "Summary: imported, rejected, the first 100 errors with line numbers", body = ImportSummary),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -100,7 +101,7 @@ pub async fn import(
     .contains(&media.as_str())
     {
         return Err(ApiError::new(
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send NDJSON with `Content-Type: application/x-ndjson`",
         ));
     }
@@ -110,7 +111,7 @@ pub async fn import(
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {
             ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the import body could not be read (too large or cut off)",
             )
         })?;
@@ -123,7 +124,7 @@ pub async fn import(
         if total > IMPORT_BODY_LIMIT {
             let summary = finish(&state, importer).await?;
             return Err(ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 format!(
                     "the import is larger than {IMPORT_BODY_LIMIT} bytes; the first {} records were imported, send the rest separately",
                     summary.imported

@@ -1,7 +1,7 @@
 //! Extractors that answer bad input with the API's own error body: a JSON body parsed
 //! with the path of the offending field, and the authenticated caller.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use crate::store::keys::{ApiKeyRecord, Scope};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -29,11 +29,11 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the request body is larger than this route accepts",
             )
         } else {
-            ApiError::new("malformed_json", "the request body could not be read")
+            ApiError::new(Code::MalformedJson, "the request body could not be read")
         }
     })
 }
@@ -51,7 +51,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::new(
-                "malformed_json",
+                Code::MalformedJson,
                 format!("the body is not valid JSON: {inner}"),
             );
         }
@@ -77,7 +77,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|_| {
         ApiError::new(
-            "malformed_json",
+            Code::MalformedJson,
             "the body has trailing characters after the JSON value",
         )
     })?;
@@ -106,7 +106,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
             return Err(ApiError::new(
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send the body as JSON with `Content-Type: application/json`",
             ));
         }
@@ -129,7 +129,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or_else(|| ApiError::new("unauthorized", "an API key is required"))
+            .ok_or_else(|| ApiError::new(Code::Unauthorized, "an API key is required"))
     }
 }
 

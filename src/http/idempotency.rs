@@ -3,7 +3,7 @@
 //! still running a 409. Keys are scoped per API key and expire after a window (24 h by
 //! default). Answers of 5xx are not stored, so a retry runs again.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use crate::service::AppState;
 use crate::store::idempotency::{Claim, StoredResponse};
 use crate::store::Command;
@@ -17,6 +17,13 @@ use sha2::{Digest, Sha256};
 pub const HEADER: &str = "idempotency-key";
 /// Answers above this size are not kept for replay (none of the API's are).
 const MAX_STORED: usize = 1024 * 1024;
+
+/// Writes that take no `Idempotency-Key`: streamed bulk bodies (imports, order batches:
+/// idempotent by their ids) and key creation (the answer holds a secret that must never be
+/// stored). Also what the OpenAPI document reads, so it offers the header where it works.
+pub fn exempt(path: &str) -> bool {
+    path == "/v1/customers/import" || path == "/v1/orders" || path.starts_with("/v1/keys")
+}
 
 fn invalid(message: &str) -> ApiError {
     crate::error::AppError::Invalid(crate::domain::FieldError::new("Idempotency-Key", message))
@@ -32,11 +39,7 @@ pub async fn guard(
     next: Next,
 ) -> Result<Response, ApiError> {
     let is_write = req.method() == Method::POST || req.method() == Method::PUT;
-    // Not for streamed bulk bodies (imports, order batches: idempotent by their ids) nor
-    // for key creation (the answer holds a secret that must never be stored).
-    let path = req.uri().path();
-    let exempt =
-        path == "/v1/customers/import" || path == "/v1/orders" || path.starts_with("/v1/keys");
+    let exempt = exempt(req.uri().path());
     let Some(raw) = req
         .headers()
         .get(HEADER)
@@ -56,7 +59,7 @@ pub async fn guard(
         .await
         .map_err(|_| {
             ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the request body is larger than this route accepts",
             )
         })?;
@@ -79,13 +82,13 @@ pub async fn guard(
         Claim::Replay(r) => return Ok(replay(r)),
         Claim::InFlight => {
             return Err(ApiError::new(
-                "idempotency_in_flight",
+                Code::IdempotencyInFlight,
                 "a request with this Idempotency-Key is still being processed; retry shortly",
             ))
         }
         Claim::Mismatch => {
             return Err(ApiError::new(
-                "idempotency_key_reused",
+                Code::IdempotencyKeyReused,
                 "this Idempotency-Key was used for a different request",
             ))
         }
@@ -107,7 +110,7 @@ async fn finish(state: &AppState, key: String, response: Response) -> Result<Res
     }
     let bytes = to_bytes(body, MAX_STORED)
         .await
-        .map_err(|_| ApiError::new("internal", "the answer could not be kept for replay"))?;
+        .map_err(|_| ApiError::new(Code::Internal, "the answer could not be kept for replay"))?;
     let stored = StoredResponse {
         status: parts.status.as_u16(),
         content_type: parts

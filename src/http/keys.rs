@@ -1,7 +1,7 @@
 //! Key management over HTTP (admin): create, list, revoke, so keys can be rotated while
 //! the server runs (the CLI cannot open a store the server holds).
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use crate::error::AppError;
 use crate::service::AppState;
@@ -18,14 +18,57 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
+    #[schema(value_type = crate::domain::schema::Id)]
     pub name: String,
-    /// Any of `decide`, `ingest`, `admin`.
+    /// At least one of `decide`, `ingest`, `admin`.
+    #[schema(value_type = Vec<ScopeName>, min_items = 1)]
     pub scopes: Vec<String>,
     /// The highest agent role a request with this key may claim (a role of the active
     /// policy); a higher claim is refused with 403 `role_not_allowed`. Absent: the key
     /// trusts the role its caller sends.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::Id>)]
     pub max_role: Option<String>,
+}
+
+/// A scope as `POST /v1/keys` takes it; only describes `NewKey::scopes` in the document.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[expect(
+    dead_code,
+    reason = "only its schema is used; `create` reads the names"
+)]
+enum ScopeName {
+    Decide,
+    Ingest,
+    Admin,
+}
+
+/// Each name exactly as the document lists it (no commas, no spaces), at least one.
+fn parse_scopes(names: &[String]) -> Result<Vec<Scope>, AppError> {
+    let invalid =
+        |message: String| AppError::Invalid(crate::domain::FieldError::new("scopes", message));
+    let mut scopes = Vec::new();
+    for name in names {
+        let scope = Scope::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "unknown scope `{}`; expected decide, ingest or admin",
+                    crate::money::truncate(name)
+                ))
+            })?;
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        return Err(invalid(
+            "at least one scope is needed: decide, ingest or admin".into(),
+        ));
+    }
+    Ok(scopes)
 }
 
 /// A key as listed (never with its secret).
@@ -65,8 +108,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    let scopes = Scope::parse_list(&body.scopes.join(","))
-        .map_err(|e| AppError::Invalid(crate::domain::FieldError::new("scopes", e)))?;
+    let scopes = parse_scopes(&body.scopes)?;
     let key = crate::service::keys::create(
         &state,
         &body.name,
@@ -109,7 +151,7 @@ pub async fn revoke(
         .map_err(AppError::from)?;
     if applied == Applied::Unchanged {
         return Err(ApiError::new(
-            "key_not_found",
+            Code::KeyNotFound,
             format!("no key named `{}`", crate::money::truncate(&name)),
         ));
     }

@@ -3,7 +3,7 @@
 //! limit (503 `request_timeout`). Body sizes are limited per route in `mod.rs`; string,
 //! array and nesting limits in the domain types and the JSON parser.
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ fn whole_secs(wait: Duration) -> u64 {
 pub fn too_many(wait: Duration) -> Response {
     let secs = whole_secs(wait);
     ApiError::new(
-        "rate_limited",
+        Code::RateLimited,
         format!("too many requests for this API key; retry in {secs} s"),
     )
     .retry_after(secs)
@@ -42,7 +42,7 @@ pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) ->
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::new(
-            "request_timeout",
+            Code::RequestTimeout,
             format!(
                 "the request took longer than {} s; retry it later",
                 limit.as_secs()
@@ -56,7 +56,7 @@ pub async fn timeout(State(limit): State<Duration>, req: Request, next: Next) ->
 pub fn too_many_failures(wait: Duration) -> ApiError {
     let secs = whole_secs(wait);
     ApiError::new(
-        "rate_limited",
+        Code::RateLimited,
         format!("too many failed webhook signatures from this address; retry in {secs} s"),
     )
     .retry_after(secs)

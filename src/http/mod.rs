@@ -28,7 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use error::ApiError;
+use error::{ApiError, Code};
 use std::time::Instant;
 
 /// Largest JSON body on ordinary routes.
@@ -149,18 +149,21 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new("not_found", "no such route")
+    ApiError::new(Code::NotFound, "no such route")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new("method_not_allowed", "this route does not take this method")
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this route does not take this method",
+    )
 }
 
 // A panic is a bug; the caller gets the contract's 500 body and nothing internal.
 fn panic_response() -> Response {
     tracing::error!("request handler panicked");
     ApiError::new(
-        "internal",
+        Code::Internal,
         "an unexpected error occurred; it has been logged",
     )
     .into_response()
@@ -214,8 +217,8 @@ async fn observe(req: Request, next: Next) -> Response {
         // An invented method is refused before routing: nothing of it is kept, logged or
         // counted but as `other`.
         let refused = ApiError::new(
-            "method_not_implemented",
-            "this server implements GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS",
+            Code::MethodNotImplemented,
+            "this server knows GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE and QUERY",
         )
         .into_response();
         (None, refused)
@@ -253,6 +256,12 @@ fn method_label(method: &axum::http::Method) -> &'static str {
         Method::DELETE => "DELETE",
         Method::PATCH => "PATCH",
         Method::OPTIONS => "OPTIONS",
+        // Standard methods no route takes: routed, so each is a 405 with `Allow` like any
+        // other method a route lacks, not a 501 (which says the server does not know it).
+        Method::TRACE => "TRACE",
+        // The IETF's safe method with a body (draft-ietf-httpbis-safe-method-w-body): known,
+        // and so a 405 too, for no route takes it yet.
+        _ if method.as_str() == "QUERY" => "QUERY",
         _ => "other",
     }
 }

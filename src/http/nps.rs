@@ -1,7 +1,7 @@
 //! `POST /v1/nps`: one NPS answer (`application/json`) or a batch (`application/x-ndjson`);
 //! `GET /v1/customers/at-risk`: the silent-churn list built on it.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiQuery;
 use crate::service::at_risk::{self, AtRiskPage, AtRiskQuery};
 use crate::service::nps::{self, NpsAnswerDto, NpsReport};
@@ -17,8 +17,10 @@ pub const NPS_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Record NPS answers. Each customer keeps the last five answers; the latest feeds the
 /// decision's detractor signal. Answered once on disk.
 #[utoipa::path(post, path = "/v1/nps", tag = "customers",
-    request_body(content = NpsAnswerDto, content_type = "application/json",
-        description = "One answer, or one per line as `application/x-ndjson`"),
+    request_body(content(
+        (NpsAnswerDto = "application/json"),
+        (String = "application/x-ndjson"),
+    ), description = "One answer, or one per line as NDJSON"),
     responses(
         (status = 201, description = "Stored: recorded, rejected and the first 100 line errors", body = NpsReport),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -33,7 +35,7 @@ pub async fn create(
     // Read here (not by an extractor) so an oversized body gets the contract's error body.
     let body = axum::body::to_bytes(body, NPS_BODY_LIMIT)
         .await
-        .map_err(|_| ApiError::new("payload_too_large", "the body is above 16 MiB"))?;
+        .map_err(|_| ApiError::new(Code::PayloadTooLarge, "the body is above 16 MiB"))?;
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -49,12 +51,12 @@ pub async fn create(
             let dto: NpsAnswerDto = match serde_json::from_slice::<serde_json::Value>(&body) {
                 Err(_) => {
                     return Err(ApiError::new(
-                        "malformed_json",
+                        Code::MalformedJson,
                         "the body is not valid JSON",
                     ))
                 }
                 Ok(v) => serde_json::from_value(v).map_err(|e| {
-                    ApiError::new("invalid_request", format!("not an NPS answer: {e}"))
+                    ApiError::new(Code::InvalidRequest, format!("not an NPS answer: {e}"))
                 })?,
             };
             nps::record_one(&state, dto, now).await?
@@ -64,7 +66,7 @@ pub async fn create(
         }
         _ => {
             return Err(ApiError::new(
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send one answer as `application/json` or a batch as `application/x-ndjson`",
             ))
         }
@@ -87,6 +89,6 @@ pub async fn at_risk(
     // Reads every customer: off the async workers.
     let page = tokio::task::spawn_blocking(move || at_risk::list(&state, &q, chrono::Utc::now()))
         .await
-        .map_err(|_| ApiError::new("internal", "the at-risk list failed"))??;
+        .map_err(|_| ApiError::new(Code::Internal, "the at-risk list failed"))??;
     Ok(Json(page))
 }

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::policies::watch_status, super::decisions::shadow,
         super::ops::audit_verify, super::ops::backup,
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, openapi,
-        super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page,
+        super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page, super::zendesk_app::unsigned,
         super::orders::create, super::orders::fit, super::orders::model,
         super::nps::create, super::nps::at_risk, super::reports::goodwill, super::retention::report,
     ),
@@ -42,23 +42,112 @@ impl Modify for BearerAuth {
     }
 }
 
-/// What applies to many operations at once, added here rather than on each handler: the
-/// `Idempotency-Key` header on keyed writes, and 429 on every keyed operation.
+/// What applies to many operations at once, added here rather than on each handler
+/// because a layer or an extractor answers it, not the handler; what a handler declares
+/// itself is kept. So the document lists every status a route can answer:
+/// - every operation: 500 `internal` (a bug, caught in `observe`);
+/// - keyed operations (`auth::require`): 401, 403, 429 `rate_limited` with `Retry-After`,
+///   and 503 (the key is read from the store; reads have a time limit);
+/// - keyed writes the idempotency layer covers: the `Idempotency-Key` header, 409
+///   `idempotency_in_flight`, 413 (the body is read to fingerprint it), 422;
+/// - keyed operations with a JSON body (`ApiJson` or its equivalent): 400, 413, 415, 422;
+/// - path and query parameters (`ApiPath`, `ApiQuery`): 422 for a malformed one; and every
+///   path parameter is an identifier (`domain::schema::Id`), as the services check it.
 struct CrossCutting;
 
 impl Modify for CrossCutting {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-        use utoipa::openapi::{ObjectBuilder, Ref, Required, ResponseBuilder, Type};
-        let too_many = ResponseBuilder::new()
-            .description("`rate_limited`: the API key is over its rate; see `Retry-After`")
-            .content(
-                "application/json",
-                utoipa::openapi::ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
-            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.delete, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+            ];
+            for (op, write) in ops {
+                if let Some(op) = op.as_mut() {
+                    cross_cutting(path, op, write);
+                }
+            }
+        }
+    }
+}
+
+fn cross_cutting(path: &str, op: &mut utoipa::openapi::path::Operation, write: bool) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    let keyed = op.security.is_some();
+    let idempotent = keyed && write && !super::idempotency::exempt(path);
+    let json_body = keyed
+        && op
+            .request_body
+            .as_ref()
+            .is_some_and(|b| b.content.contains_key("application/json"));
+    let has_params = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query));
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Path {
+            p.schema = Some(<crate::domain::schema::Id as utoipa::PartialSchema>::schema());
+        }
+    }
+
+    // Every reason for a status, in the order given; one description per status.
+    let mut reasons: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut add = |status, reason| reasons.entry(status).or_default().push(reason);
+    add(
+        "500",
+        "`internal`: an unexpected failure; details are in the server log",
+    );
+    if keyed {
+        add("401", "`unauthorized`: missing or unknown key (`desk_session_invalid` for an expired desk session)");
+        add("403", "`forbidden`: the key lacks the scope");
+        add(
+            "503",
+            "`storage_unavailable`; on reads also `request_timeout`",
+        );
+    }
+    if json_body {
+        add("400", "`malformed_json`");
+        add("413", "`payload_too_large`");
+        add("415", "`unsupported_media_type`");
+        add(
+            "422",
+            "`invalid_request`: the message and `details` name the field",
+        );
+    }
+    if idempotent {
+        add(
+            "409",
+            "`idempotency_in_flight`: a request with this `Idempotency-Key` is still running",
+        );
+        add("413", "`payload_too_large`");
+        add(
+            "422",
+            "`idempotency_key_reused`, or `invalid_request` for a malformed `Idempotency-Key`",
+        );
+    }
+    if has_params {
+        add(
+            "422",
+            "`invalid_request`: a malformed path or query parameter",
+        );
+    }
+    for (status, why) in reasons {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| error_response(&why.join("; ")).into());
+    }
+    if keyed {
+        op.responses
+            .responses
+            .entry("429".to_string())
+            .or_insert_with(|| too_many().into());
+    }
+    if idempotent {
         let idem = ParameterBuilder::new()
             .name("Idempotency-Key")
             .parameter_in(ParameterIn::Header)
@@ -67,36 +156,55 @@ impl Modify for CrossCutting {
                 "Retry safely: the same key and body replay the first answer (`Idempotent-Replayed: true`); \
                  another body is 422 `idempotency_key_reused`; a key still running is 409 `idempotency_in_flight`",
             ))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+            // What `idempotency::guard` accepts: 1 to 255 printable ASCII characters.
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[!-~]{1,255}$")),
+            ))
             .build();
-        // Writes without idempotency: streamed bulk bodies and key creation (see idempotency.rs).
-        let exempt = |path: &str| {
-            path == "/v1/customers/import" || path == "/v1/orders" || path.starts_with("/v1/keys")
-        };
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            let ops: [(&mut Option<Operation>, bool); 4] = [
-                (&mut item.get, false),
-                (&mut item.delete, false),
-                (&mut item.post, true),
-                (&mut item.put, true),
-            ];
-            for (op, write) in ops {
-                let Some(op) = op.as_mut() else { continue };
-                if op.security.is_none() {
-                    continue;
-                }
-                op.responses
-                    .responses
-                    .entry("429".to_string())
-                    .or_insert_with(|| too_many.clone().into());
-                if write && !exempt(path) {
-                    op.parameters
-                        .get_or_insert_with(Vec::new)
-                        .push(idem.clone());
-                }
-            }
-        }
+        op.parameters.get_or_insert_with(Vec::new).push(idem);
     }
+}
+
+/// An error answer: the contract's body, with what causes it.
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
+/// 429 `rate_limited`, with the `Retry-After` header `limits::too_many` sets.
+fn too_many() -> utoipa::openapi::Response {
+    use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, ObjectBuilder, Ref};
+    use utoipa::openapi::{ResponseBuilder, Type};
+    ResponseBuilder::new()
+        .description("`rate_limited`: the API key is over its rate")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Whole seconds to wait"))
+                .build(),
+        )
+        .build()
 }
 
 /// This API's OpenAPI 3.1 document.

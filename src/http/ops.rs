@@ -1,5 +1,6 @@
 //! Operations routes without a key: health, readiness, metrics, the OpenAPI document.
 
+use super::error::Code;
 use crate::service::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -71,7 +72,7 @@ pub async fn audit_verify(
     let v = tokio::task::spawn_blocking(move || store.verify_audit())
         .await
         .map_err(|_| {
-            super::error::ApiError::new("internal", "the verification stopped unexpectedly")
+            super::error::ApiError::new(Code::Internal, "the verification stopped unexpectedly")
         })?
         .map_err(crate::error::AppError::from)?;
     Ok(Json(v))
@@ -92,7 +93,7 @@ pub async fn backup(
         store.backup(&mut buf).map(|_| buf)
     })
     .await
-    .map_err(|_| super::error::ApiError::new("internal", "the backup stopped unexpectedly"))?
+    .map_err(|_| super::error::ApiError::new(Code::Internal, "the backup stopped unexpectedly"))?
     .map_err(crate::error::AppError::from)?;
     let name = format!(
         "attachment; filename=\"kulanz-{}.ndjson.gz\"",

@@ -1,7 +1,7 @@
 //! `POST /v1/orders` (one order, or an NDJSON batch), `POST /v1/value/fit` and
 //! `GET /v1/value/model`.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiJson;
 use crate::error::AppError;
 use crate::http::IMPORT_BODY_LIMIT;
@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use http_body_util::BodyExt;
+use utoipa::ToSchema;
 
 fn media(headers: &HeaderMap) -> String {
     headers
@@ -27,11 +28,32 @@ fn media(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
+/// One order as `POST /v1/orders` takes it. `order_parse` reads the body (it also takes
+/// other field names and plain amounts from imports), so this type only describes it.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used; `order_parse` reads the body"
+)]
+struct OrderDto {
+    /// Orders are idempotent by it.
+    #[schema(value_type = crate::domain::schema::Id)]
+    order_id: String,
+    #[schema(value_type = crate::domain::schema::Id)]
+    customer_id: String,
+    #[schema(value_type = crate::domain::schema::OrderTime)]
+    at: String,
+    /// Negative for a refund.
+    amount: crate::money::MoneyDto,
+}
+
 /// Record orders: one JSON object (`application/json`) or one per line
 /// (`application/x-ndjson`). Idempotent by `order_id`; answered once on disk.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "`{\"order_id\", \"customer_id\", \"at\", \"amount\": {\"amount\", \"currency\"}}`, one object or one per line; a negative amount is a refund"),
+    request_body(content(
+        (OrderDto = "application/json"),
+        (String = "application/x-ndjson"),
+    ), description = "One order, or one per line as NDJSON; a negative amount is a refund"),
     responses(
         (status = 201, description = "Stored: imported, duplicates, rejected and the first 100 errors", body = OrderSummaryReport),
         (status = 200, description = "A single order that was already stored", body = OrderSummaryReport),
@@ -54,7 +76,7 @@ pub async fn create(
     .contains(&media.as_str());
     if !ndjson && media != "application/json" {
         return Err(ApiError::new(
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send one order as `application/json` or a batch as `application/x-ndjson`",
         ));
     }
@@ -62,10 +84,10 @@ pub async fn create(
     if !ndjson {
         let bytes = axum::body::to_bytes(body, super::BODY_LIMIT)
             .await
-            .map_err(|_| ApiError::new("payload_too_large", "the body is above 256 KiB"))?;
+            .map_err(|_| ApiError::new(Code::PayloadTooLarge, "the body is above 256 KiB"))?;
         if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
             return Err(ApiError::new(
-                "malformed_json",
+                Code::MalformedJson,
                 "the body is not valid JSON",
             ));
         }
@@ -74,7 +96,7 @@ pub async fn create(
             Ok(created) => created,
             Err(Refusal::Invalid(e)) => return Err(AppError::from(e).into()),
             Err(Refusal::Conflict(message)) => {
-                return Err(ApiError::new("order_conflict", message))
+                return Err(ApiError::new(Code::OrderConflict, message))
             }
         };
         let report = finish(&state, ingest).await?;
@@ -90,7 +112,7 @@ pub async fn create(
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| {
             ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 "the body could not be read (too large or cut off)",
             )
         })?;
@@ -101,7 +123,7 @@ pub async fn create(
         if total > IMPORT_BODY_LIMIT {
             let report = finish(&state, ingest).await?;
             return Err(ApiError::new(
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 format!(
                     "the batch is larger than {IMPORT_BODY_LIMIT} bytes; the first {} orders were stored, send the rest separately",
                     report.imported
@@ -141,7 +163,7 @@ pub async fn fit(
             .await
             .map_err(|_| {
                 ApiError::new(
-                    "internal",
+                    Code::Internal,
                     "an unexpected error occurred; it has been logged",
                 )
             })??;
@@ -163,13 +185,13 @@ pub async fn model(State(state): State<AppState>) -> Result<Json<serde_json::Val
         .map_err(AppError::from)?
         .ok_or_else(|| {
             ApiError::new(
-                "value_model_not_found",
+                Code::ValueModelNotFound,
                 "no value model is fitted yet; POST /v1/value/fit",
             )
         })?;
     Ok(Json(serde_json::to_value(model).map_err(|_| {
         ApiError::new(
-            "internal",
+            Code::Internal,
             "an unexpected error occurred; it has been logged",
         )
     })?))

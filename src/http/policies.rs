@@ -1,6 +1,6 @@
 //! Policy routes: list, active, validate, upload a version, activate a version.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::AppError;
 use crate::policy::Problem;
@@ -114,6 +114,7 @@ pub async fn validate(ApiJson(doc): ApiJson<serde_json::Value>) -> Json<Validati
 
 /// Query of `PUT /v1/policies/{version}`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// Store the version even if it fails its checks, as a draft that cannot be activated.
@@ -187,9 +188,13 @@ pub async fn activate(
 
 /// Period of a backtest; dates are `YYYY-MM-DD` (UTC), `until` exclusive.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestQuery {
+    #[param(value_type = Option<crate::domain::schema::Day>)]
     pub since: Option<String>,
+    /// After `since`.
+    #[param(value_type = Option<crate::domain::schema::Day>)]
     pub until: Option<String>,
 }
 
@@ -241,7 +246,7 @@ pub async fn backtest(
         crate::service::backtest::run(&state.store, &candidate, &evidence, since, until)
     })
     .await
-    .map_err(|_| ApiError::new("internal", "the backtest stopped unexpectedly"))?
+    .map_err(|_| ApiError::new(Code::Internal, "the backtest stopped unexpectedly"))?
     .map_err(AppError::from)?;
     Ok(Json(report))
 }

@@ -1,6 +1,6 @@
 //! `GET /v1/reports/goodwill`: what goodwill was recommended and granted over a window.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiQuery;
 use crate::error::AppError;
 use crate::service::report::{self, GoodwillReport};
@@ -12,13 +12,17 @@ use utoipa::IntoParams;
 
 /// Query of `GET /v1/reports/goodwill`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Decisions made at or after this time: `YYYY-MM-DD` or RFC 3339.
+    #[param(value_type = Option<crate::domain::schema::DayOrTime>)]
     pub from: Option<String>,
     /// Decisions made before this time: `YYYY-MM-DD` or RFC 3339.
+    #[param(value_type = Option<crate::domain::schema::DayOrTime>)]
     pub to: Option<String>,
     /// Days after a complaint in which an order counts as retained, 1 to 730; default 90.
+    #[param(minimum = 1, maximum = 730)]
     pub retention_days: Option<u32>,
 }
 
@@ -49,6 +53,6 @@ pub async fn goodwill(
     let built =
         tokio::task::spawn_blocking(move || report::build(&state.store, from, to, days, now))
             .await
-            .map_err(|_| ApiError::new("internal", "the report failed"))?;
+            .map_err(|_| ApiError::new(Code::Internal, "the report failed"))?;
     Ok(Json(built.map_err(AppError::from)?))
 }

@@ -1,6 +1,6 @@
 //! `GET /v1/reports/retention`: the retention estimates behind the expected-value ranking.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiQuery;
 use crate::domain::FieldError;
 use crate::error::AppError;
@@ -13,10 +13,12 @@ use utoipa::IntoParams;
 
 /// Query of `GET /v1/reports/retention`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionQuery {
     /// Judge "ordered again" over this many days (1–3650); default: the active policy's
     /// `retention.window_days`, else 90.
+    #[param(minimum = 1, maximum = 3650)]
     pub window_days: Option<u32>,
 }
 
@@ -44,6 +46,6 @@ pub async fn report(
         retention::report(&policy, &store, q.window_days, chrono::Utc::now())
     })
     .await
-    .map_err(|_| ApiError::new("internal", "the report failed"))?;
+    .map_err(|_| ApiError::new(Code::Internal, "the report failed"))?;
     Ok(Json(built.map_err(AppError::from)?))
 }

@@ -2,7 +2,7 @@
 //! HMAC signature, not a bearer key. The body is read raw, because the signature covers
 //! the exact bytes.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::{body_bytes, parse_json};
 use crate::domain::request::DecisionRequestDto;
 use crate::service::webhook_payload::ZendeskPayload;
@@ -28,12 +28,12 @@ impl From<WebhookError> for ApiError {
     fn from(e: WebhookError) -> Self {
         match e {
             WebhookError::NotConfigured(_) => {
-                ApiError::new("webhook_not_configured", e.to_string())
+                ApiError::new(Code::WebhookNotConfigured, e.to_string())
             }
             WebhookError::BadSignature(_) => {
-                ApiError::new("webhook_signature_invalid", e.to_string())
+                ApiError::new(Code::WebhookSignatureInvalid, e.to_string())
             }
-            WebhookError::Stale(..) => ApiError::new("webhook_timestamp_stale", e.to_string()),
+            WebhookError::Stale(..) => ApiError::new(Code::WebhookTimestampStale, e.to_string()),
             WebhookError::App(app) => app.into(),
         }
     }
@@ -61,7 +61,7 @@ async fn read(
         .await
         .map_err(|_| {
             ApiError::new(
-                "request_timeout",
+                Code::RequestTimeout,
                 "the request body took longer than the server's time limit to arrive",
             )
         })??;

@@ -2,7 +2,7 @@
 //! (`"signedUrls": true`), answered with the widget and a desk session for the verified
 //! agent; and `/zendesk/zendesk.js`, the app's glue. No key: the token is the proof.
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Code, ErrorBody};
 use super::extract::body_bytes;
 use crate::service::zendesk_app::{self, SignedIn, ZendeskAppError};
 use crate::service::AppState;
@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 const PAGE: &str = include_str!("zendesk_app/app.html");
 /// The app's glue, one file for both ways the app runs: Zendesk serves it from the app's
@@ -22,10 +23,10 @@ impl From<ZendeskAppError> for ApiError {
     fn from(e: ZendeskAppError) -> Self {
         match e {
             ZendeskAppError::NotConfigured => {
-                ApiError::new("zendesk_app_not_configured", e.to_string())
+                ApiError::new(Code::ZendeskAppNotConfigured, e.to_string())
             }
-            ZendeskAppError::Token(_) => ApiError::new("zendesk_token_invalid", e.to_string()),
-            ZendeskAppError::Session(_) => ApiError::new("desk_session_invalid", e.to_string()),
+            ZendeskAppError::Token(_) => ApiError::new(Code::ZendeskTokenInvalid, e.to_string()),
+            ZendeskAppError::Session(_) => ApiError::new(Code::DeskSessionInvalid, e.to_string()),
             ZendeskAppError::App(app) => app.into(),
         }
     }
@@ -103,9 +104,21 @@ fn render(signed: &SignedIn, sdk_url: &str) -> Response {
     response
 }
 
+/// The form Zendesk posts when it loads a signed-URL app's iframe; read by hand in `page`
+/// (a missing token is a 401, not a form error), so this type only describes it.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used; `page` reads the form itself"
+)]
+struct AppForm {
+    /// The JWT Zendesk signs for this app, user and account.
+    token: String,
+}
+
 /// The app's page for the agent Zendesk's token names.
 #[utoipa::path(post, path = "/zendesk/app", tag = "webhooks",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = AppForm, content_type = "application/x-www-form-urlencoded",
         description = "`token=<JWT>`: what Zendesk posts when it loads a signed-URL app's iframe"),
     responses(
         (status = 200, description = "The app's HTML page, with a desk session for the agent", content_type = "text/html", body = String),
@@ -129,9 +142,13 @@ pub async fn page(State(state): State<AppState>, req: Request) -> Result<Respons
 }
 
 /// A GET is Zendesk loading the app without `signedUrls`: say so.
+#[utoipa::path(get, path = "/zendesk/app", tag = "webhooks",
+    responses(
+        (status = 401, description = "`zendesk_token_invalid`: the page is loaded by POST with a signed token; set `signedUrls: true` in the app's manifest", body = ErrorBody),
+    ))]
 pub async fn unsigned() -> ApiError {
     ApiError::new(
-        "zendesk_token_invalid",
+        Code::ZendeskTokenInvalid,
         "this page is loaded by POST with a signed `token`: set `signedUrls: true` in the Zendesk app's manifest",
     )
 }

@@ -7,6 +7,7 @@ use crate::domain::customer::parse_money_field;
 use crate::domain::request::AgentDto;
 use crate::domain::{check_id, FieldError};
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::money::{Money, MoneyDto};
 use crate::store::decisions::ApprovalRecord;
 use crate::store::decisions::StoredDecision;
@@ -22,11 +23,14 @@ use utoipa::ToSchema;
 pub struct ApprovalDto {
     /// Who approves: their id in the desk and their role (bound by the key's maximum role).
     pub approver: AgentDto,
-    /// The most the approval covers; the recommended amount when absent.
+    /// The most the approval covers, in the decision's currency; the recommended amount
+    /// when absent.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::NonNegativeMoney>)]
     pub amount: Option<MoneyDto>,
-    /// Free text; stored, never logged.
+    /// Free text, at most 10,000 characters; stored, never logged.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
 }
 
@@ -45,7 +49,7 @@ pub async fn approve(
     check_id("approver.id", &dto.approver.id)?;
     if auth.role_limits.is_empty() {
         return Err(AppError::Forbidden {
-            code: "approval_not_allowed",
+            code: Code::ApprovalNotAllowed,
             message: "this decision was made before role limits were recorded with it; \
                       name the approver in the outcome's `approved_by`"
                 .into(),
@@ -88,9 +92,9 @@ pub async fn approve(
     if dto
         .note
         .as_ref()
-        .is_some_and(|n| n.len() > crate::domain::request::MAX_TEXT)
+        .is_some_and(|n| crate::domain::too_long(n, crate::domain::request::MAX_TEXT))
     {
-        return Err(FieldError::new("note", "must be at most 10000 bytes").into());
+        return Err(FieldError::new("note", "must be at most 10000 characters").into());
     }
     let limit = role_limit(&decision, index)?;
     if amount.amount > limit.amount {
@@ -102,7 +106,7 @@ pub async fn approve(
             .map(|(r, _)| format!("; a {r} can approve it"))
             .unwrap_or_else(|| "; no role can approve it".into());
         return Err(AppError::Forbidden {
-            code: "approval_not_allowed",
+            code: Code::ApprovalNotAllowed,
             message: format!(
                 "{} is above the {role} limit of {} for this customer{covering}",
                 amount.display(),
@@ -153,7 +157,7 @@ pub fn check_grant(
     }
     let auth = &d.decision.evaluation.authority;
     let required = |message: String| AppError::Conflict {
-        code: "approval_required",
+        code: Code::ApprovalRequired,
         message,
     };
     match (&d.approval, approved_by) {

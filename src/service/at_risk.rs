@@ -41,6 +41,7 @@ pub const MAX_QUIET_DAYS: u32 = 3650;
 
 /// Query of `GET /v1/customers/at-risk`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtRiskQuery {
     /// A segment id of the active policy, e.g. `top`.
@@ -48,7 +49,8 @@ pub struct AtRiskQuery {
     /// Page size, 1 to 500; default 50.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: the last value at risk and customer id.
+    #[param(pattern = r"^-?[0-9]{1,20}(\.[0-9]{1,8})?_.*$")]
     pub cursor: Option<String>,
     /// Customers with a decision in this many days are left out; 0 to 3650, default 30.
     #[param(minimum = 0, maximum = 3650)]

@@ -40,8 +40,10 @@ pub struct Change {
     pub delta: MoneyDto,
 }
 
-/// Totals for one segment or gesture.
+/// Totals for one segment or gesture. `BacktestGroup` in the OpenAPI document, where a
+/// schema name is global and the goodwill report has a `Group` of its own.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BacktestGroup)]
 pub struct Group {
     pub key: String,
     pub before: MoneyDto,

@@ -3,17 +3,21 @@
 use super::AppState;
 use crate::domain::customer::{check_customer_id, CustomerRecordDto};
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::store::customers::StoredCustomer;
 use crate::store::{command::Applied, Command};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A customer record as `GET /v1/customers/{id}` returns it.
+/// A customer record as `GET /v1/customers/{id}` returns it. Named apart in the OpenAPI
+/// document: a schema name is global there, and `CustomerView` is the decision's customer.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CustomerRecordView)]
 pub struct CustomerView {
     pub customer_id: String,
     #[serde(flatten)]
+    #[schema(schema_with = open_record_schema)]
     pub record: CustomerRecordDto,
     pub updated_at: String,
     /// Order history and the cached model prediction, when orders were ingested.
@@ -22,6 +26,18 @@ pub struct CustomerView {
     /// The latest answers sent to `POST /v1/nps`: last score, class and trend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nps_trend: Option<super::nps::NpsView>,
+}
+
+/// The record's schema without `additionalProperties: false`. The body of a `PUT` refuses
+/// unknown fields, but flattened here (an `allOf` in the document) a closed schema would
+/// refuse `customer_id` and `updated_at` beside it.
+fn open_record_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::{schema::Schema, RefOr};
+    let mut schema = <CustomerRecordDto as utoipa::PartialSchema>::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.additional_properties = None;
+    }
+    schema
 }
 
 /// Store (create or replace) a record; `true` when it was created.
@@ -107,7 +123,7 @@ pub async fn erase(state: &AppState, id: &str) -> Result<(), AppError> {
 
 fn not_found(id: &str) -> AppError {
     AppError::NotFound {
-        code: "customer_not_found",
+        code: Code::CustomerNotFound,
         message: format!("no customer `{}`", crate::money::truncate(id)),
     }
 }

@@ -111,14 +111,17 @@ pub struct OutcomeDto {
     pub granted: GrantedDto,
     /// Who approved a grant above the deciding role's authority.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::Id>)]
     pub approved_by: Option<String>,
     #[serde(default)]
     pub customer_accepted: Option<bool>,
-    /// Free text; stored, never logged.
+    /// Free text, at most 10,000 characters; stored, never logged.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
     /// The agent recording it; defaults to the API key's name.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::Id>)]
     pub recorded_by: Option<String>,
     /// `granted_as_recommended`, `granted_other`, `escalated` or `declined`; optional.
     #[serde(default)]
@@ -197,9 +200,9 @@ pub async fn record_outcome(
     if dto
         .note
         .as_ref()
-        .is_some_and(|n| n.len() > crate::domain::request::MAX_TEXT)
+        .is_some_and(|n| crate::domain::too_long(n, crate::domain::request::MAX_TEXT))
     {
-        return Err(FieldError::new("note", "must be at most 10000 bytes").into());
+        return Err(FieldError::new("note", "must be at most 10000 characters").into());
     }
     if let Some(m) = &amount {
         super::approvals::check_grant(&decision, m, dto.approved_by.as_deref(), &limit)?;

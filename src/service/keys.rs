@@ -4,6 +4,7 @@
 use super::AppState;
 use crate::domain::{check_id, FieldError};
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
 use crate::store::Command;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -91,13 +92,13 @@ pub fn check_role(
     match allowed {
         Some(m) if claimed <= m => Ok(()),
         Some(_) => Err(AppError::Forbidden {
-            code: "role_not_allowed",
+            code: Code::RoleNotAllowed,
             message: format!(
                 "this key may act as `{max}` at most, and the request claims `{claimed_name}`"
             ),
         }),
         None => Err(AppError::Forbidden {
-            code: "role_not_allowed",
+            code: Code::RoleNotAllowed,
             message: format!(
                 "this key's maximum role `{max}` is not a role of the active policy, so it may not claim `{claimed_name}`"
             ),

@@ -22,17 +22,23 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NpsAnswerDto {
+    #[schema(value_type = crate::domain::schema::Id)]
     pub customer_id: String,
     /// 0 to 10: 9–10 promoter, 7–8 passive, 0–6 detractor.
+    #[serde(deserialize_with = "crate::domain::integer::integer")]
+    #[schema(minimum = 0, maximum = 10)]
     pub score: i64,
-    /// Free text; stored, never logged.
+    /// Free text, at most 10,000 characters; stored, never logged.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub comment: Option<String>,
     /// `YYYY-MM-DD` or RFC 3339; default now. The same customer and time is one answer.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::DayOrTime>)]
     pub at: Option<String>,
     /// Where the survey was answered, e.g. `email`.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::schema::Id>)]
     pub channel: Option<String>,
 }
 
@@ -116,9 +122,12 @@ pub fn validate(dto: NpsAnswerDto, now: DateTime<Utc>) -> Result<(String, NpsAns
     if dto
         .comment
         .as_ref()
-        .is_some_and(|c| c.len() > crate::domain::request::MAX_TEXT)
+        .is_some_and(|c| crate::domain::too_long(c, crate::domain::request::MAX_TEXT))
     {
-        return Err(FieldError::new("comment", "must be at most 10000 bytes"));
+        return Err(FieldError::new(
+            "comment",
+            "must be at most 10000 characters",
+        ));
     }
     let at = parse_at(dto.at.as_deref(), now)?;
     Ok((

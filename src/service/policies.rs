@@ -4,6 +4,7 @@
 
 use super::AppState;
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::policy::{load, CompiledPolicy, PolicyError};
 use crate::store::command::Applied;
 use crate::store::policies::{PolicyStatus, StoredPolicy};
@@ -53,7 +54,7 @@ pub fn compile_candidate(store: &Store, version: &str) -> Result<CompiledPolicy,
 
 fn not_found(version: &str) -> AppError {
     AppError::NotFound {
-        code: "policy_not_found",
+        code: Code::PolicyNotFound,
         message: format!("no policy version `{}`", crate::money::truncate(version)),
     }
 }

@@ -21,8 +21,10 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
-/// Recommended against granted for one value of a dimension.
+/// Recommended against granted for one value of a dimension. `ReportGroup` in the OpenAPI
+/// document, where a schema name is global and the backtest has a `Group` of its own.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ReportGroup)]
 pub struct Group {
     pub key: String,
     pub decisions: u64,

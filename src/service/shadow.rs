@@ -7,6 +7,7 @@ use crate::domain::customer::CustomerRecord;
 use crate::domain::decision::Evaluation;
 use crate::domain::request::{DecisionRequestDto, Vocab};
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::policy::retention::Evidence;
 use crate::policy::{evaluate_with, CompiledPolicy};
 use crate::store::shadows::ShadowResult;
@@ -103,7 +104,7 @@ pub fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult, AppEr
         .store
         .get_shadow_result(decision_id)?
         .ok_or_else(|| AppError::NotFound {
-            code: "shadow_result_not_found",
+            code: Code::ShadowResultNotFound,
             message: format!(
                 "no shadow result for decision `{}` (no shadow version was set when it was made)",
                 crate::money::truncate(decision_id)

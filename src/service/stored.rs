@@ -5,6 +5,7 @@
 use super::AppState;
 use crate::domain::check_id;
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::store::decisions::StoredDecision;
 use crate::store::keys::Scope;
 
@@ -30,7 +31,7 @@ pub fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {
         .store
         .get_decision(id)?
         .ok_or_else(|| AppError::NotFound {
-            code: "decision_not_found",
+            code: Code::DecisionNotFound,
             message: format!("no decision `{}`", crate::money::truncate(id)),
         })
 }
@@ -43,7 +44,7 @@ pub fn for_ticket(state: &AppState, ticket_id: &str) -> Result<StoredDecision, A
         .store
         .ticket_decision(ticket_id)?
         .ok_or_else(|| AppError::NotFound {
-            code: "decision_not_found",
+            code: Code::DecisionNotFound,
             message: format!(
                 "no decision for ticket `{}`",
                 crate::money::truncate(ticket_id)

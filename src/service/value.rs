@@ -8,6 +8,7 @@
 
 use crate::domain::customer::CustomerRecordDto;
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::money::{Currency, Money, MoneyDto};
 use crate::store::customers::StoredCustomer;
 use crate::store::orders::StoredSummary;
@@ -28,16 +29,20 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct FitRequest {
     /// `day`, `week` (default) or `month`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::domain::schema::TimeUnit>)]
     pub time_unit: Option<TimeUnit>,
     /// `YYYY-MM-DD`; default today (UTC).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::domain::schema::Day>)]
     pub observation_end: Option<NaiveDate>,
-    /// Months ahead for expected purchases and the predicted value; default 12.
+    /// Months ahead for expected purchases and the predicted value, 1 to 120; default 12.
+    #[serde(default, deserialize_with = "crate::domain::integer::optional_integer")]
+    #[schema(minimum = 1, maximum = 120)]
     pub horizon_months: Option<u32>,
-    /// Monthly discount rate of the predicted value; default 0.01.
+    /// Monthly discount rate of the predicted value, at least 0 and below 1; default 0.01.
+    #[schema(minimum = 0, exclusive_maximum = 1)]
     pub monthly_discount_rate: Option<f64>,
     /// Currency whose customers are fitted; default the one most customers buy in.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -68,7 +73,7 @@ fn fit_failed(e: ValueError) -> AppError {
     match e {
         ValueError::Invalid(m) => AppError::Invalid(crate::domain::FieldError::new("$", m)),
         other => AppError::Conflict {
-            code: "value_fit_failed",
+            code: Code::ValueFitFailed,
             message: format!("{other}; the previous model is kept"),
         },
     }

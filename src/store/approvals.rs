@@ -6,6 +6,7 @@ use super::decision_log::frame::Kind;
 use super::decision_record::ApprovalRecord;
 use super::Applied;
 use super::{audit, Store, StoreError};
+use crate::error_code::Code;
 
 /// What is hashed for an approval.
 pub fn approval_form(decision_id: &str, a: &ApprovalRecord) -> serde_json::Value {
@@ -28,7 +29,7 @@ impl Store {
             |d| {
                 if d.approval.is_some() {
                     return Err(StoreError::Conflict {
-                        code: "approval_exists",
+                        code: Code::ApprovalExists,
                         message: format!("decision `{id}` already has an approval"),
                     });
                 }

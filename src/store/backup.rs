@@ -5,6 +5,7 @@
 //! Writers wait for the copy to finish (a pause proportional to the store's size).
 
 use super::{Store, StoreError};
+use crate::error_code::Code;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -155,7 +156,7 @@ impl Store {
             });
             if !only_key {
                 return Err(StoreError::Conflict {
-                    code: "store_not_empty",
+                    code: Code::StoreNotEmpty,
                     message: format!(
                         "restore needs an empty data directory; tree `{}` has data",
                         String::from_utf8_lossy(&name)
@@ -165,7 +166,7 @@ impl Store {
         }
         if !self.log.is_empty() {
             return Err(StoreError::Conflict {
-                code: "store_not_empty",
+                code: Code::StoreNotEmpty,
                 message: "restore needs an empty data directory; it holds decisions".into(),
             });
         }

@@ -44,7 +44,9 @@ pub enum OutcomeStatus {
 #[serde(deny_unknown_fields)]
 pub struct GrantedDto {
     pub gesture: String,
+    /// In the decision's currency, not negative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::schema::NonNegativeMoney>)]
     pub amount: Option<MoneyDto>,
 }
 

@@ -6,6 +6,7 @@ use super::decision_log::frame::{Kind, StoredBody};
 use super::decision_log::{NewDecision, Version};
 use super::Applied;
 use super::{audit, to_json, Store, StoreError};
+use crate::error_code::Code;
 
 pub use super::decision_record::{
     ApprovalRecord, GrantedDto, OutcomeRecord, OutcomeStatus, StoredDecision,
@@ -165,7 +166,7 @@ impl Store {
         let version = |mut d: StoredDecision| {
             if d.outcome.is_some() {
                 return Err(StoreError::Conflict {
-                    code: "outcome_exists",
+                    code: Code::OutcomeExists,
                     message: format!("decision `{id}` already has an outcome"),
                 });
             }

@@ -1,5 +1,7 @@
 //! Errors of the store layer.
 
+use crate::error_code::Code;
+
 /// What can go wrong reading or writing the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -14,7 +16,7 @@ pub enum StoreError {
     Corrupt(String),
     /// A command conflicts with what is stored; the code is the API error code.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: Code, message: String },
     #[error("{0}")]
     NotFound(String),
     /// Rewriting sled's files failed (store/compact).

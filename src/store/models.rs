@@ -4,6 +4,7 @@
 
 use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
+use crate::error_code::Code;
 use crate::value::ValueModel;
 
 const ACTIVE: &[u8] = b"active_value_model";
@@ -32,7 +33,7 @@ impl Store {
         let key = model.version.to_be_bytes();
         if self.value_models.get(key)?.is_some() {
             return Err(StoreError::Conflict {
-                code: "value_model_conflict",
+                code: Code::ValueModelConflict,
                 message: format!("value model version `{}` exists", model.version),
             });
         }

@@ -2,6 +2,7 @@
 
 use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
+use crate::error_code::Code;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,7 +77,7 @@ impl Store {
                     Ok(Applied::Unchanged)
                 } else {
                     Err(StoreError::Conflict {
-                        code: "policy_version_conflict",
+                        code: Code::PolicyVersionConflict,
                         message: format!(
                             "version `{}` is already stored with other content ({}); versions are immutable, upload a new version",
                             p.version, existing.digest

@@ -362,6 +362,15 @@ async fn webhooks_without_a_configured_secret_are_switched_off() {
         .await
         .unwrap();
     expect_error(r, 404, "webhook_not_configured").await;
+    // Unsigned, it is refused as unsigned: the answer does not depend on the configuration.
+    let r = app
+        .client
+        .post(app.url("/v1/webhooks/generic"))
+        .body(s6_body("T-off"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "webhook_signature_invalid").await;
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod token;
 
 use super::AppState;
 use crate::error::AppError;
+use crate::error_code::Code;
 use crate::store::keys::{ApiKeyRecord, Scope};
 use chrono::{DateTime, SecondsFormat, Utc};
 use roles::DeskRoles;
@@ -107,7 +108,7 @@ pub fn sign_in(
     let policy = state.active_policy()?;
     if !policy.roles.iter().any(|r| r == role) {
         return Err(AppError::Forbidden {
-            code: "role_not_allowed",
+            code: Code::RoleNotAllowed,
             message: format!(
                 "the server's Zendesk roles file maps user `{}` to `{role}`, which is not a role of the active policy ({})",
                 user.user_id,
