@@ -9,7 +9,6 @@ pub mod connections;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod float;
 pub mod http;
 pub mod log_buffer;
 pub mod metrics;

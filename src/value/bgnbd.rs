@@ -4,11 +4,10 @@
 //!
 //! Formulas follow the paper and the `lifetimes` library (whose numbers the tests check),
 //! including its log-sum-exp form of the likelihood and its fallback for an overflowing
-//! 2F1. Special functions come from `special-fun`, a binding to the Cephes library: the
-//! same implementation of ln Γ and 2F1 that scipy (and so `lifetimes`) uses.
+//! ₂F₁. The special functions are the pure-Rust ones of [`super::special`].
 
+use super::special::{hyp2f1, ln_gamma as lgamma};
 use serde::{Deserialize, Serialize};
-use special_fun::FloatSpecial;
 
 /// One customer as the model sees them: `x` repeat purchases, the last at `t_x`, observed
 /// for `t` time units since the first purchase.
@@ -26,10 +25,6 @@ pub struct BgNbd {
     pub alpha: f64,
     pub a: f64,
     pub b: f64,
-}
-
-fn lgamma(x: f64) -> f64 {
-    x.loggamma()
 }
 
 impl BgNbd {
@@ -76,10 +71,11 @@ impl BgNbd {
         let BgNbd { r, alpha, a, b } = *self;
         let (ha, hb, hc) = (r + c.x, b + c.x, a + b + c.x - 1.0);
         let z = horizon / (alpha + c.t + horizon);
-        let mut ln_hyp = z.hyp2f1(ha, hb, hc).ln();
-        if ln_hyp.is_infinite() {
-            // Euler's transformation: the same value, without the overflowing series.
-            ln_hyp = z.hyp2f1(hc - ha, hc - hb, hc).ln() + (hc - ha - hb) * (1.0 - z).ln();
+        let mut ln_hyp = hyp2f1(ha, hb, hc, z).ln();
+        if !ln_hyp.is_finite() {
+            // Euler's transformation (A&S 15.3.3): the same value, without the series that
+            // overflowed (or converged too slowly for heavy buyers and long horizons).
+            ln_hyp = hyp2f1(hc - ha, hc - hb, hc, z).ln() + (hc - ha - hb) * (1.0 - z).ln();
         }
         let first = (a + b + c.x - 1.0) / (a - 1.0);
         let second =

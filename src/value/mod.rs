@@ -13,6 +13,7 @@ pub mod gamma_gamma;
 pub mod model;
 pub mod nelder_mead;
 pub mod predict;
+pub mod special;
 pub mod summary;
 pub mod trend;
 
