@@ -152,6 +152,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ),
     ("value_model_not_found", 404, "no value model is fitted yet"),
     (
+        "value_validation_failed",
+        422,
+        "the value models could not be fitted on the calibration period",
+    ),
+    (
         "value_model_conflict",
         409,
         "this value model version is already stored",

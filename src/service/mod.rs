@@ -23,6 +23,7 @@ pub mod retention;
 pub mod shadow;
 pub mod stored;
 pub mod value;
+pub mod value_validate;
 pub mod watch;
 pub mod webhook_failures;
 pub mod webhook_payload;

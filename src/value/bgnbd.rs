@@ -89,6 +89,20 @@ impl BgNbd {
     }
 }
 
+impl BgNbd {
+    /// Expected repeat purchases of a new customer in their first `t` time units, E[X(t)]
+    /// (eq. 7 of the paper; `lifetimes`' `expected_number_of_purchases_up_to_time`): what
+    /// the tracking curve sums over customers.
+    pub fn expected_purchases_new(&self, t: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let hyp = hyp2f1(r, b, a + b - 1.0, t / (alpha + t));
+        (a + b - 1.0) / (a - 1.0) * (1.0 - hyp * (alpha / (alpha + t)).powf(r))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod predict;
 pub mod special;
 pub mod summary;
 pub mod trend;
+pub mod validate;
 
 pub use err::ValueError;
 pub use model::{TimeUnit, ValueModel};
