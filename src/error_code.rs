@@ -115,6 +115,8 @@ codes! {
     OrderConflict = (CONFLICT, "order_conflict"),
     /// The value models could not be fitted; the previous model is kept.
     ValueFitFailed = (UNPROCESSABLE_ENTITY, "value_fit_failed"),
+    /// The value models could not be fitted on the calibration period of a validation.
+    ValueValidationFailed = (UNPROCESSABLE_ENTITY, "value_validation_failed"),
     /// No value model is fitted yet.
     ValueModelNotFound = (NOT_FOUND, "value_model_not_found"),
     /// This value model version is already stored.

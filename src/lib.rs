@@ -10,7 +10,6 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod error_code;
-pub mod float;
 pub mod http;
 pub mod log_buffer;
 pub mod metrics;

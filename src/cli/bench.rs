@@ -194,7 +194,7 @@ fn measure(policy: &CompiledPolicy, scenarios: &[Scenario], budget: Budget) -> R
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let idx = crate::float::round_half_away((sorted.len() as f64 - 1.0) * p) as usize;
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(idx).copied().unwrap_or(0.0)
 }
 

@@ -13,6 +13,7 @@ mod policy;
 mod report;
 mod serve;
 mod store;
+mod svg_chart;
 mod value;
 
 pub use keys::create as create_key;

@@ -1,9 +1,12 @@
-//! `kulanz value fit` and `kulanz value predict --customer ID`.
+//! `kulanz value fit`, `kulanz value validate` and `kulanz value predict --customer ID`.
 
+use super::svg_chart::{render, Chart, Series};
 use crate::service::value::{fit_and_store, FitRequest, ValueView};
+use crate::service::value_validate::{validate, ValidateRequest, ValidationReport};
 use crate::store::Store;
 use crate::value::TimeUnit;
 use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -26,6 +29,26 @@ pub enum ValueCommand {
         /// Fit the customers buying in this currency; default the most common one.
         #[arg(long)]
         currency: Option<String>,
+        #[command(flatten)]
+        data: super::DataDir,
+    },
+    /// Fit both models on the purchases up to the calibration end, predict each customer's
+    /// holdout, and print the comparison with what they did as JSON. Stores nothing.
+    Validate {
+        /// Last day of the calibration period, `YYYY-MM-DD`.
+        #[arg(long)]
+        calibration_end: NaiveDate,
+        /// Last day of the holdout period, `YYYY-MM-DD`.
+        #[arg(long)]
+        holdout_end: NaiveDate,
+        #[arg(long, value_enum, default_value = "week")]
+        time_unit: TimeUnit,
+        /// Validate the customers buying in this currency; default the most common one.
+        #[arg(long)]
+        currency: Option<String>,
+        /// Write the tracking and conditional-expectation charts as SVG into this folder.
+        #[arg(long)]
+        plot: Option<PathBuf>,
         #[command(flatten)]
         data: super::DataDir,
     },
@@ -60,6 +83,28 @@ pub fn run(cmd: ValueCommand) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        ValueCommand::Validate {
+            calibration_end,
+            holdout_end,
+            time_unit,
+            currency,
+            plot,
+            data,
+        } => {
+            let store = Store::open(&data.data_dir)?;
+            let req = ValidateRequest {
+                calibration_end,
+                holdout_end,
+                time_unit: Some(time_unit),
+                currency,
+            };
+            let report = validate(&store, &req)?;
+            if let Some(dir) = plot {
+                write_plots(&dir, &report)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         ValueCommand::Predict { customer, data } => {
             let store = Store::open(&data.data_dir)?;
             let Some(summary) = store.get_order_summary(&customer)? else {
@@ -76,4 +121,100 @@ pub fn run(cmd: ValueCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `tracking.svg` and `conditional_expectations.svg` in `dir`; their paths go to stderr,
+/// since stdout carries the report alone.
+fn write_plots(dir: &Path, r: &ValidationReport) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let unit = format!("{:?}", r.time_unit).to_lowercase();
+    let cal = (r.calibration_end - r.tracking_start).num_days() as f64 / r.time_unit.days();
+    let x_label = format!("{unit}s since {}", r.tracking_start);
+    let tracking = render(
+        &Chart {
+            title: "Cumulative repeat purchases: actual and BG/NBD",
+            x_label: &x_label,
+            y_label: "cumulative repeat purchases",
+            marker: Some((cal, "end of calibration")),
+            x_ticks: None,
+        },
+        &[
+            Series {
+                name: "actual",
+                color: "#1f5fa8",
+                dashed: false,
+                markers: false,
+                points: r
+                    .tracking
+                    .iter()
+                    .map(|p| (f64::from(p.period), p.actual))
+                    .collect(),
+            },
+            Series {
+                name: "BG/NBD",
+                color: "#c8372d",
+                dashed: true,
+                markers: false,
+                points: r
+                    .tracking
+                    .iter()
+                    .map(|p| (f64::from(p.period), p.predicted))
+                    .collect(),
+            },
+        ],
+    );
+    let rows = || {
+        r.by_calibration_frequency
+            .iter()
+            .filter(|row| row.customers > 0)
+    };
+    let title = format!(
+        "Mean purchases in the {:.0} {unit}s after {}, by purchases before",
+        r.holdout_duration, r.calibration_end
+    );
+    let conditional = render(
+        &Chart {
+            title: &title,
+            x_label: "repeat purchases in the calibration period",
+            y_label: "mean repeat purchases in the holdout",
+            marker: None,
+            x_ticks: Some(
+                rows()
+                    .map(|row| {
+                        let plus = if row.or_more { "+" } else { "" };
+                        (f64::from(row.frequency), format!("{}{plus}", row.frequency))
+                    })
+                    .collect(),
+            ),
+        },
+        &[
+            Series {
+                name: "actual",
+                color: "#1f5fa8",
+                dashed: false,
+                markers: true,
+                points: rows()
+                    .filter_map(|row| Some((f64::from(row.frequency), row.actual_mean?)))
+                    .collect(),
+            },
+            Series {
+                name: "BG/NBD",
+                color: "#c8372d",
+                dashed: true,
+                markers: true,
+                points: rows()
+                    .filter_map(|row| Some((f64::from(row.frequency), row.predicted_mean?)))
+                    .collect(),
+            },
+        ],
+    );
+    for (name, svg) in [
+        ("tracking.svg", tracking),
+        ("conditional_expectations.svg", conditional),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, svg)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }

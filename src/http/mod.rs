@@ -110,6 +110,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))
+        .route("/v1/value/validate", post(orders::validate))
         .route("/v1/reports/goodwill", get(reports::goodwill))
         .route("/v1/reports/retention", get(retention::report))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         super::ops::audit_verify, super::ops::backup,
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page, super::zendesk_app::unsigned,
-        super::orders::create, super::orders::fit, super::orders::model,
+        super::orders::create, super::orders::fit, super::orders::model, super::orders::validate,
         super::nps::create, super::nps::at_risk, super::reports::goodwill, super::retention::report,
     ),
     modifiers(&BearerAuth, &CrossCutting),

@@ -1,5 +1,5 @@
-//! `POST /v1/orders` (one order, or an NDJSON batch), `POST /v1/value/fit` and
-//! `GET /v1/value/model`.
+//! `POST /v1/orders` (one order, or an NDJSON batch), `POST /v1/value/fit`,
+//! `POST /v1/value/validate` and `GET /v1/value/model`.
 
 use super::error::{ApiError, Code, ErrorBody};
 use super::extract::ApiJson;
@@ -8,6 +8,7 @@ use crate::http::IMPORT_BODY_LIMIT;
 use crate::service::order_parse::{parse_json, Columns};
 use crate::service::orders::{OrderIngest, OrderSummaryReport, Refusal};
 use crate::service::value::{fit_and_store, FitReport, FitRequest};
+use crate::service::value_validate::{self, ValidateRequest, ValidationReport};
 use crate::service::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -168,6 +169,34 @@ pub async fn fit(
                 )
             })??;
     Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// Validate the value models on a holdout period: fit on the purchases up to
+/// `calibration_end`, compare each customer's predicted holdout with what they did.
+/// Stores nothing and activates nothing.
+#[utoipa::path(post, path = "/v1/value/validate", tag = "orders",
+    request_body = ValidateRequest,
+    responses(
+        (status = 200, description = "The comparison (docs/value.md)", body = ValidationReport),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "Invalid dates (`invalid_request`), or the calibration period cannot be fitted (`value_validation_failed`)", body = ErrorBody),
+    ),
+    security(("bearer" = ["admin"])))]
+pub async fn validate(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ValidateRequest>,
+) -> Result<Json<ValidationReport>, ApiError> {
+    let store = state.store.clone();
+    // Reads every order and fits twice: off the async workers, like a fit.
+    let report = tokio::task::spawn_blocking(move || value_validate::validate(&store, &req))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                crate::error_code::Code::Internal,
+                "an unexpected error occurred; it has been logged",
+            )
+        })??;
+    Ok(Json(report))
 }
 
 /// The active value model.

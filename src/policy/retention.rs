@@ -96,11 +96,9 @@ pub fn posterior_mean(prior: Prior, seen: Counts) -> f64 {
 }
 
 /// The posterior mean in ten-thousandths (four decimals), rounded half away from zero.
-///
-/// Not `f64::round`, which rounds halves to even in this binary (see `crate::float`).
 pub fn posterior_mean_4dp(prior: Prior, seen: Counts) -> i64 {
     let x = (posterior_mean(prior, seen) * 10_000.0).clamp(0.0, 10_000.0);
-    crate::float::round_half_away(x) as i64
+    x.round() as i64
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ pub struct Columns {
     /// Field holding the customer id.
     #[arg(long = "customer-column", default_value = "customer_id")]
     pub customer_id: String,
-    /// Field holding the order id (orders are idempotent by it).
+    /// Field holding the order id (orders are idempotent by it); `none` when the export has
+    /// none: each line then gets an id from its content and occurrence (docs/value.md).
     #[arg(long = "order-column", default_value = "order_id")]
     pub order_id: String,
     /// Field holding the order time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or `YYYY-MM-DD`.
@@ -33,6 +34,17 @@ pub struct Columns {
     /// Currency of plain amounts when there is no currency field.
     #[arg(long = "default-currency")]
     pub default_currency: Option<String>,
+}
+
+/// The `--order-column` value of an export without order ids.
+pub const NO_ORDER_COLUMN: &str = "none";
+
+impl Columns {
+    /// Whether order ids come from each line's content (`--order-column none`) rather than
+    /// from a field.
+    pub fn ids_from_content(&self) -> bool {
+        self.order_id == NO_ORDER_COLUMN
+    }
 }
 
 impl Default for Columns {
@@ -72,7 +84,8 @@ pub fn parse_at(field: &str, s: &str) -> Result<DateTime<Utc>, FieldError> {
     ))
 }
 
-/// Build a checked order from its textual parts.
+/// Build a checked order from its textual parts. With ids from content, `order_id` is
+/// empty here and given by the ingestion, which counts occurrences.
 fn order(
     cols: &Columns,
     order_id: String,
@@ -81,7 +94,9 @@ fn order(
     amount: &str,
     currency: Option<String>,
 ) -> Result<StoredOrder, FieldError> {
-    check_id(&cols.order_id, &order_id)?;
+    if !cols.ids_from_content() {
+        check_id(&cols.order_id, &order_id)?;
+    }
     check_customer_id(&cols.customer_id, &customer_id)?;
     let at = parse_at(&cols.at, at)?;
     let amount = parse_amount(amount).map_err(|e| FieldError::new(&cols.amount, e))?;
@@ -130,9 +145,14 @@ pub fn parse_json(cols: &Columns, bytes: &[u8]) -> Result<StoredOrder, FieldErro
         }
         None => return Err(FieldError::new(&cols.amount, "is required")),
     };
+    let order_id = if cols.ids_from_content() {
+        String::new()
+    } else {
+        string(&obj, &cols.order_id)?
+    };
     order(
         cols,
-        string(&obj, &cols.order_id)?,
+        order_id,
         string(&obj, &cols.customer_id)?,
         &string(&obj, &cols.at)?,
         &amount,
@@ -143,7 +163,8 @@ pub fn parse_json(cols: &Columns, bytes: &[u8]) -> Result<StoredOrder, FieldErro
 /// Where each needed column is in a CSV header.
 #[derive(Debug, Clone)]
 pub struct CsvLayout {
-    order_id: usize,
+    /// `None` with ids from content.
+    order_id: Option<usize>,
     customer_id: usize,
     at: usize,
     amount: usize,
@@ -162,8 +183,18 @@ impl CsvLayout {
                 cols.currency
             ));
         }
+        let order_id = if cols.ids_from_content() {
+            None
+        } else {
+            Some(find(&cols.order_id).ok_or_else(|| {
+                format!(
+                    "missing column `{}` (or pass --order-column {NO_ORDER_COLUMN} to derive ids from each line's content)",
+                    cols.order_id
+                )
+            })?)
+        };
         Ok(CsvLayout {
-            order_id: need(&cols.order_id)?,
+            order_id,
             customer_id: need(&cols.customer_id)?,
             at: need(&cols.at)?,
             amount: need(&cols.amount)?,
@@ -180,7 +211,7 @@ impl CsvLayout {
         let cell = |i: usize| row.get(i).map(str::trim).unwrap_or("").to_string();
         order(
             cols,
-            cell(self.order_id),
+            self.order_id.map(cell).unwrap_or_default(),
             cell(self.customer_id),
             &cell(self.at),
             &cell(self.amount),

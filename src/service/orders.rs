@@ -6,6 +6,7 @@
 //! duplicate and changes nothing; with different content it is rejected (`order_conflict`
 //! for a single order), so a retried upload never counts an order twice.
 
+use super::order_ids::ContentIds;
 use super::order_parse::{parse_json, Columns};
 use crate::domain::FieldError;
 use crate::error::AppError;
@@ -51,12 +52,15 @@ pub struct OrderIngest<'a> {
     batch_ids: HashMap<String, usize>,
     batch_currency: HashMap<String, String>,
     report: OrderSummaryReport,
+    /// With `--order-column none`: the ids given so far from content and occurrence.
+    content_ids: Option<ContentIds>,
     /// NDJSON: the line not yet ended and the lines seen so far.
     lines: LineSplitter,
 }
 
 impl<'a> OrderIngest<'a> {
     pub fn new(store: &'a Store, columns: Columns) -> Self {
+        let content_ids = columns.ids_from_content().then(ContentIds::default);
         OrderIngest {
             store,
             columns,
@@ -64,6 +68,7 @@ impl<'a> OrderIngest<'a> {
             batch_ids: HashMap::new(),
             batch_currency: HashMap::new(),
             report: OrderSummaryReport::default(),
+            content_ids,
             lines: LineSplitter::default(),
         }
     }
@@ -119,7 +124,12 @@ impl<'a> OrderIngest<'a> {
         parsed: Result<StoredOrder, FieldError>,
     ) -> Result<(), AppError> {
         let outcome = match parsed {
-            Ok(o) => self.offer(o)?,
+            Ok(mut o) => {
+                if let Some(ids) = &mut self.content_ids {
+                    ids.assign(&mut o);
+                }
+                self.offer(o)?
+            }
             Err(e) => Err(Refusal::Invalid(e)),
         };
         if let Err(refusal) = outcome {

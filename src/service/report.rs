@@ -109,7 +109,7 @@ fn ratio(n: u64, d: u64) -> f64 {
     if d == 0 {
         0.0
     } else {
-        crate::float::round_to(n as f64 / d as f64, 4)
+        (n as f64 / d as f64 * 10_000.0).round() / 10_000.0
     }
 }
 
@@ -310,8 +310,7 @@ fn nps_by_segment(nps: HashMap<String, (String, Option<i64>)>) -> Vec<NpsBySegme
                 promoters: p,
                 passives: q,
                 detractors: d,
-                nps: crate::float::round_half_away((p as f64 - d as f64) / n as f64 * 1000.0)
-                    / 10.0,
+                nps: ((p as f64 - d as f64) / n as f64 * 1000.0).round() / 10.0,
             }
         })
         .collect()

@@ -53,8 +53,8 @@ impl RetentionGroup {
             Verdict::Unknown => self.unknown += 1,
         }
         let judged = self.retained + self.lost;
-        self.rate =
-            (judged > 0).then(|| crate::float::round_to(self.retained as f64 / judged as f64, 4));
+        self.rate = (judged > 0)
+            .then(|| (self.retained as f64 / judged as f64 * 10_000.0).round() / 10_000.0);
     }
 }
 
@@ -86,7 +86,7 @@ fn comparison(
     without: RetentionGroup,
 ) -> RetentionComparison {
     let difference_points = match (with.rate, without.rate) {
-        (Some(a), Some(b)) => Some(crate::float::round_half_away((a - b) * 1000.0) / 10.0),
+        (Some(a), Some(b)) => Some(((a - b) * 1000.0).round() / 10.0),
         _ => None,
     };
     RetentionComparison {

@@ -96,22 +96,31 @@ impl Store {
         })
     }
 
-    /// When a customer bought (refunds left out), oldest first: what retention is
-    /// measured on ("did the customer order again after the decision?").
-    pub fn purchase_times(&self, customer_id: &str) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        let mut times = Vec::new();
+    /// A customer's orders (refunds included), in order-id order: what a summary as of a
+    /// past day is recounted from. One index scan and one point read per order.
+    pub fn orders_of(&self, customer_id: &str) -> Result<Vec<StoredOrder>, StoreError> {
+        let mut orders = Vec::new();
         for item in self.customer_orders.scan_prefix(prefix(customer_id)) {
             let (key, _) = item?;
             let Some(order_id) = key.get(customer_id.len() + 1..) else {
                 continue;
             };
             if let Some(v) = self.orders.get(order_id)? {
-                let o: StoredOrder = from_json(&v)?;
-                if !is_refund(o.amount) {
-                    times.push(o.at);
-                }
+                orders.push(from_json(&v)?);
             }
         }
+        Ok(orders)
+    }
+
+    /// When a customer bought (refunds left out), oldest first: what retention is
+    /// measured on ("did the customer order again after the decision?").
+    pub fn purchase_times(&self, customer_id: &str) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let mut times: Vec<DateTime<Utc>> = self
+            .orders_of(customer_id)?
+            .into_iter()
+            .filter(|o| !is_refund(o.amount))
+            .map(|o| o.at)
+            .collect();
         times.sort_unstable();
         Ok(times)
     }

@@ -4,11 +4,10 @@
 //!
 //! Formulas follow the paper and the `lifetimes` library (whose numbers the tests check),
 //! including its log-sum-exp form of the likelihood and its fallback for an overflowing
-//! 2F1. Special functions come from `special-fun`, a binding to the Cephes library: the
-//! same implementation of ln Γ and 2F1 that scipy (and so `lifetimes`) uses.
+//! ₂F₁. The special functions are the pure-Rust ones of [`super::special`].
 
+use super::special::{hyp2f1, ln_gamma as lgamma};
 use serde::{Deserialize, Serialize};
-use special_fun::FloatSpecial;
 
 /// One customer as the model sees them: `x` repeat purchases, the last at `t_x`, observed
 /// for `t` time units since the first purchase.
@@ -26,10 +25,6 @@ pub struct BgNbd {
     pub alpha: f64,
     pub a: f64,
     pub b: f64,
-}
-
-fn lgamma(x: f64) -> f64 {
-    x.loggamma()
 }
 
 impl BgNbd {
@@ -54,6 +49,19 @@ impl BgNbd {
         m + ((a3 - m).exp() + (a4 - m).exp()).ln()
     }
 
+    /// [`Self::ll_customer_terms`] with `ln a` and `ln(b + x − 1)` from the caller, who
+    /// computes them once per evaluation and per distinct `x` rather than per customer,
+    /// and one logarithm fewer (`ln(eᵘ + eᵛ) = max + ln(1 + e^−|u−v|)`): the fit's inner
+    /// loop.
+    pub fn ll_customer_terms_given(&self, c: Rfm, ln_a: f64, ln_b_x1: f64) -> f64 {
+        let a3 = -(self.r + c.x) * (self.alpha + c.t).ln();
+        if c.x <= 0.0 {
+            return a3;
+        }
+        let a4 = ln_a - ln_b_x1 - (self.r + c.x) * (c.t_x + self.alpha).ln();
+        a3.max(a4) + (-(a3 - a4).abs()).exp().ln_1p()
+    }
+
     /// One customer's log-likelihood.
     pub fn log_likelihood(&self, c: Rfm) -> f64 {
         self.ll_frequency_terms(c.x) + self.ll_customer_terms(c)
@@ -76,10 +84,11 @@ impl BgNbd {
         let BgNbd { r, alpha, a, b } = *self;
         let (ha, hb, hc) = (r + c.x, b + c.x, a + b + c.x - 1.0);
         let z = horizon / (alpha + c.t + horizon);
-        let mut ln_hyp = z.hyp2f1(ha, hb, hc).ln();
-        if ln_hyp.is_infinite() {
-            // Euler's transformation: the same value, without the overflowing series.
-            ln_hyp = z.hyp2f1(hc - ha, hc - hb, hc).ln() + (hc - ha - hb) * (1.0 - z).ln();
+        let mut ln_hyp = hyp2f1(ha, hb, hc, z).ln();
+        if !ln_hyp.is_finite() {
+            // Euler's transformation (A&S 15.3.3): the same value, without the series that
+            // overflowed (or converged too slowly for heavy buyers and long horizons).
+            ln_hyp = hyp2f1(hc - ha, hc - hb, hc, z).ln() + (hc - ha - hb) * (1.0 - z).ln();
         }
         let first = (a + b + c.x - 1.0) / (a - 1.0);
         let second =
@@ -90,6 +99,20 @@ impl BgNbd {
             1.0
         };
         first * second / denominator
+    }
+}
+
+impl BgNbd {
+    /// Expected repeat purchases of a new customer in their first `t` time units, E[X(t)]
+    /// (eq. 7 of the paper; `lifetimes`' `expected_number_of_purchases_up_to_time`): what
+    /// the tracking curve sums over customers.
+    pub fn expected_purchases_new(&self, t: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let hyp = hyp2f1(r, b, a + b - 1.0, t / (alpha + t));
+        (a + b - 1.0) / (a - 1.0) * (1.0 - hyp * (alpha / (alpha + t)).powf(r))
     }
 }
 
@@ -140,6 +163,19 @@ pub(crate) mod tests {
         assert!(PAPER.p_alive(recent) > 0.85);
         assert!(PAPER.p_alive(silent) < 0.2);
         assert!(PAPER.expected_purchases(silent, 39.0) < PAPER.expected_purchases(recent, 39.0));
+    }
+
+    #[test]
+    fn the_fit_loop_term_is_the_customer_term() {
+        for (x, t_x, t) in [(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (40.0, 1.0, 300.0)] {
+            let c = Rfm { x, t_x, t };
+            let given = PAPER.ll_customer_terms_given(c, PAPER.a.ln(), (PAPER.b + x - 1.0).ln());
+            let plain = PAPER.ll_customer_terms(c);
+            assert!(
+                (given - plain).abs() <= 1e-13 * plain.abs(),
+                "{given} {plain}"
+            );
+        }
     }
 
     #[test]

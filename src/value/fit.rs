@@ -1,9 +1,11 @@
 //! Maximum-likelihood fits of both models: Nelder–Mead on the logarithms of the
 //! parameters (so they stay positive), as `lifetimes` does.
 //!
-//! Two things keep the fit fast and well-conditioned on large stores:
+//! Three things keep the fit fast and well-conditioned on large stores:
 //! - the ln Γ terms depend only on the frequency `x`, so they are computed once per
 //!   distinct `x` and weighted by how many customers share it;
+//! - the rest of the BG/NBD likelihood is computed once per distinct (x, t_x, T), with
+//!   `ln a` once per evaluation and `ln(b + x − 1)` once per distinct `x`;
 //! - times are scaled so the longest age is 10, and order values so their mean is 1; both
 //!   models are scale-equivariant (α scales with time, ν with money), so the parameters are
 //!   scaled back afterwards and the log-likelihood is computed on the original data.
@@ -13,7 +15,7 @@ use super::gamma_gamma::GammaGamma;
 use super::model::FitStats;
 use super::nelder_mead::{minimize, Options};
 use super::ValueError;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Fewest customers a BG/NBD fit accepts.
 pub const MIN_CUSTOMERS: usize = 20;
@@ -47,6 +49,8 @@ pub fn fit_bgnbd(data: &[Rfm]) -> Result<(BgNbd, FitStats), ValueError> {
         })
         .collect();
     let groups = count_by_x(data.iter().map(|c| c.x));
+    let distinct = distinct_customers(&scaled);
+    drop(scaled);
     let n = data.len() as f64;
     let objective = |theta: &[f64]| {
         let Some(m) = params_bgnbd(theta) else {
@@ -56,7 +60,16 @@ pub fn fit_bgnbd(data: &[Rfm]) -> Result<(BgNbd, FitStats), ValueError> {
             .iter()
             .map(|(x, k)| k * m.ll_frequency_terms(*x))
             .sum();
-        let cust: f64 = scaled.iter().map(|c| m.ll_customer_terms(*c)).sum();
+        let ln_a = m.a.ln();
+        let (mut cust, mut x, mut ln_b_x1) = (0.0, f64::NAN, f64::NAN);
+        // INVARIANT: `distinct` is sorted by x, so ln(b + x − 1) changes once per x.
+        for (c, k) in &distinct {
+            if c.x != x {
+                x = c.x;
+                ln_b_x1 = (m.b + x - 1.0).ln();
+            }
+            cust += k * m.ll_customer_terms_given(*c, ln_a, ln_b_x1);
+        }
         -(freq + cust) / n
     };
     let found = minimize(objective, &[0.0; 4], Options::default());
@@ -150,6 +163,32 @@ fn params_bgnbd(theta: &[f64]) -> Option<BgNbd> {
     all.iter()
         .all(|v| v.is_finite() && *v > 0.0)
         .then_some(BgNbd { r, alpha, a, b })
+}
+
+/// Customers sharing (x, t_x, T), each with how many they are, sorted by x: one
+/// likelihood term per group. With ages in whole days, every customer who never returned
+/// shares the group of their T, which more than halves the terms on CDNOW.
+fn distinct_customers(scaled: &[Rfm]) -> Vec<(Rfm, f64)> {
+    let mut counts: HashMap<(u64, u64, u64), f64> = HashMap::new();
+    for c in scaled {
+        *counts
+            .entry((c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits()))
+            .or_default() += 1.0;
+    }
+    let mut out: Vec<(Rfm, f64)> = counts
+        .into_iter()
+        .map(|((x, t_x, t), k)| {
+            let [x, t_x, t] = [x, t_x, t].map(f64::from_bits);
+            (Rfm { x, t_x, t }, k)
+        })
+        .collect();
+    // Sorted, so the sum and so the fit do not depend on the hash map's order.
+    out.sort_unstable_by(|(a, _), (b, _)| {
+        (a.x, a.t_x, a.t)
+            .partial_cmp(&(b.x, b.t_x, b.t))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    out
 }
 
 /// Customers per distinct frequency (frequencies are whole numbers).

@@ -6,8 +6,8 @@
 //! The likelihood is the one `lifetimes` uses (without the constant Γ(x)-terms), so the
 //! reported log-likelihoods compare directly.
 
+use super::special::ln_gamma as lgamma;
 use serde::{Deserialize, Serialize};
-use special_fun::FloatSpecial;
 
 /// Fitted Gamma-Gamma parameters (`v` is the paper's γ, named as in `lifetimes`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -15,10 +15,6 @@ pub struct GammaGamma {
     pub p: f64,
     pub q: f64,
     pub v: f64,
-}
-
-fn lgamma(x: f64) -> f64 {
-    x.loggamma()
 }
 
 impl GammaGamma {

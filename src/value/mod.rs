@@ -13,8 +13,10 @@ pub mod gamma_gamma;
 pub mod model;
 pub mod nelder_mead;
 pub mod predict;
+pub mod special;
 pub mod summary;
 pub mod trend;
+pub mod validate;
 
 pub use err::ValueError;
 pub use model::{TimeUnit, ValueModel};

@@ -109,10 +109,15 @@ impl OrderSummary {
             .then(|| (self.revenue - self.first_day_spend) / Decimal::from(repeat_days))
     }
 
+    /// Whether this summary already describes the customer as of `as_of`: true when no
+    /// purchase of theirs is later. Otherwise use [`summary_as_of`] on their orders.
+    pub fn holds_as_of(&self, as_of: NaiveDate) -> bool {
+        self.last_purchase.is_none_or(|last| last <= as_of)
+    }
+
     /// The model's view as of `as_of`, in `unit`s; `None` without a purchase or when the
-    /// first purchase is after `as_of`. A last purchase after `as_of` (a fit with an
-    /// earlier observation end) is cut to `as_of`: the summary keeps no history to
-    /// recount from.
+    /// first purchase is after `as_of`. Exact only when [`Self::holds_as_of`]: a last
+    /// purchase after `as_of` is cut to `as_of`, but the later purchases still count.
     pub fn rfm(&self, unit: TimeUnit, as_of: NaiveDate) -> Option<Rfm> {
         let (first, last) = (self.first_purchase?, self.last_purchase?);
         if first > as_of {
@@ -126,6 +131,32 @@ impl OrderSummary {
             t,
         })
     }
+}
+
+/// The summary of the orders made up to and including `as_of`, in any order of arrival:
+/// the same as adding them one by one, with later orders left out.
+pub fn summary_as_of(
+    currency: &str,
+    orders: impl IntoIterator<Item = (NaiveDate, Decimal)>,
+    as_of: NaiveDate,
+) -> OrderSummary {
+    let mut kept: Vec<(NaiveDate, Decimal)> =
+        orders.into_iter().filter(|(d, _)| *d <= as_of).collect();
+    kept.sort_unstable_by_key(|(d, _)| *d);
+    let mut s = OrderSummary::new(currency);
+    let mut last_purchase_day = None;
+    for (day, amount) in kept {
+        let day_seen = !is_refund(amount) && last_purchase_day == Some(day);
+        s.add(OrderFact {
+            day,
+            amount,
+            day_seen,
+        });
+        if !is_refund(amount) {
+            last_purchase_day = Some(day);
+        }
+    }
+    s
 }
 
 #[cfg(test)]
@@ -196,6 +227,28 @@ mod tests {
         add(&mut only_refund, "2026-01-06", "-5.00", false);
         assert_eq!(only_refund.net_revenue(), Decimal::ZERO);
         assert_eq!(only_refund.rfm(TimeUnit::Day, day("2026-02-01")), None);
+    }
+
+    #[test]
+    fn a_summary_as_of_a_past_day_leaves_the_later_orders_out() {
+        let orders = [
+            (day("2026-01-17"), dec("10.00")),
+            (day("2026-01-10"), dec("50.00")),
+            (day("2026-01-17"), dec("30.00")),
+            (day("2026-01-20"), dec("-5.00")),
+            (day("2026-03-01"), dec("99.00")),
+        ];
+        let past = summary_as_of("EUR", orders, day("2026-01-31"));
+        let mut by_hand = OrderSummary::new("EUR");
+        add(&mut by_hand, "2026-01-10", "50.00", false);
+        add(&mut by_hand, "2026-01-17", "30.00", false);
+        add(&mut by_hand, "2026-01-17", "10.00", true);
+        add(&mut by_hand, "2026-01-20", "-5.00", false);
+        assert_eq!(past, by_hand);
+        assert!(past.holds_as_of(day("2026-01-31")));
+        let all = summary_as_of("EUR", orders, day("2026-12-31"));
+        assert_eq!((all.frequency(), all.purchases), (2, 4));
+        assert!(!all.holds_as_of(day("2026-01-31")));
     }
 
     #[test]

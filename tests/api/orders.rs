@@ -259,3 +259,51 @@ async fn s1_works_for_a_customer_known_only_from_orders() {
         "the reason names the computed value {shown}: {reason}"
     );
 }
+
+#[tokio::test]
+async fn a_validation_compares_the_holdout_names_bad_dates_and_stores_nothing() {
+    let app = spawn_app().await;
+    post_ndjson(&app, &population()).await;
+    let body = json!({"calibration_end": "2025-12-31", "holdout_end": "2026-06-30",
+        "time_unit": "week"});
+    let r = app
+        .post_json("/v1/value/validate", &app.ingest_key, &body)
+        .await;
+    expect_error(r, 403, "forbidden").await;
+    let r = app
+        .post_json("/v1/value/validate", &app.admin_key, &body)
+        .await;
+    let status = r.status();
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{report:#}");
+    let customers = report["customers"].as_u64().unwrap();
+    assert!(customers > 100, "{report:#}");
+    assert_eq!(report["purchases"]["customers"], customers);
+    assert_eq!(
+        report["by_calibration_frequency"].as_array().unwrap().len(),
+        8
+    );
+    assert_eq!(report["holdout_duration"], 181.0 / 7.0);
+    let tracking = report["tracking"].as_array().unwrap();
+    assert!(tracking.len() > 52 && tracking.last().unwrap()["actual"].as_f64() > Some(0.0));
+    assert!(report["spend"]["spend"]["customers"].as_u64() > Some(0));
+    // Nothing was stored: there is still no model.
+    expect_error(
+        app.get("/v1/value/model", &app.admin_key).await,
+        404,
+        "value_model_not_found",
+    )
+    .await;
+
+    let r = app
+        .post_json(
+            "/v1/value/validate",
+            &app.admin_key,
+            &json!({"calibration_end": "2026-06-30", "holdout_end": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "invalid_request");
+    assert_eq!(e["error"]["details"][0]["field"], "holdout_end", "{e:#}");
+}
