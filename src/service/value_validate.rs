@@ -29,15 +29,16 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct ValidateRequest {
     /// Last day of the calibration period, `YYYY-MM-DD`: the models see purchases up to it.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::domain::schema::Day)]
     pub calibration_end: NaiveDate,
     /// Last day of the holdout period, after `calibration_end`.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::domain::schema::Day)]
     pub holdout_end: NaiveDate,
     /// `day`, `week` (default) or `month`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::domain::schema::TimeUnit>)]
     pub time_unit: Option<TimeUnit>,
     /// Currency whose customers are validated; default the one most customers buy in.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -55,8 +56,10 @@ pub struct SpendValidation {
     pub error: Option<String>,
 }
 
-/// What `kulanz value validate` prints.
+/// What `kulanz value validate` prints. Named apart from the policy validation's report
+/// in the OpenAPI document (one schema name per type).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ValueValidationReport)]
 pub struct ValidationReport {
     pub currency: String,
     #[schema(value_type = String)]
