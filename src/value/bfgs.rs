@@ -5,7 +5,8 @@
 //! Textbook form (Nocedal & Wright, algorithm 6.1): the inverse Hessian approximation
 //! starts as the identity scaled after the first step (eq. 6.20), each step is found by
 //! backtracking until the Armijo condition holds, and an update that would lose positive
-//! definiteness (yᵀs ≤ 0) is skipped. Why not a crate: the fits have 3–4 parameters and
+//! definiteness (yᵀs ≤ 0) is skipped. It stops on a small gradient, or on a gradient
+//! nearly as small once the value no longer changes beyond rounding. Why not a crate: the fits have 3–4 parameters and
 //! this is 100 lines; `argmin` would bring a framework for it.
 
 use super::nelder_mead::Minimum;
@@ -14,8 +15,12 @@ use super::nelder_mead::Minimum;
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub max_iterations: usize,
-    /// Converged when every gradient component is at most this.
+    /// Converged when every gradient component is at most this...
     pub g_tol: f64,
+    /// ...or at most this once a step no longer changes `f` beyond rounding: the value is
+    /// then flat to f64 precision (its rounding noise keeps larger data sets from ever
+    /// reaching `g_tol`), so the point is the optimum to about √ε.
+    pub g_tol_flat: f64,
 }
 
 impl Default for Options {
@@ -23,6 +28,7 @@ impl Default for Options {
         Options {
             max_iterations: 500,
             g_tol: 1e-10,
+            g_tol_flat: 1e-6,
         }
     }
 }
@@ -76,9 +82,10 @@ pub fn minimize(f: impl Fn(&[f64], &mut [f64]) -> f64, x0: &[f64], opts: Options
         }
         if !(f_new.is_finite() && f_new <= fx) {
             // No step decreases f: at the optimum to rounding, or stuck.
-            converged = g.iter().all(|v| v.abs() <= opts.g_tol.sqrt());
+            converged = g.iter().all(|v| v.abs() <= opts.g_tol_flat);
             break;
         }
+        let flat = (fx - f_new).abs() <= 4.0 * f64::EPSILON * fx.abs().max(1.0);
         let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
         let ys = dot(&y, &s);
@@ -106,6 +113,10 @@ pub fn minimize(f: impl Fn(&[f64], &mut [f64]) -> f64, x0: &[f64], opts: Options
         std::mem::swap(&mut x, &mut x_new);
         std::mem::swap(&mut g, &mut g_new);
         fx = f_new;
+        if flat && g.iter().all(|v| v.abs() <= opts.g_tol_flat) {
+            converged = true;
+            break;
+        }
     }
     Minimum {
         x,

@@ -312,6 +312,45 @@ mod tests {
         ));
     }
 
+    /// 20,000 customers in whole days over 78 weeks, from a small xorshift generator: a
+    /// data set large enough that the likelihood's rounding keeps BFGS's gradient above its
+    /// strict tolerance, which once sent both fits to the slow Nelder–Mead fallback.
+    #[test]
+    fn a_large_data_set_is_fitted_by_bfgs_without_the_fallback() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut rfm, mut spend) = (Vec::new(), Vec::new());
+        for _ in 0..20_000 {
+            let rate = [0.005, 0.02, 0.05, 0.15][(uniform() * 4.0) as usize];
+            let drop_out = [0.1, 0.3, 0.6][(uniform() * 3.0) as usize];
+            let first = (uniform() * 500.0).floor();
+            let (mut t, mut last, mut x) = (first, first, 0.0);
+            loop {
+                t += (-(1.0 - uniform()).ln() / rate).ceil();
+                if t > 546.0 || uniform() < drop_out {
+                    break;
+                }
+                (last, x) = (t, x + 1.0);
+            }
+            rfm.push(Rfm {
+                x,
+                t_x: (last - first) / 7.0,
+                t: (546.0 - first) / 7.0,
+            });
+            if x > 0.0 {
+                spend.push((x, 10.0 + 90.0 * uniform()));
+            }
+        }
+        let (_, bg) = fit_bgnbd(&rfm).unwrap();
+        let (_, gg) = fit_gamma_gamma(&spend).unwrap();
+        assert!(bg.iterations < 100 && gg.iterations < 100, "{bg:?} {gg:?}");
+    }
+
     #[test]
     fn identical_spend_is_refused_not_fitted_to_nonsense() {
         // Every customer spends exactly 10: no spread across customers to estimate.
