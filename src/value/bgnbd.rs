@@ -6,7 +6,7 @@
 //! including its log-sum-exp form of the likelihood and its fallback for an overflowing
 //! ₂F₁. The special functions are the pure-Rust ones of [`super::special`].
 
-use super::special::{hyp2f1, ln_gamma as lgamma};
+use super::special::{digamma, hyp2f1, ln_gamma as lgamma};
 use serde::{Deserialize, Serialize};
 
 /// One customer as the model sees them: `x` repeat purchases, the last at `t_x`, observed
@@ -60,6 +60,60 @@ impl BgNbd {
         }
         let a4 = ln_a - ln_b_x1 - (self.r + c.x) * (c.t_x + self.alpha).ln();
         a3.max(a4) + (-(a3 - a4).abs()).exp().ln_1p()
+    }
+
+    /// [`Self::ll_frequency_terms`] for `k` customers, adding its gradient with respect to
+    /// (r, α, a, b) to `grad`: the BFGS fit's. `psi` is (ψ(r), ψ(a + b), ψ(b)), the same for
+    /// every `x`.
+    pub fn ll_frequency_terms_grad(
+        &self,
+        x: f64,
+        k: f64,
+        psi: [f64; 3],
+        grad: &mut [f64; 4],
+    ) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let [psi_r, psi_ab, psi_b] = psi;
+        let psi_abx = digamma(a + b + x);
+        grad[0] += k * (digamma(r + x) - psi_r + alpha.ln());
+        grad[1] += k * r / alpha;
+        grad[2] += k * (psi_ab - psi_abx);
+        grad[3] += k * (psi_ab + digamma(b + x) - psi_b - psi_abx);
+        k * self.ll_frequency_terms(x)
+    }
+
+    /// [`Self::ll_customer_terms_given`] for `k` customers, adding its gradient with
+    /// respect to (r, α, a, b) to `grad`.
+    pub fn ll_customer_terms_grad(
+        &self,
+        c: Rfm,
+        ln_a: f64,
+        ln_b_x1: f64,
+        k: f64,
+        grad: &mut [f64; 4],
+    ) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let l3 = (alpha + c.t).ln();
+        let a3 = -(r + c.x) * l3;
+        if c.x <= 0.0 {
+            grad[0] -= k * l3;
+            grad[1] -= k * (r + c.x) / (alpha + c.t);
+            return k * a3;
+        }
+        let l4 = (c.t_x + alpha).ln();
+        let a4 = ln_a - ln_b_x1 - (r + c.x) * l4;
+        // The two terms' shares of their sum, from the same exponential as the value.
+        let e = (-(a3 - a4).abs()).exp();
+        let (w3, w4) = if a3 >= a4 {
+            (1.0 / (1.0 + e), e / (1.0 + e))
+        } else {
+            (e / (1.0 + e), 1.0 / (1.0 + e))
+        };
+        grad[0] -= k * (w3 * l3 + w4 * l4);
+        grad[1] -= k * (r + c.x) * (w3 / (alpha + c.t) + w4 / (alpha + c.t_x));
+        grad[2] += k * w4 / a;
+        grad[3] -= k * w4 / (b + c.x - 1.0);
+        k * (a3.max(a4) + e.ln_1p())
     }
 
     /// One customer's log-likelihood.
@@ -175,6 +229,49 @@ pub(crate) mod tests {
                 (given - plain).abs() <= 1e-13 * plain.abs(),
                 "{given} {plain}"
             );
+        }
+    }
+
+    #[test]
+    fn the_gradient_is_the_slope_of_the_likelihood() {
+        let ll = |m: &BgNbd, c: Rfm| m.log_likelihood(c);
+        for c in [
+            Rfm {
+                x: 0.0,
+                t_x: 0.0,
+                t: 38.86,
+            },
+            Rfm {
+                x: 2.0,
+                t_x: 30.43,
+                t: 38.86,
+            },
+            Rfm {
+                x: 12.0,
+                t_x: 5.0,
+                t: 60.0,
+            },
+        ] {
+            let m = PAPER;
+            let mut grad = [0.0; 4];
+            let psi = [digamma(m.r), digamma(m.a + m.b), digamma(m.b)];
+            let value = m.ll_frequency_terms_grad(c.x, 1.0, psi, &mut grad)
+                + m.ll_customer_terms_grad(c, m.a.ln(), (m.b + c.x - 1.0).ln(), 1.0, &mut grad);
+            assert!((value - ll(&m, c)).abs() < 1e-12);
+            let h = 1e-6;
+            let moved = |i: usize, d: f64| {
+                let mut p = [m.r, m.alpha, m.a, m.b];
+                p[i] += d;
+                let [r, alpha, a, b] = p;
+                ll(&BgNbd { r, alpha, a, b }, c)
+            };
+            for (i, g) in grad.iter().enumerate() {
+                let numeric = (moved(i, h) - moved(i, -h)) / (2.0 * h);
+                assert!(
+                    (g - numeric).abs() < 1e-6 * (1.0 + g.abs()),
+                    "{i}: {g} {numeric}"
+                );
+            }
         }
     }
 

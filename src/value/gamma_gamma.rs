@@ -6,7 +6,7 @@
 //! The likelihood is the one `lifetimes` uses (without the constant Γ(x)-terms), so the
 //! reported log-likelihoods compare directly.
 
-use super::special::ln_gamma as lgamma;
+use super::special::{digamma, ln_gamma as lgamma};
 use serde::{Deserialize, Serialize};
 
 /// Fitted Gamma-Gamma parameters (`v` is the paper's γ, named as in `lifetimes`).
@@ -28,6 +28,28 @@ impl GammaGamma {
     pub fn ll_customer_terms(&self, x: f64, m: f64) -> f64 {
         let GammaGamma { p, q, v } = *self;
         (p * x - 1.0) * m.ln() - (p * x + q) * (x * m + v).ln()
+    }
+
+    /// [`Self::ll_frequency_terms`] for `k` customers, adding its gradient with respect to
+    /// (p, q, v) to `grad`; `psi_q` is ψ(q).
+    pub fn ll_frequency_terms_grad(&self, x: f64, k: f64, psi_q: f64, grad: &mut [f64; 3]) -> f64 {
+        let GammaGamma { p, q, v } = *self;
+        let psi_pxq = digamma(p * x + q);
+        grad[0] += k * x * (psi_pxq - digamma(p * x) + x.ln());
+        grad[1] += k * (psi_pxq - psi_q + v.ln());
+        grad[2] += k * q / v;
+        k * self.ll_frequency_terms(x)
+    }
+
+    /// [`Self::ll_customer_terms`] with `ln m` from the caller (it is fixed for the fit),
+    /// adding its gradient with respect to (p, q, v) to `grad`.
+    pub fn ll_customer_terms_grad(&self, x: f64, m: f64, ln_m: f64, grad: &mut [f64; 3]) -> f64 {
+        let GammaGamma { p, q, v } = *self;
+        let ln_xmv = (x * m + v).ln();
+        grad[0] += x * (ln_m - ln_xmv);
+        grad[1] -= ln_xmv;
+        grad[2] -= (p * x + q) / (x * m + v);
+        (p * x - 1.0) * ln_m - (p * x + q) * ln_xmv
     }
 
     /// One customer's log-likelihood; `x` ≥ 1 repeat purchases of mean value `m` > 0.
@@ -72,6 +94,30 @@ mod tests {
         let few = NOTE.expected_spend(1.0, 100.0);
         let many = NOTE.expected_spend(20.0, 100.0);
         assert!(few < many && many < 100.0, "{few} {many}");
+    }
+
+    #[test]
+    fn the_gradient_is_the_slope_of_the_likelihood() {
+        for (x, m) in [(1.0, 20.0), (4.0, 35.5), (20.0, 7.0)] {
+            let mut grad = [0.0; 3];
+            let value = NOTE.ll_frequency_terms_grad(x, 1.0, digamma(NOTE.q), &mut grad)
+                + NOTE.ll_customer_terms_grad(x, m, m.ln(), &mut grad);
+            assert!((value - NOTE.log_likelihood(x, m)).abs() < 1e-12);
+            let h = 1e-6;
+            let moved = |i: usize, d: f64| {
+                let mut p = [NOTE.p, NOTE.q, NOTE.v];
+                p[i] += d;
+                let [p, q, v] = p;
+                GammaGamma { p, q, v }.log_likelihood(x, m)
+            };
+            for (i, g) in grad.iter().enumerate() {
+                let numeric = (moved(i, h) - moved(i, -h)) / (2.0 * h);
+                assert!(
+                    (g - numeric).abs() < 1e-6 * (1.0 + g.abs()),
+                    "{i}: {g} {numeric}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! The statistics are `f64`; they become money once, in [`predict::to_money`].
 //! `docs/value.md` explains the models, their assumptions and how to read them.
 
+pub mod bfgs;
 pub mod bgnbd;
 pub mod err;
 pub mod fit;
