@@ -21,6 +21,7 @@ LAYERS = {
     "main": 5, "lib": 5, "cli": 5, "demo": 5, "startup": 5,
     "http": 4, "connections": 4,
     "service": 3, "error": 3,
+    "cluster": 2,
     "store": 1, "policy": 1, "value": 1,
     "domain": 0, "error_code": 0, "money": 0, "metrics": 0, "telemetry": 0, "log_buffer": 0,
 }

@@ -94,6 +94,12 @@ codes! {
     Internal = (INTERNAL_SERVER_ERROR, "internal"),
     /// The store could not be read or written.
     StorageUnavailable = (SERVICE_UNAVAILABLE, "storage_unavailable"),
+    /// Cluster mode: the replicated log cannot take writes now (no quorum or no connection);
+    /// nothing was written. See `Retry-After`.
+    ClusterUnavailable = (SERVICE_UNAVAILABLE, "cluster_unavailable"),
+    /// Cluster mode: this replica has not applied the position named in `Kulanz-After` in
+    /// time. See `Retry-After`.
+    NotYetApplied = (SERVICE_UNAVAILABLE, "not_yet_applied"),
     /// No policy is active yet.
     NoActivePolicy = (SERVICE_UNAVAILABLE, "no_active_policy"),
     /// The request took longer than the server's time limit.

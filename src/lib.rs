@@ -5,6 +5,7 @@
 //! `store` (sled). See `docs/` for the policy format, the API and operations.
 
 pub mod cli;
+pub mod cluster;
 pub mod connections;
 pub mod demo;
 pub mod domain;

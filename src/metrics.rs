@@ -16,6 +16,8 @@ struct Metrics {
     shadow: IntCounterVec,
     flushes: prometheus::Histogram,
     at_risk_pushes: IntCounterVec,
+    /// Cluster mode: this replica's applied log position and its lag behind the log.
+    cluster: prometheus::GaugeVec,
 }
 
 #[expect(
@@ -90,8 +92,21 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry
         .register(Box::new(at_risk_pushes.clone()))
         .expect("unique metric");
+    let cluster = prometheus::GaugeVec::new(
+        Opts::new(
+            "kulanz_cluster_log",
+            "Cluster mode: applied log position (what=applied), entries not yet applied \
+             (what=lag_entries) and their age in seconds (what=lag_seconds)",
+        ),
+        &["what"],
+    )
+    .expect("valid metric");
+    registry
+        .register(Box::new(cluster.clone()))
+        .expect("unique metric");
     Metrics {
         registry,
+        cluster,
         at_risk_pushes,
         decisions,
         errors,
@@ -106,6 +121,15 @@ pub fn record_decision(gesture: &str, within_authority: bool) {
         .decisions
         .with_label_values(&[gesture, if within_authority { "true" } else { "false" }])
         .inc();
+}
+
+/// Cluster mode: where this replica's applier stands (cluster/applier.rs).
+pub fn record_cluster_progress(applied: u64, lag_entries: u64, lag_seconds: f64) {
+    let g = &METRICS.cluster;
+    g.with_label_values(&["applied"]).set(applied as f64);
+    g.with_label_values(&["lag_entries"])
+        .set(lag_entries as f64);
+    g.with_label_values(&["lag_seconds"]).set(lag_seconds);
 }
 
 pub fn record_flush(waiters: usize) {

@@ -35,9 +35,34 @@ impl Application {
         policy_dir: &Path,
         compact_on_start: bool,
     ) -> anyhow::Result<Self> {
-        let store = open_store(data_dir, compact_on_start)?;
+        Self::build_clustered(listen, data_dir, policy_dir, compact_on_start, None).await
+    }
+
+    /// `build_with`, as a replica of `cluster` when given (docs/cluster.md): the store
+    /// first applies the cluster's log until it has caught up, and from then on every
+    /// write, the policies loaded here included, goes through the log.
+    pub async fn build_clustered(
+        listen: &str,
+        data_dir: &Path,
+        policy_dir: &Path,
+        compact_on_start: bool,
+        cluster: Option<crate::cluster::ClusterConfig>,
+    ) -> anyhow::Result<Self> {
+        let mut store = open_store(data_dir, compact_on_start)?;
+        let cluster = match cluster {
+            Some(cfg) => {
+                let c = crate::cluster::Cluster::start(cfg, &store).await?;
+                store = store.with_replicator(c.clone());
+                Some(c)
+            }
+            None => None,
+        };
         let (policy, mut report) = policies::bootstrap(&store, policy_dir).map_err(describe)?;
-        let state = AppState::new(store, policy.map(Arc::new));
+        let mut state = AppState::new(store, policy.map(Arc::new));
+        if let Some(c) = cluster {
+            state.configure().cluster = Some(c.clone());
+            crate::service::cluster_follow::follow(&state, &c);
+        }
         restore_shadow(&state, &mut report);
         let listener = TcpListener::bind(listen)
             .await
@@ -200,6 +225,8 @@ fn describe(e: AppError) -> anyhow::Error {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
+        // At start the operator reads this, not a caller: say what failed.
+        AppError::Store(inner) => anyhow::anyhow!("storage failure: {inner}"),
         other => anyhow::anyhow!("{other}"),
     }
 }

@@ -44,7 +44,7 @@ pub struct DataDir {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -114,7 +114,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Keys { command } => keys::run(command),
         Command::Policy { command } => policy::run(command),
         Command::Import { command } => import::run(command),

@@ -102,6 +102,38 @@ pub struct ServeArgs {
     /// Most at-risk customers pushed per pass (highest value first; the rest follow later).
     #[arg(long, env = "KULANZ_AT_RISK_MAX_PER_PASS", default_value_t = crate::service::at_risk_push::DEFAULT_MAX_PER_PASS)]
     pub at_risk_max_per_pass: usize,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Cluster mode's flags (docs/cluster.md).
+#[derive(clap::Args, Debug)]
+pub struct ClusterArgs {
+    /// Run as one replica of a cluster: the NATS servers holding the replicated log,
+    /// comma-separated (e.g. `nats://h1:4222,nats://h2:4222,nats://h3:4222`). Without it,
+    /// kulanz runs as a single node on its own disk.
+    #[arg(long = "cluster", env = "KULANZ_CLUSTER")]
+    pub urls: Option<String>,
+    /// The cluster's name: the stream and subject prefix its replicas share.
+    #[arg(long, env = "KULANZ_CLUSTER_NAME", default_value = "kulanz")]
+    pub cluster_name: String,
+    /// This replica's id, in logs and in each log entry it writes (default: the host name).
+    #[arg(long, env = "KULANZ_REPLICA_ID")]
+    pub replica_id: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The cluster settings, if `--cluster` was given.
+    pub fn config(&self) -> anyhow::Result<Option<crate::cluster::ClusterConfig>> {
+        let Some(urls) = &self.urls else {
+            return Ok(None);
+        };
+        let id = self
+            .replica_id
+            .clone()
+            .unwrap_or_else(crate::cluster::config::hostname);
+        crate::cluster::ClusterConfig::new(urls, &self.cluster_name, &id).map(Some)
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -125,12 +157,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!(e))?;
     // So are a bad key or roles file of the Zendesk app.
     let zendesk_app = zendesk_app(&args)?;
+    let cluster = args.cluster.config()?;
     runtime.block_on(async move {
-        let mut app = Application::build_with(
+        let mut app = Application::build_clustered(
             &args.listen,
             &args.data.data_dir,
             &args.policy_dir,
             args.compact_on_start,
+            cluster,
         )
         .await?
             .with_durability(args.durability)

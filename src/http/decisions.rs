@@ -58,7 +58,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
-    let d = stored::get(&state, &id)?;
+    let d = stored::get(&state, &id).await?;
     Ok(Json(stored::view_for(d, &caller.key.scopes)))
 }
 
@@ -119,5 +119,5 @@ pub async fn shadow(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ShadowResult>, ApiError> {
-    Ok(Json(crate::service::shadow::result(&state, &id)?))
+    Ok(Json(crate::service::shadow::result(&state, &id).await?))
 }

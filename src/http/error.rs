@@ -83,6 +83,14 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, message } => ApiError::new(code, message),
             AppError::Forbidden { code, message } => ApiError::new(code, message),
             AppError::NoActivePolicy => ApiError::new(Code::NoActivePolicy, e.to_string()),
+            AppError::Store(crate::store::StoreError::Unavailable(why)) => {
+                tracing::warn!(reason = %why, "write refused: cluster unavailable");
+                ApiError::new(
+                    Code::ClusterUnavailable,
+                    "the replicated log cannot take writes now; nothing was written, retry",
+                )
+                .retry_after(1)
+            }
             AppError::Store(inner) => {
                 match crate::http::current_request() {
                     Some((method, route)) => {

@@ -77,6 +77,7 @@ pub async fn guard(
     let claim = state
         .store
         .idempotency_claim(&key, &fingerprint, now, state.idempotency_window_ms)
+        .await
         .map_err(crate::error::AppError::from)?;
     match claim {
         Claim::Replay(r) => return Ok(replay(r)),

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod policies;
+pub mod positions;
 pub mod reports;
 pub mod retention;
 pub mod tickets;
@@ -145,6 +146,10 @@ pub fn app(state: AppState) -> Router {
         .merge(widget::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            positions::track,
+        ))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }

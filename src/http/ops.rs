@@ -16,6 +16,24 @@ pub struct Readiness {
     pub store: bool,
     /// `id version` of the active policy.
     pub policy: Option<String>,
+    /// Cluster mode only: this replica's place in the replicated log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterReadiness>,
+}
+
+/// A replica's progress through the log (`/readyz` in cluster mode).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterReadiness {
+    pub cluster: String,
+    pub replica_id: String,
+    /// Connected to NATS and less than 1,000 entries behind.
+    pub ready: bool,
+    /// The last log position applied here.
+    pub applied: u64,
+    /// Entries in the log not yet applied here.
+    pub lag_entries: u64,
+    /// How old the oldest of them is, in seconds (0 when caught up).
+    pub lag_seconds: f64,
 }
 
 /// The process is up.
@@ -34,7 +52,18 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         .load()
         .as_ref()
         .map(|p| format!("{} {}", p.id, p.version));
-    let ready = store && policy.is_some();
+    let cluster = state.cluster.as_ref().map(|c| {
+        let (lag_entries, lag_seconds) = c.lag();
+        ClusterReadiness {
+            cluster: c.config().name.clone(),
+            replica_id: c.config().replica_id.clone(),
+            ready: c.is_ready(),
+            applied: c.applied(),
+            lag_entries,
+            lag_seconds,
+        }
+    });
+    let ready = store && policy.is_some() && cluster.as_ref().is_none_or(|c| c.ready);
     let status = if ready {
         StatusCode::OK
     } else {
@@ -46,6 +75,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             ready,
             store,
             policy,
+            cluster,
         }),
     )
 }

@@ -24,6 +24,6 @@ pub async fn latest(
     caller: Caller,
     ApiPath(ticket_id): ApiPath<String>,
 ) -> Result<Json<StoredDecision>, ApiError> {
-    let d = stored::for_ticket(&state, &ticket_id)?;
+    let d = stored::for_ticket(&state, &ticket_id).await?;
     Ok(Json(stored::view_for(d, &caller.key.scopes)))
 }

@@ -44,7 +44,7 @@ pub async fn approve(
     key: &ApiKeyRecord,
     now: DateTime<Utc>,
 ) -> Result<ApprovalRecord, AppError> {
-    let decision = super::stored::get(state, id)?;
+    let decision = super::stored::get(state, id).await?;
     let auth = &decision.decision.evaluation.authority;
     check_id("approver.id", &dto.approver.id)?;
     if auth.role_limits.is_empty() {

@@ -137,7 +137,7 @@ pub async fn record_outcome(
     key_name: &str,
     now: DateTime<Utc>,
 ) -> Result<OutcomeRecord, AppError> {
-    let decision = super::stored::get(state, id)?;
+    let decision = super::stored::get(state, id).await?;
     let eval = &decision.decision.evaluation;
     let gesture = &dto.granted.gesture;
     check_id("granted.gesture", gesture)?;

@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod at_risk;
 pub mod at_risk_push;
 pub mod backtest;
+pub mod cluster_follow;
 pub mod customers;
 pub mod decisions;
 pub mod import;
@@ -79,6 +80,9 @@ pub struct Shared {
     /// The Zendesk app's token check, role mapping and session key; fixed at start, so
     /// a plain `Arc`. `None`: `POST /zendesk/app` is off and no desk session verifies.
     pub zendesk_app: Option<Arc<zendesk_app::ZendeskApp>>,
+    /// Cluster mode: the replicated log this replica writes through and applies
+    /// (src/cluster); `None` on a single node. Fixed at start.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl AppState {
@@ -102,6 +106,7 @@ impl AppState {
             retention: Arc::new(retention::RetentionCache::default()),
             watch: Arc::new(watch::WatchStatus::default()),
             zendesk_app: None,
+            cluster: None,
         }))
     }
 

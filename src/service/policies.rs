@@ -284,7 +284,7 @@ fn draft_of(
 
 /// A stored version that passed every check: from this process's cache, else compiled
 /// and checked now (e.g. after a restart) and remembered.
-fn verified(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
+pub(crate) fn verified(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
     let cached = state
         .verified
         .lock()

@@ -98,8 +98,8 @@ pub async fn set(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>,
 /// Stop shadow runs (`policies::clear_shadow`).
 pub use super::policies::clear_shadow as clear;
 
-pub fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult, AppError> {
-    super::stored::get(state, decision_id)?;
+pub async fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult, AppError> {
+    super::stored::get(state, decision_id).await?;
     state
         .store
         .get_shadow_result(decision_id)?

@@ -26,19 +26,27 @@ pub fn view_for(mut d: StoredDecision, scopes: &[Scope]) -> StoredDecision {
     d
 }
 
-pub fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {
-    state
-        .store
-        .get_decision(id)?
-        .ok_or_else(|| AppError::NotFound {
-            code: Code::DecisionNotFound,
-            message: format!("no decision `{}`", crate::money::truncate(id)),
-        })
+/// The decision `id`. In cluster mode an id this replica has not applied yet may have
+/// been made on another: then it first waits (at most 2 s) until it has applied what the
+/// log holds now.
+pub async fn get(state: &AppState, id: &str) -> Result<StoredDecision, AppError> {
+    if let Some(d) = state.store.get_decision(id)? {
+        return Ok(d);
+    }
+    if state.store.is_replicated() && state.store.catch_up().await {
+        if let Some(d) = state.store.get_decision(id)? {
+            return Ok(d);
+        }
+    }
+    Err(AppError::NotFound {
+        code: Code::DecisionNotFound,
+        message: format!("no decision `{}`", crate::money::truncate(id)),
+    })
 }
 
 /// The latest decision stored for a help-desk ticket (made by the widget, an API call or
 /// a webhook).
-pub fn for_ticket(state: &AppState, ticket_id: &str) -> Result<StoredDecision, AppError> {
+pub async fn for_ticket(state: &AppState, ticket_id: &str) -> Result<StoredDecision, AppError> {
     check_id("ticket_id", ticket_id)?;
     let id = state
         .store
@@ -50,5 +58,5 @@ pub fn for_ticket(state: &AppState, ticket_id: &str) -> Result<StoredDecision, A
                 crate::money::truncate(ticket_id)
             ),
         })?;
-    get(state, &id)
+    get(state, &id).await
 }

@@ -72,6 +72,14 @@ pub enum Command {
         key: String,
         response: StoredResponse,
     },
+    /// Claim an idempotency key for a request with `fingerprint` at `now_ms` (unix
+    /// milliseconds); applying it answers `Applied::Claim`.
+    ClaimIdempotency {
+        key: String,
+        fingerprint: String,
+        now_ms: i64,
+        window_ms: i64,
+    },
     /// Give an idempotency key back (the request failed on our side; a retry may run).
     IdempotencyRelease {
         key: String,
@@ -117,10 +125,11 @@ pub enum Command {
 pub use super::Applied;
 
 impl Store {
-    /// Apply one command, by value: it is the unit of a write (and the unit a replicated
-    /// log will carry), consumed where it is applied. This is the only place the store is
-    /// written.
-    pub fn apply(&self, cmd: Command) -> Result<Applied, StoreError> {
+    /// Apply one command here, by value: it is the unit of a write (and the unit the
+    /// replicated log carries), consumed where it is applied. This is the only place the
+    /// store is written; in cluster mode only the log's applier calls it
+    /// (store/replica.rs), everyone else goes through `apply`.
+    pub fn apply_local(&self, cmd: Command) -> Result<Applied, StoreError> {
         let _gate = self.enter_gate();
         match cmd {
             Command::PutCustomer {
@@ -148,6 +157,14 @@ impl Store {
             Command::IdempotencyDone { key, response } => {
                 self.apply_idempotency_done(&key, &response)
             }
+            Command::ClaimIdempotency {
+                key,
+                fingerprint,
+                now_ms,
+                window_ms,
+            } => self
+                .idempotency_claim_local(&key, &fingerprint, now_ms, window_ms)
+                .map(Applied::Claim),
             Command::IdempotencyRelease { key } => self.apply_idempotency_release(&key),
             Command::SetShadow { version } => self.apply_set_shadow(version.as_deref()),
             Command::PutShadowResult {
@@ -170,8 +187,12 @@ impl Store {
         }
     }
 
-    /// Apply, then flush: the durable write every 2xx stands on.
+    /// Apply, then flush: the durable write every 2xx stands on. In cluster mode: in the
+    /// replicated log on a quorum, and applied here.
     pub async fn apply_durable(&self, cmd: Command) -> Result<Applied, StoreError> {
+        if let Some(r) = &self.replicator {
+            return r.submit(cmd).await;
+        }
         let applied = self.apply(cmd)?;
         self.flush().await?;
         Ok(applied)

@@ -50,6 +50,18 @@ impl Store {
         d: Box<StoredDecision>,
         answer: Option<&[u8]>,
     ) -> Result<Box<StoredDecision>, StoreError> {
+        if let Some(r) = &self.replicator {
+            // Cluster mode: one log entry per decision; the log batches the syncs.
+            let d = Arc::new(*d);
+            r.submit(Command::PutDecisions {
+                decisions: vec![d.clone()],
+                prepared: Vec::new(),
+            })
+            .await?;
+            return Ok(Box::new(
+                Arc::try_unwrap(d).unwrap_or_else(|shared| (*shared).clone()),
+            ));
+        }
         let tx = self
             .batch
             .tx

@@ -104,6 +104,18 @@ impl Store {
         ds: &[std::sync::Arc<StoredDecision>],
         prepared: &[NewDecision],
     ) -> Result<Applied, StoreError> {
+        // A decision already stored is not stored again: a cluster replica may apply a log
+        // entry twice after a crash (cluster/applier.rs).
+        let stored = |d: &StoredDecision| {
+            log_id(&d.decision.decision_id).is_ok_and(|k| self.log.contains(k))
+        };
+        if ds.iter().any(|d| stored(d)) {
+            let fresh: Vec<_> = ds.iter().filter(|d| !stored(d)).cloned().collect();
+            if fresh.is_empty() {
+                return Ok(Applied::Unchanged);
+            }
+            return self.apply_put_decisions(&fresh, &[]);
+        }
         let made;
         let items = if prepared.len() == ds.len() {
             prepared

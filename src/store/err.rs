@@ -22,6 +22,10 @@ pub enum StoreError {
     /// Rewriting sled's files failed (store/compact).
     #[error("compaction: {0}")]
     Compact(String),
+    /// Cluster mode: the replicated log cannot take the write now (no quorum, no
+    /// connection); nothing was written.
+    #[error("cluster unavailable: {0}")]
+    Unavailable(String),
     /// A background writer (the import's) could not start or stopped unexpectedly.
     #[error("background writer failed: {0}")]
     Worker(String),

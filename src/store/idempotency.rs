@@ -2,8 +2,8 @@
 //! once answered, the response to replay. Claims use compare-and-swap, so of two concurrent
 //! requests with one key exactly one runs.
 
-use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
+use super::{Applied, Command};
 use serde::{Deserialize, Serialize};
 
 /// A stored idempotency record.
@@ -43,8 +43,35 @@ pub enum Claim {
 pub const ABANDONED_MS: i64 = 60_000;
 
 impl Store {
-    /// Claim `key` for a request with `fingerprint` at `now_ms`.
-    pub fn idempotency_claim(
+    /// Claim `key` for a request with `fingerprint` at `now_ms`: a write, so in cluster
+    /// mode it goes through the log and every replica agrees on who holds the key.
+    pub async fn idempotency_claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        let cmd = Command::ClaimIdempotency {
+            key: key.to_string(),
+            fingerprint: fingerprint.to_string(),
+            now_ms,
+            window_ms,
+        };
+        // Not flushed in single-node mode: a claim lost in a crash only lets a retry run.
+        let applied = match &self.replicator {
+            Some(r) => r.submit(cmd).await?,
+            None => self.apply_local(cmd)?,
+        };
+        match applied {
+            Applied::Claim(c) => Ok(c),
+            other => Err(StoreError::Corrupt(format!(
+                "an idempotency claim was applied as {other:?}"
+            ))),
+        }
+    }
+
+    pub(super) fn idempotency_claim_local(
         &self,
         key: &str,
         fingerprint: &str,

@@ -29,6 +29,7 @@ pub mod models;
 pub mod nps;
 pub mod orders;
 pub mod policies;
+pub mod replica;
 pub mod shadows;
 pub mod tickets;
 pub mod webhooks;
@@ -48,6 +49,8 @@ use std::sync::Arc;
 pub struct Store {
     trees: Arc<Trees>,
     durability: Durability,
+    /// In cluster mode, where writes go first (store/replica.rs); `None`: applied here.
+    replicator: Option<Arc<dyn replica::Replicator>>,
 }
 
 /// What every clone of a store shares; `Store` derefs to it.
@@ -185,6 +188,7 @@ impl Store {
         let store = Store {
             trees: Arc::new(trees),
             durability: Durability::Strict,
+            replicator: None,
         };
         let s = &store;
         let trees = [&s.customers, &s.decisions, &s.keys, &s.policies, &s.shadows];
@@ -217,9 +221,13 @@ impl Store {
     }
 
     /// Make every write so far durable (group commit: concurrent callers share one
-    /// flush). With relaxed durability this returns at once; see `durability`.
+    /// flush). With relaxed durability this returns at once; see `durability`. In cluster
+    /// mode the replicated log is what is durable, so there is nothing to wait for here.
     /// The decision log syncs its own appends (store/decision_log).
     pub async fn flush(&self) -> Result<(), StoreError> {
+        if self.replicator.is_some() {
+            return Ok(());
+        }
         match self.durability {
             Durability::Strict => self.group.flush(&self.db).await,
             Durability::Relaxed => Ok(()),
@@ -248,7 +256,7 @@ fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreErr
 }
 
 /// What applying a command changed, for the caller's response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
     Done,
     /// A record was created (as opposed to replaced).
@@ -256,4 +264,6 @@ pub enum Applied {
     /// The command found nothing to change (e.g. deleting a missing customer, or
     /// re-uploading an identical policy version).
     Unchanged,
+    /// What an idempotency claim found (`Command::ClaimIdempotency`).
+    Claim(idempotency::Claim),
 }

@@ -101,21 +101,31 @@ async fn a_malformed_key_is_refused_and_an_unfinished_one_is_in_flight() {
     let store = kulanz::store::Store::open(tempfile::tempdir().unwrap().path()).unwrap();
     use kulanz::store::idempotency::Claim;
     assert_eq!(
-        store.idempotency_claim("k", "f", 1_000, 10_000).unwrap(),
+        store
+            .idempotency_claim("k", "f", 1_000, 10_000)
+            .await
+            .unwrap(),
         Claim::Granted
     );
     assert_eq!(
-        store.idempotency_claim("k", "f", 2_000, 10_000).unwrap(),
+        store
+            .idempotency_claim("k", "f", 2_000, 10_000)
+            .await
+            .unwrap(),
         Claim::InFlight
     );
     assert_eq!(
-        store.idempotency_claim("k", "g", 2_000, 10_000).unwrap(),
+        store
+            .idempotency_claim("k", "g", 2_000, 10_000)
+            .await
+            .unwrap(),
         Claim::Mismatch
     );
     // An unanswered claim older than a minute was abandoned by a crashed process.
     assert_eq!(
         store
             .idempotency_claim("k", "f", 1_000 + 61_000, 100_000)
+            .await
             .unwrap(),
         Claim::Granted
     );
@@ -123,6 +133,7 @@ async fn a_malformed_key_is_refused_and_an_unfinished_one_is_in_flight() {
     assert_eq!(
         store
             .idempotency_claim("k", "h", 1_000_000, 10_000)
+            .await
             .unwrap(),
         Claim::Granted
     );

@@ -89,6 +89,11 @@ impl DecisionLog {
         self.read_index().by_id.len()
     }
 
+    /// Whether decision `id` is in the log.
+    pub fn contains(&self, id: u128) -> bool {
+        self.read_index().by_id.contains_key(&id)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

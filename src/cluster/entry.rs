@@ -1,0 +1,132 @@
+//! One entry of the log: a `store::Command` as JSON, on a subject that says what it is.
+//!
+//! Most commands go to `<name>.w.<kind>`. Two go to a subject of their own, so that the log
+//! itself settles races between replicas: an outcome (or an approval) of a decision is
+//! published with "expect no earlier entry on this subject", so whichever replica's entry
+//! reaches the log second is refused by JetStream, not by a local check. A single
+//! customer's record goes to a subject named by a hash of its id, so an erasure can purge
+//! it from the log.
+
+use crate::error_code::Code;
+use crate::store::{Command, StoreError};
+use async_nats::jetstream::message::PublishMessage as Publish;
+use sha2::{Digest, Sha256};
+
+/// The header naming the replica that wrote an entry (for operators reading the log).
+pub const REPLICA_HEADER: &str = "Kulanz-Replica";
+/// The entry's unique id, by which its writer waits for it (JetStream keeps
+/// `Nats-Msg-Id` for deduplication but does not deliver it).
+pub const ENTRY_HEADER: &str = "Kulanz-Entry";
+
+/// Where `cmd` is published, and whether the subject must hold no entry yet (the conflict
+/// the log settles, with the error a second writer gets).
+pub struct Route {
+    pub subject: String,
+    pub first_only: Option<StoreError>,
+}
+
+/// The subject of `cmd` in the log with prefix `prefix`.
+pub fn route(prefix: &str, cmd: &Command) -> Route {
+    let plain = |kind: &str| Route {
+        subject: format!("{prefix}.w.{kind}"),
+        first_only: None,
+    };
+    match cmd {
+        Command::RecordOutcome { decision_id, .. } => Route {
+            subject: format!("{prefix}.outcome.{}", token(decision_id)),
+            first_only: Some(StoreError::Conflict {
+                code: Code::OutcomeExists,
+                message: format!("decision `{decision_id}` already has an outcome"),
+            }),
+        },
+        Command::RecordApproval { decision_id, .. } => Route {
+            subject: format!("{prefix}.approval.{}", token(decision_id)),
+            first_only: Some(StoreError::Conflict {
+                code: Code::ApprovalExists,
+                message: format!("decision `{decision_id}` already has an approval"),
+            }),
+        },
+        Command::PutCustomer { customer_id, .. } => Route {
+            subject: customer_subject(prefix, customer_id),
+            first_only: None,
+        },
+        other => plain(kind(other)),
+    }
+}
+
+/// The subject holding `customer_id`'s own record entries (purged on erasure).
+pub fn customer_subject(prefix: &str, customer_id: &str) -> String {
+    format!("{prefix}.customer.{}", token(customer_id))
+}
+
+/// A subject token for any id: ids may hold dots or spaces, which subjects cannot.
+fn token(id: &str) -> String {
+    hex::encode(&Sha256::digest(id.as_bytes())[..16])
+}
+
+/// The message for `cmd`: its JSON, a unique id (a retried publish is stored once) and
+/// the writing replica.
+pub fn message(
+    cmd: &Command,
+    msg_id: &str,
+    replica: &str,
+    first_only: bool,
+) -> Result<Publish, StoreError> {
+    let payload = serde_json::to_vec(cmd).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let publish = Publish::build()
+        .payload(payload.into())
+        .message_id(msg_id)
+        .header(ENTRY_HEADER, msg_id)
+        .header(REPLICA_HEADER, replica);
+    Ok(if first_only {
+        publish.expected_last_subject_sequence(0)
+    } else {
+        publish
+    })
+}
+
+/// The command an entry carries.
+pub fn decode(payload: &[u8]) -> Result<Command, String> {
+    serde_json::from_slice(payload).map_err(|e| e.to_string())
+}
+
+/// A command's kind, as its subject's last token.
+fn kind(cmd: &Command) -> &'static str {
+    match cmd {
+        Command::PutCustomer { .. } => "put_customer",
+        Command::PutCustomers { .. } => "put_customers",
+        Command::DeleteCustomer { .. } => "delete_customer",
+        Command::PutDecisions { .. } => "put_decisions",
+        Command::RecordOutcome { .. } => "record_outcome",
+        Command::RecordApproval { .. } => "record_approval",
+        Command::PutKey { .. } => "put_key",
+        Command::PutPolicy { .. } => "put_policy",
+        Command::RevokeKeys { .. } => "revoke_keys",
+        Command::ActivatePolicy { .. } => "activate_policy",
+        Command::SetShadow { .. } => "set_shadow",
+        Command::ClaimIdempotency { .. } => "claim_idempotency",
+        Command::IdempotencyDone { .. } => "idempotency_done",
+        Command::IdempotencyRelease { .. } => "idempotency_release",
+        Command::PutShadowResult { .. } => "put_shadow_result",
+        Command::RecordDelivery { .. } => "record_delivery",
+        Command::PutOrders { .. } => "put_orders",
+        Command::PutValueModel { .. } => "put_value_model",
+        Command::EraseOrders { .. } => "erase_orders",
+        Command::RecordNps { .. } => "record_nps",
+        Command::RecordAtRiskPush { .. } => "record_at_risk_push",
+        Command::ForgetAtRiskPushes { .. } => "forget_at_risk_pushes",
+    }
+}
+
+/// Whether applying `cmd` may take long (many records): applied off the async workers.
+pub fn is_bulk(cmd: &Command) -> bool {
+    matches!(
+        cmd,
+        Command::PutCustomers { .. }
+            | Command::PutOrders { .. }
+            | Command::PutValueModel { .. }
+            | Command::RecordNps { .. }
+            | Command::DeleteCustomer { .. }
+            | Command::EraseOrders { .. }
+    )
+}

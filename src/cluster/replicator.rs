@@ -1,0 +1,77 @@
+//! Writes through the log: `store::replica::Replicator` for a cluster replica.
+
+use super::{entry, position, Cluster, READ_WAIT, WRITE_TIMEOUT};
+use crate::store::replica::{Replicator, Submitted};
+use crate::store::{Applied, Command, StoreError};
+use async_nats::jetstream::context::PublishErrorKind;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::oneshot;
+
+impl Replicator for Cluster {
+    fn submit(&self, cmd: Command) -> Submitted<'_> {
+        Box::pin(self.write(cmd))
+    }
+
+    fn catch_up(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(async move {
+            match tokio::time::timeout(READ_WAIT, self.last_sequence()).await {
+                Ok(Ok(last)) => self.wait_for(last, READ_WAIT).await,
+                _ => false,
+            }
+        })
+    }
+}
+
+impl Cluster {
+    /// Append `cmd` to the log, wait for a quorum's acknowledgement, then for this replica
+    /// to apply it; answer what applying it returned. Nothing is applied anywhere but
+    /// from the log, so a write that fails here changed nothing on any replica, unless it
+    /// reached the log (then every replica applies it, this one too).
+    async fn write(&self, cmd: Command) -> Result<Applied, StoreError> {
+        let route = entry::route(self.cfg.prefix(), &cmd);
+        let msg_id = format!("{}-{}", self.cfg.replica_id, ulid::Ulid::new());
+        let message = entry::message(
+            &cmd,
+            &msg_id,
+            &self.cfg.replica_id,
+            route.first_only.is_some(),
+        )?;
+        drop(cmd);
+        tracing::trace!(%msg_id, "writing to the log");
+        let (reply, applied) = oneshot::channel();
+        self.progress.register(msg_id.clone(), reply);
+        let acked = tokio::time::timeout(WRITE_TIMEOUT, async {
+            self.js.send_publish(route.subject, message).await?.await
+        })
+        .await;
+        let ack = match acked {
+            Ok(Ok(ack)) => ack,
+            Ok(Err(e)) => {
+                self.progress.forget(&msg_id);
+                return Err(match (e.kind(), route.first_only) {
+                    (PublishErrorKind::WrongLastSequence, Some(conflict)) => conflict,
+                    _ => StoreError::Unavailable(format!("the log refused the write: {e}")),
+                });
+            }
+            Err(_) => {
+                self.progress.forget(&msg_id);
+                return Err(StoreError::Unavailable(
+                    "no quorum acknowledged the write in time".into(),
+                ));
+            }
+        };
+        position::record(ack.sequence);
+        tracing::trace!(seq = ack.sequence, %msg_id, "write acknowledged by the log");
+        match tokio::time::timeout(WRITE_TIMEOUT, applied).await {
+            Ok(Ok(result)) => result,
+            _ => {
+                self.progress.forget(&msg_id);
+                Err(StoreError::Unavailable(format!(
+                    "the write is in the log at position {} but this replica has not applied it yet",
+                    ack.sequence
+                )))
+            }
+        }
+    }
+}
