@@ -42,6 +42,10 @@ impl From<StoreError> for AppError {
                 code: Code::NotFound,
                 message,
             },
+            StoreError::TooLarge(message) => AppError::Conflict {
+                code: Code::PayloadTooLarge,
+                message,
+            },
             other => AppError::Store(other),
         }
     }

@@ -64,25 +64,58 @@ fn token(id: &str) -> String {
     hex::encode(&Sha256::digest(id.as_bytes())[..16])
 }
 
-/// The message for `cmd`: its JSON, a unique id (a retried publish is stored once) and
-/// the writing replica.
-pub fn message(
-    cmd: &Command,
-    msg_id: &str,
-    replica: &str,
-    first_only: bool,
-) -> Result<Publish, StoreError> {
-    let payload = serde_json::to_vec(cmd).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+/// The entry's body.
+pub fn encode(cmd: &Command) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(cmd).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The message for a command encoded as `payload`: a unique id (a retried publish is
+/// stored once) and the writing replica.
+pub fn message(payload: Vec<u8>, msg_id: &str, replica: &str, first_only: bool) -> Publish {
     let publish = Publish::build()
         .payload(payload.into())
         .message_id(msg_id)
         .header(ENTRY_HEADER, msg_id)
         .header(REPLICA_HEADER, replica);
-    Ok(if first_only {
+    if first_only {
         publish.expected_last_subject_sequence(0)
     } else {
         publish
-    })
+    }
+}
+
+/// Halves of a batch too large for one entry (customers, orders, NPS answers), or the
+/// command back when it is not a batch of more than one. Each half is applied on its own,
+/// as the single-node import applies its batches.
+pub fn split(cmd: Command) -> Result<(Command, Command), Command> {
+    fn halves<T>(mut v: Vec<T>) -> (Vec<T>, Vec<T>) {
+        let back = v.split_off(v.len() / 2);
+        (v, back)
+    }
+    match cmd {
+        Command::PutCustomers { customers } if customers.len() > 1 => {
+            let (a, b) = halves(customers);
+            Ok((
+                Command::PutCustomers { customers: a },
+                Command::PutCustomers { customers: b },
+            ))
+        }
+        Command::PutOrders { orders } if orders.len() > 1 => {
+            let (a, b) = halves(orders);
+            Ok((
+                Command::PutOrders { orders: a },
+                Command::PutOrders { orders: b },
+            ))
+        }
+        Command::RecordNps { answers } if answers.len() > 1 => {
+            let (a, b) = halves(answers);
+            Ok((
+                Command::RecordNps { answers: a },
+                Command::RecordNps { answers: b },
+            ))
+        }
+        other => Err(other),
+    }
 }
 
 /// The command an entry carries.

@@ -24,20 +24,44 @@ impl Replicator for Cluster {
 }
 
 impl Cluster {
+    /// The largest entry body the NATS servers take, less room for the headers.
+    fn max_entry(&self) -> usize {
+        self.client
+            .server_info()
+            .max_payload
+            .saturating_sub(4096)
+            .max(64 * 1024)
+    }
+
     /// Append `cmd` to the log, wait for a quorum's acknowledgement, then for this replica
     /// to apply it; answer what applying it returned. Nothing is applied anywhere but
     /// from the log, so a write that fails here changed nothing on any replica, unless it
     /// reached the log (then every replica applies it, this one too).
     async fn write(&self, cmd: Command) -> Result<Applied, StoreError> {
+        let payload = entry::encode(&cmd)?;
+        if payload.len() > self.max_entry() {
+            return match entry::split(cmd) {
+                Ok((a, b)) => {
+                    let first = Box::pin(self.write(a)).await?;
+                    let second = Box::pin(self.write(b)).await?;
+                    Ok(if second == Applied::Created {
+                        second
+                    } else {
+                        first
+                    })
+                }
+                Err(_) => Err(StoreError::TooLarge(format!(
+                    "the record is {} bytes, more than the {} bytes one log entry holds",
+                    payload.len(),
+                    self.max_entry()
+                ))),
+            };
+        }
         let route = entry::route(self.cfg.prefix(), &cmd);
-        let msg_id = format!("{}-{}", self.cfg.replica_id, ulid::Ulid::new());
-        let message = entry::message(
-            &cmd,
-            &msg_id,
-            &self.cfg.replica_id,
-            route.first_only.is_some(),
-        )?;
         drop(cmd);
+        let msg_id = format!("{}-{}", self.cfg.replica_id, ulid::Ulid::new());
+        let first_only = route.first_only.is_some();
+        let message = entry::message(payload, &msg_id, &self.cfg.replica_id, first_only);
         tracing::trace!(%msg_id, "writing to the log");
         let (reply, applied) = oneshot::channel();
         self.progress.register(msg_id.clone(), reply);

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod orders;
 pub mod policies;
 pub mod positions;
+pub mod replica;
 pub mod reports;
 pub mod retention;
 pub mod tickets;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         // exempt from the time limit.
         .route("/v1/backup", get(ops::backup))
         .route("/v1/audit/verify", get(ops::audit_verify))
+        .route("/v1/replica", get(replica::state))
         .route("/v1/policies/{version}/backtest", post(policies::backtest))
         .route("/v1/value/fit", post(orders::fit))
         .route("/v1/value/model", get(orders::model))

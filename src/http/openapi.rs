@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::policies::list, super::policies::active, super::policies::validate,
         super::policies::put, super::policies::activate, super::policies::backtest,
         super::policies::set_shadow, super::policies::get_shadow, super::policies::clear_shadow, super::policies::watch_status, super::decisions::shadow,
-        super::ops::audit_verify, super::ops::backup,
+        super::ops::audit_verify, super::ops::backup, super::replica::state,
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page, super::zendesk_app::unsigned,
         super::orders::create, super::orders::fit, super::orders::model, super::orders::validate,

@@ -36,6 +36,21 @@ pub struct ClusterReadiness {
     pub lag_seconds: f64,
 }
 
+/// Cluster mode: the replica's place in the log; `None` on a single node.
+pub fn cluster_readiness(state: &AppState) -> Option<ClusterReadiness> {
+    state.cluster.as_ref().map(|c| {
+        let (lag_entries, lag_seconds) = c.lag();
+        ClusterReadiness {
+            cluster: c.config().name.clone(),
+            replica_id: c.config().replica_id.clone(),
+            ready: c.is_ready(),
+            applied: c.applied(),
+            lag_entries,
+            lag_seconds,
+        }
+    })
+}
+
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Up")))]
 pub async fn healthz() -> impl IntoResponse {
@@ -52,17 +67,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         .load()
         .as_ref()
         .map(|p| format!("{} {}", p.id, p.version));
-    let cluster = state.cluster.as_ref().map(|c| {
-        let (lag_entries, lag_seconds) = c.lag();
-        ClusterReadiness {
-            cluster: c.config().name.clone(),
-            replica_id: c.config().replica_id.clone(),
-            ready: c.is_ready(),
-            applied: c.applied(),
-            lag_entries,
-            lag_seconds,
-        }
-    });
+    let cluster = cluster_readiness(&state);
     let ready = store && policy.is_some() && cluster.as_ref().is_none_or(|c| c.ready);
     let status = if ready {
         StatusCode::OK

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// connection); nothing was written.
     #[error("cluster unavailable: {0}")]
     Unavailable(String),
+    /// Cluster mode: one record is larger than a log entry may be.
+    #[error("{0}")]
+    TooLarge(String),
     /// A background writer (the import's) could not start or stopped unexpectedly.
     #[error("background writer failed: {0}")]
     Worker(String),

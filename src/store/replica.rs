@@ -150,3 +150,55 @@ impl Store {
         Ok(())
     }
 }
+
+/// A fingerprint of what a replica holds, to check that replicas converged: equal on two
+/// replicas that applied the same log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct StateDigest {
+    /// SHA-256 over every customer record.
+    pub customers: String,
+    /// SHA-256 over every decision, as stored (outcome and approval included).
+    pub decisions: String,
+    /// SHA-256 over the goodwill ledger.
+    pub ledger: String,
+    /// Decisions stored.
+    pub decision_count: usize,
+    /// The audit chain's length and head hash.
+    pub audit_seq: u64,
+    pub audit_head: String,
+}
+
+impl Store {
+    /// Digest the customers, decisions and ledger (reads everything: an operator's check).
+    pub fn state_digest(&self) -> Result<StateDigest, StoreError> {
+        use sha2::{Digest, Sha256};
+        let tree = |t: &sled::Tree| -> Result<String, StoreError> {
+            let mut h = Sha256::new();
+            for kv in t.iter() {
+                let (k, v) = kv?;
+                h.update((k.len() as u64).to_be_bytes());
+                h.update(&k);
+                h.update((v.len() as u64).to_be_bytes());
+                h.update(&v);
+            }
+            Ok(hex::encode(h.finalize()))
+        };
+        let mut decisions = Sha256::new();
+        let mut decision_count = 0;
+        for d in self.decisions_between(None, None) {
+            let bytes = super::to_json(&d?)?;
+            decisions.update((bytes.len() as u64).to_be_bytes());
+            decisions.update(&bytes);
+            decision_count += 1;
+        }
+        let (audit_seq, audit_head) = self.log.head();
+        Ok(StateDigest {
+            customers: tree(&self.customers)?,
+            decisions: hex::encode(decisions.finalize()),
+            ledger: tree(&self.ledger)?,
+            decision_count,
+            audit_seq,
+            audit_head,
+        })
+    }
+}
