@@ -23,7 +23,7 @@ pub fn backup(file: &PathBuf, data: &super::DataDir) -> anyhow::Result<ExitCode>
 pub fn restore(file: &PathBuf, data: &super::DataDir) -> anyhow::Result<ExitCode> {
     let input = std::fs::File::open(file)
         .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.display()))?;
-    let store = Store::open(&data.data_dir)?;
+    let store = super::open_for_writes(&data.data_dir)?;
     let copied = store.restore(std::io::BufReader::new(input))?;
     eprintln!(
         "restored {} entries into {} trees in {}",

@@ -28,7 +28,7 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
         ImportCommand::Customers { file, format, data } => (file, format, data),
         ImportCommand::Orders(args) => return super::import_orders::run(args),
     };
-    let store = Store::open(&data.data_dir)?;
+    let store = super::open_for_writes(&data.data_dir)?;
     let reader = open(&file)?;
     let mut importer = Importer::new(&store, chrono::Utc::now())?;
     match detect(&file, format) {

@@ -24,7 +24,7 @@ pub struct OrdersArgs {
 }
 
 pub fn run(args: OrdersArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&args.data.data_dir)?;
+    let store = super::open_for_writes(&args.data.data_dir)?;
     let mut reader = open(&args.file)?;
     let mut ingest = OrderIngest::new(&store, args.columns.clone());
     match detect(&args.file, args.format) {

@@ -66,7 +66,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Revoke { name, data } => {
-            let store = Store::open(&data.data_dir)?;
+            let store = super::open_for_writes(&data.data_dir)?;
             let applied = store.apply(Command::RevokeKeys { name: name.clone() })?;
             store.flush_blocking()?;
             if applied == crate::store::command::Applied::Unchanged {
@@ -83,7 +83,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
         } => {
             let scopes =
                 Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
-            let store = Store::open(&data.data_dir)?;
+            let store = super::open_for_writes(&data.data_dir)?;
             let list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
             let secret = create_bound(&store, &name, scopes.clone(), max_role.clone())?;
             let bound = match &max_role {

@@ -142,3 +142,19 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// Open the store in `dir` for a command that writes to it. A cluster replica's store is
+/// refused: a write made here would reach this replica alone, not the log the others
+/// apply (docs/cluster.md says how to write to a cluster).
+fn open_for_writes(dir: &std::path::Path) -> anyhow::Result<crate::store::Store> {
+    let store = crate::store::Store::open(dir)?;
+    if let Some(name) = store.replica_of()? {
+        anyhow::bail!(
+            "`{}` is a replica of cluster `{name}`: write through any replica's HTTP API \
+             (POST /v1/keys, /v1/customers/import, /v1/orders, /v1/value/fit), which puts \
+             the write in the cluster's log",
+            dir.display()
+        );
+    }
+    Ok(store)
+}

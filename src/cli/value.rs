@@ -71,7 +71,7 @@ pub fn run(cmd: ValueCommand) -> anyhow::Result<ExitCode> {
             currency,
             data,
         } => {
-            let store = Store::open(&data.data_dir)?;
+            let store = super::open_for_writes(&data.data_dir)?;
             let req = FitRequest {
                 time_unit: Some(time_unit),
                 observation_end,

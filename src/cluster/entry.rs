@@ -23,6 +23,8 @@ pub const ENTRY_HEADER: &str = "Kulanz-Entry";
 pub struct Route {
     pub subject: String,
     pub first_only: Option<StoreError>,
+    /// A subject to purge from the log once the command is applied (an erasure).
+    pub purge: Option<String>,
 }
 
 /// The subject of `cmd` in the log with prefix `prefix`.
@@ -30,6 +32,7 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
     let plain = |kind: &str| Route {
         subject: format!("{prefix}.w.{kind}"),
         first_only: None,
+        purge: None,
     };
     match cmd {
         Command::RecordOutcome { decision_id, .. } => Route {
@@ -38,6 +41,7 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
                 code: Code::OutcomeExists,
                 message: format!("decision `{decision_id}` already has an outcome"),
             }),
+            purge: None,
         },
         Command::RecordApproval { decision_id, .. } => Route {
             subject: format!("{prefix}.approval.{}", token(decision_id)),
@@ -45,10 +49,16 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
                 code: Code::ApprovalExists,
                 message: format!("decision `{decision_id}` already has an approval"),
             }),
+            purge: None,
         },
         Command::PutCustomer { customer_id, .. } => Route {
             subject: customer_subject(prefix, customer_id),
             first_only: None,
+            purge: None,
+        },
+        Command::DeleteCustomer { customer_id } => Route {
+            purge: Some(customer_subject(prefix, customer_id)),
+            ..plain(kind(cmd))
         },
         other => plain(kind(other)),
     }

@@ -24,6 +24,29 @@ impl Replicator for Cluster {
 }
 
 impl Cluster {
+    /// Remove every entry on `subject` from the log (an erased customer's records). The
+    /// erasure itself is applied on every replica by then; if the purge fails the caller
+    /// gets a 503 and retries the (idempotent) erasure, which purges again.
+    async fn purge(&self, subject: String) -> Result<(), StoreError> {
+        let purge = async {
+            let stream = self.js.get_stream(self.cfg.stream_name()).await?;
+            stream.purge().filter(subject).await?;
+            Ok::<(), async_nats::Error>(())
+        };
+        match tokio::time::timeout(WRITE_TIMEOUT, purge).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Unavailable(format!(
+                "the customer is erased on every replica, but the log still holds their \
+                 records: {e}; retry the erasure"
+            ))),
+            Err(_) => Err(StoreError::Unavailable(
+                "the customer is erased on every replica, but purging the log timed out; \
+                 retry the erasure"
+                    .into(),
+            )),
+        }
+    }
+
     /// The largest entry body the NATS servers take, less room for the headers.
     fn max_entry(&self) -> usize {
         self.client
@@ -88,6 +111,10 @@ impl Cluster {
         position::record(ack.sequence);
         tracing::trace!(seq = ack.sequence, %msg_id, "write acknowledged by the log");
         match tokio::time::timeout(WRITE_TIMEOUT, applied).await {
+            Ok(Ok(Ok(done))) => match route.purge {
+                Some(subject) => self.purge(subject).await.map(|()| done),
+                None => Ok(done),
+            },
             Ok(Ok(result)) => result,
             _ => {
                 self.progress.forget(&msg_id);
