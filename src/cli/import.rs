@@ -2,7 +2,6 @@
 
 use super::input::{detect, open, Format};
 use crate::service::import::{check_csv_header, parse_csv_row, Importer};
-use crate::store::Store;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;

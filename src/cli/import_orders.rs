@@ -5,7 +5,6 @@ use super::input::{detect, open, Format};
 use crate::domain::FieldError;
 use crate::service::order_parse::{Columns, CsvLayout};
 use crate::service::orders::OrderIngest;
-use crate::store::Store;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;

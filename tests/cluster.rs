@@ -1,0 +1,462 @@
+//! Cluster mode end to end: a real 3-node NATS JetStream cluster (the shipped
+//! configuration, tests/cluster_support/nats.rs) and real `kulanz serve --cluster`
+//! replicas, killed and restarted with SIGKILL while clients write through all of them.
+//! Everything waits for events with a deadline; nothing sleeps for a fixed time.
+
+#[path = "cluster_support/nats.rs"]
+mod nats;
+
+use nats::NatsCluster;
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kulanz");
+const POLICIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+/// A guard against hanging, not a timing claim.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// One `kulanz serve --cluster` process.
+struct Replica {
+    id: String,
+    data: PathBuf,
+    child: Child,
+    base: String,
+    /// The demo key, when started with `--demo`.
+    key: Option<String>,
+}
+
+impl Replica {
+    fn start(nats: &NatsCluster, id: &str, data: &Path, demo: bool) -> Replica {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--policy-dir", POLICIES])
+            .args(["--cluster", &nats.cluster_arg(), "--replica-id", id])
+            .args(["--rate-limit-per-sec", "0"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if demo {
+            cmd.arg("--demo");
+        }
+        let mut child = cmd.spawn().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
+        let stderr = child.stderr.take().unwrap();
+        let log_path = data.with_extension("log");
+        // Drain the log so the server never blocks on it; keep it in a file for failures.
+        std::thread::spawn(move || {
+            let mut file = std::fs::File::create(&log_path).ok();
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(f) = file.as_mut() {
+                    use std::io::Write;
+                    let _ = writeln!(f, "{line}");
+                }
+                if let Some(t) = tx.as_ref() {
+                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                        if v["fields"]["message"] == "kulanz listening" {
+                            let _ = t.send(Ok(v["fields"]["addr"].as_str().unwrap_or("").into()));
+                            tx = None;
+                        }
+                    }
+                }
+            }
+            if let Some(t) = tx {
+                let _ = t.send(Err("exited before listening".into()));
+            }
+        });
+        let (ktx, krx) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(k) = line.split_whitespace().find(|w| w.starts_with("kz_")) {
+                    let _ = ktx.send(k.trim_matches('\'').to_string());
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(DEADLINE) {
+            Ok(Ok(a)) => a,
+            other => panic!(
+                "replica {id} did not start ({other:?}):\n{}",
+                std::fs::read_to_string(data.with_extension("log")).unwrap_or_default()
+            ),
+        };
+        let key = demo.then(|| krx.recv_timeout(DEADLINE).expect("the demo prints its key"));
+        Replica {
+            id: id.to_string(),
+            data: data.to_path_buf(),
+            child,
+            base: format!("http://{addr}"),
+            key,
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap()
+}
+
+/// A complaint from the demo's customers: `n` picks one.
+fn complaint(n: usize) -> Value {
+    let customers = ["c-10442", "c-30303", "c-40404", "c-50505", "c-60606"];
+    json!({
+        "ticket_id": format!("ZD-{n}"),
+        "customer_id": customers[n % customers.len()],
+        "agent": {"id": "a-17", "role": "agent"},
+        "complaint": {"category": "cancellation_refund", "severity": "medium",
+            "channel": "email", "fault": "unclear",
+            "amount_at_stake": {"amount": "40.00", "currency": "EUR"}}
+    })
+}
+
+fn outcome() -> Value {
+    json!({"granted": {"gesture": "apology"}, "customer_accepted": true})
+}
+
+/// Wait until every replica is ready.
+async fn wait_ready(http: &reqwest::Client, replicas: &[&Replica]) {
+    let deadline = Instant::now() + DEADLINE;
+    for r in replicas {
+        loop {
+            if let Ok(resp) = http.get(format!("{}/readyz", r.base)).send().await {
+                if resp.status() == 200 {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "replica {} never became ready", r.id);
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// `GET /v1/replica` of every replica, once all have applied the same position and no
+/// entry is pending: the state they converged to.
+async fn converged(http: &reqwest::Client, key: &str, replicas: &[&Replica]) -> Vec<Value> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let mut states = Vec::new();
+        for r in replicas {
+            let s: Value = http
+                .get(format!("{}/v1/replica", r.base))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            states.push(s);
+        }
+        let positions: Vec<&Value> = states.iter().map(|s| &s["cluster"]["applied"]).collect();
+        let same = positions.windows(2).all(|w| w[0] == w[1]);
+        let idle = states.iter().all(|s| s["cluster"]["lag_entries"] == 0);
+        if same && idle {
+            return states;
+        }
+        assert!(Instant::now() < deadline, "replicas did not converge: {positions:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What clients were told succeeded: decision ids, and the decisions whose outcome got a 201.
+#[derive(Default)]
+struct Acked {
+    decisions: Vec<String>,
+    outcomes: Vec<String>,
+    failed: usize,
+}
+
+/// Decide and record outcomes through every replica in turn until `stop` is set.
+async fn load(http: reqwest::Client, key: String, bases: Arc<Mutex<Vec<String>>>, worker: usize, stop: Arc<std::sync::atomic::AtomicBool>, acked: Arc<Mutex<Acked>>) {
+    let mut n = worker * 100_000;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        n += 1;
+        let urls = bases.lock().unwrap().clone();
+        let base = &urls[n % urls.len()];
+        let r = http
+            .post(format!("{base}/v1/decisions"))
+            .bearer_auth(&key)
+            .json(&complaint(n))
+            .send()
+            .await;
+        let id = match r {
+            Ok(r) if r.status().is_success() => {
+                let v: Value = r.json().await.unwrap();
+                v["decision_id"].as_str().unwrap().to_string()
+            }
+            Ok(r) => {
+                assert!(r.status().is_server_error() || r.status() == 409, "unexpected {}", r.status());
+                acked.lock().unwrap().failed += 1;
+                continue;
+            }
+            Err(_) => {
+                acked.lock().unwrap().failed += 1;
+                continue;
+            }
+        };
+        acked.lock().unwrap().decisions.push(id.clone());
+        // The outcome through the next replica: it may not have applied the decision yet.
+        let other = &urls[(n + 1) % urls.len()];
+        let r = http
+            .post(format!("{other}/v1/decisions/{id}/outcome"))
+            .bearer_auth(&key)
+            .json(&outcome())
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status() == 201 => acked.lock().unwrap().outcomes.push(id),
+            _ => acked.lock().unwrap().failed += 1,
+        }
+    }
+}
+
+/// Every acknowledged write is on every replica after NATS and kulanz nodes die, and the
+/// replicas converge to one state; a replica started empty catches up to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
+    let mut nats = tokio::task::block_in_place(|| NatsCluster::start(3));
+    let dir = tempfile::tempdir().unwrap();
+    let http = client();
+    let r1 = Replica::start(&nats, "r1", &dir.path().join("r1"), true);
+    let key = r1.key.clone().unwrap();
+    let r2 = Replica::start(&nats, "r2", &dir.path().join("r2"), false);
+    let r3 = Replica::start(&nats, "r3", &dir.path().join("r3"), false);
+    wait_ready(&http, &[&r1, &r2, &r3]).await;
+    let bases = Arc::new(Mutex::new(vec![r1.base.clone(), r2.base.clone(), r3.base.clone()]));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let workers: Vec<_> = (0..4)
+        .map(|w| tokio::spawn(load(http.clone(), key.clone(), bases.clone(), w, stop.clone(), acked.clone())))
+        .collect();
+    let wait_for_more = |at_least: usize| {
+        let acked = acked.clone();
+        async move {
+            let deadline = Instant::now() + DEADLINE;
+            while acked.lock().unwrap().outcomes.len() < at_least {
+                assert!(Instant::now() < deadline, "writes stopped going through");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for_more(30).await;
+    // A NATS node dies without warning, and comes back.
+    tokio::task::block_in_place(|| nats.kill(0));
+    let before = acked.lock().unwrap().outcomes.len();
+    wait_for_more(before + 30).await;
+    tokio::task::block_in_place(|| nats.restart(0));
+    // A replica dies without warning, and comes back on its data.
+    let mut r2 = r2;
+    r2.kill();
+    let before = acked.lock().unwrap().outcomes.len();
+    wait_for_more(before + 30).await;
+    let r2 = Replica::start(&nats, "r2", &dir.path().join("r2"), false);
+    wait_ready(&http, &[&r2]).await;
+    bases.lock().unwrap()[1] = r2.base.clone();
+    let before = acked.lock().unwrap().outcomes.len();
+    wait_for_more(before + 30).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    println!(
+        "acknowledged: {} decisions, {} outcomes; failed requests: {}",
+        acked.decisions.len(),
+        acked.outcomes.len(),
+        acked.failed
+    );
+
+    // A replica started empty catches up from the log.
+    let r4 = Replica::start(&nats, "r4", &dir.path().join("r4"), false);
+    wait_ready(&http, &[&r4]).await;
+    let all = [&r1, &r2, &r3, &r4];
+    let states = converged(&http, &key, &all).await;
+    for (r, s) in all.iter().zip(&states) {
+        assert_eq!(s["digest"], states[0]["digest"], "replica {} differs from r1", r.id);
+    }
+    assert!(states[0]["digest"]["decision_count"].as_u64().unwrap() as usize >= acked.decisions.len());
+    // Every acknowledged write is on every replica.
+    for r in all {
+        for id in &acked.decisions {
+            let d: Value = http
+                .get(format!("{}/v1/decisions/{id}", r.base))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(d["decision"]["decision_id"], id.as_str(), "{} lacks {id}", r.id);
+            if acked.outcomes.contains(id) {
+                assert!(d["outcome"].is_object(), "{} lacks the outcome of {id}", r.id);
+            }
+        }
+        let v: Value = http
+            .get(format!("{}/v1/audit/verify", r.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["intact"], true, "{}: {v}", r.id);
+    }
+    // The same answer from the caught-up replica as from the first.
+    let id = &acked.decisions[0];
+    let a: Value = http.get(format!("{}/v1/decisions/{id}", r1.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let b: Value = http.get(format!("{}/v1/decisions/{id}", r4.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(a, b);
+}
+
+/// The log settles races between replicas, a quorum loss refuses writes (never a 2xx that
+/// is not in the log) and heals by itself, and an erasure leaves every replica and the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn races_quorum_loss_and_erasure_across_replicas() {
+    let mut nats = tokio::task::block_in_place(|| NatsCluster::start(3));
+    let dir = tempfile::tempdir().unwrap();
+    let http = client();
+    let r1 = Replica::start(&nats, "r1", &dir.path().join("r1"), true);
+    let key = r1.key.clone().unwrap();
+    let r2 = Replica::start(&nats, "r2", &dir.path().join("r2"), false);
+    wait_ready(&http, &[&r1, &r2]).await;
+
+    // One outcome for a decision, sent to two replicas at once: one 201, one 409.
+    let d: Value = http.post(format!("{}/v1/decisions", r1.base)).bearer_auth(&key).json(&complaint(1)).send().await.unwrap().json().await.unwrap();
+    let id = d["decision_id"].as_str().unwrap().to_string();
+    let send = |base: String| {
+        let (http, key, id) = (http.clone(), key.clone(), id.clone());
+        async move {
+            http.post(format!("{base}/v1/decisions/{id}/outcome"))
+                .bearer_auth(&key)
+                .json(&outcome())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (a, b) = tokio::join!(send(r1.base.clone()), send(r2.base.clone()));
+    let mut statuses = [a, b];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "one outcome wins, the other is refused");
+
+    // One Idempotency-Key sent to both replicas at once: one decision.
+    let decide = |base: String| {
+        let (http, key) = (http.clone(), key.clone());
+        async move {
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                let r = http.post(format!("{base}/v1/decisions")).bearer_auth(&key)
+                    .header("Idempotency-Key", "race-1").json(&complaint(7)).send().await.unwrap();
+                if r.status() == 200 {
+                    let v: Value = r.json().await.unwrap();
+                    return v["decision_id"].as_str().unwrap().to_string();
+                }
+                // 409 idempotency_in_flight: the other replica holds the key; retry.
+                assert_eq!(r.status(), 409);
+                assert!(Instant::now() < deadline, "the key stayed in flight");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let (x, y) = tokio::join!(decide(r1.base.clone()), decide(r2.base.clone()));
+    assert_eq!(x, y, "one Idempotency-Key, one decision");
+
+    // A read after a write on another replica: Kulanz-After waits for the position.
+    let r = http.put(format!("{}/v1/customers/c-ryw", r1.base)).bearer_auth(&key)
+        .json(&json!({"currency": "EUR", "lifetime_revenue": {"amount": "900.00", "currency": "EUR"}, "orders": 3}))
+        .send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let pos = r.headers()["kulanz-position"].to_str().unwrap().to_string();
+    let r = http.get(format!("{}/v1/customers/c-ryw", r2.base)).bearer_auth(&key)
+        .header("Kulanz-After", &pos).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Erasure: gone from both replicas and from the log; the chains still verify.
+    let r = http.delete(format!("{}/v1/customers/c-ryw", r2.base)).bearer_auth(&key).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let pos = r.headers()["kulanz-position"].to_str().unwrap().to_string();
+    for base in [&r1.base, &r2.base] {
+        let r = http.get(format!("{base}/v1/customers/c-ryw")).bearer_auth(&key)
+            .header("Kulanz-After", &pos).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{base}");
+        let v: Value = http.get(format!("{base}/v1/audit/verify")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        assert_eq!(v["intact"], true, "{v}");
+    }
+    let nc = async_nats::connect(nats.client_urls()[0].as_str()).await.unwrap();
+    let js = async_nats::jetstream::new(nc);
+    let stream = js.get_stream("kulanz").await.unwrap();
+    let subject = format!("kulanz.customer.{}", hex_token("c-ryw"));
+    assert!(
+        stream.get_last_raw_message_by_subject(&subject).await.is_err(),
+        "the erased customer's record is still in the log"
+    );
+
+    // Two of three NATS nodes gone: no quorum, writes are refused with 503, reads work.
+    tokio::task::block_in_place(|| {
+        nats.kill(1);
+        nats.kill(2);
+    });
+    let deadline = Instant::now() + DEADLINE;
+    let refused = loop {
+        let r = http.post(format!("{}/v1/decisions", r1.base)).bearer_auth(&key).json(&complaint(9)).send().await.unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        if status == 503 {
+            break body;
+        }
+        // A write that raced the kill may still have reached the quorum.
+        assert_eq!(status, 200, "{body}");
+        assert!(Instant::now() < deadline, "writes kept succeeding without a quorum");
+    };
+    assert_eq!(refused["error"]["code"], "cluster_unavailable", "{refused}");
+    let r = http.get(format!("{}/v1/decisions/{id}", r2.base)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(r.status(), 200, "reads of what is applied keep working");
+    // They come back; writes go through again without any manual step.
+    tokio::task::block_in_place(|| {
+        nats.restart(1);
+        nats.restart(2);
+    });
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let r = http.post(format!("{}/v1/decisions", r2.base)).bearer_auth(&key).json(&complaint(10)).send().await.unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        assert_eq!(r.status(), 503);
+        assert!(Instant::now() < deadline, "writes did not resume after the quorum returned");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let states = converged(&http, &key, &[&r1, &r2]).await;
+    assert_eq!(states[0]["digest"], states[1]["digest"]);
+}
+
+/// The subject token of an id (cluster/entry.rs).
+fn hex_token(id: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(id.as_bytes())[..16])
+}
