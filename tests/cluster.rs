@@ -144,7 +144,11 @@ async fn wait_ready(http: &reqwest::Client, replicas: &[&Replica]) {
                     break;
                 }
             }
-            assert!(Instant::now() < deadline, "replica {} never became ready", r.id);
+            assert!(
+                Instant::now() < deadline,
+                "replica {} never became ready",
+                r.id
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -174,7 +178,10 @@ async fn converged(http: &reqwest::Client, key: &str, replicas: &[&Replica]) -> 
         if same && idle {
             return states;
         }
-        assert!(Instant::now() < deadline, "replicas did not converge: {positions:?}");
+        assert!(
+            Instant::now() < deadline,
+            "replicas did not converge: {positions:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -188,7 +195,14 @@ struct Acked {
 }
 
 /// Decide and record outcomes through every replica in turn until `stop` is set.
-async fn load(http: reqwest::Client, key: String, bases: Arc<Mutex<Vec<String>>>, worker: usize, stop: Arc<std::sync::atomic::AtomicBool>, acked: Arc<Mutex<Acked>>) {
+async fn load(
+    http: reqwest::Client,
+    key: String,
+    bases: Arc<Mutex<Vec<String>>>,
+    worker: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    acked: Arc<Mutex<Acked>>,
+) {
     let mut n = worker * 100_000;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         n += 1;
@@ -206,7 +220,11 @@ async fn load(http: reqwest::Client, key: String, bases: Arc<Mutex<Vec<String>>>
                 v["decision_id"].as_str().unwrap().to_string()
             }
             Ok(r) => {
-                assert!(r.status().is_server_error() || r.status() == 409, "unexpected {}", r.status());
+                assert!(
+                    r.status().is_server_error() || r.status() == 409,
+                    "unexpected {}",
+                    r.status()
+                );
                 acked.lock().unwrap().failed += 1;
                 continue;
             }
@@ -243,11 +261,24 @@ async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
     let r2 = Replica::start(&nats, "r2", &dir.path().join("r2"), false);
     let r3 = Replica::start(&nats, "r3", &dir.path().join("r3"), false);
     wait_ready(&http, &[&r1, &r2, &r3]).await;
-    let bases = Arc::new(Mutex::new(vec![r1.base.clone(), r2.base.clone(), r3.base.clone()]));
+    let bases = Arc::new(Mutex::new(vec![
+        r1.base.clone(),
+        r2.base.clone(),
+        r3.base.clone(),
+    ]));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Acked::default()));
     let workers: Vec<_> = (0..4)
-        .map(|w| tokio::spawn(load(http.clone(), key.clone(), bases.clone(), w, stop.clone(), acked.clone())))
+        .map(|w| {
+            tokio::spawn(load(
+                http.clone(),
+                key.clone(),
+                bases.clone(),
+                w,
+                stop.clone(),
+                acked.clone(),
+            ))
+        })
         .collect();
     let wait_for_more = |at_least: usize| {
         let acked = acked.clone();
@@ -293,26 +324,46 @@ async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
     let all = [&r1, &r2, &r3, &r4];
     let states = converged(&http, &key, &all).await;
     for (r, s) in all.iter().zip(&states) {
-        assert_eq!(s["digest"], states[0]["digest"], "replica {} differs from r1", r.id);
+        assert_eq!(
+            s["digest"], states[0]["digest"],
+            "replica {} differs from r1",
+            r.id
+        );
     }
-    assert!(states[0]["digest"]["decision_count"].as_u64().unwrap() as usize >= acked.decisions.len());
+    assert!(
+        states[0]["digest"]["decision_count"].as_u64().unwrap() as usize >= acked.decisions.len()
+    );
     // Every acknowledged write is on every replica.
     for r in all {
+        let mut missing = Vec::new();
         for id in &acked.decisions {
-            let d: Value = http
+            let resp = http
                 .get(format!("{}/v1/decisions/{id}", r.base))
                 .bearer_auth(&key)
                 .send()
                 .await
-                .unwrap()
-                .json()
-                .await
                 .unwrap();
-            assert_eq!(d["decision"]["decision_id"], id.as_str(), "{} lacks {id}", r.id);
+            let status = resp.status();
+            let d: Value = resp.json().await.unwrap();
+            if d["decision_id"] != id.as_str() {
+                missing.push(format!("{id}: {status} {d}"));
+                continue;
+            }
             if acked.outcomes.contains(id) {
-                assert!(d["outcome"].is_object(), "{} lacks the outcome of {id}", r.id);
+                assert!(
+                    d["outcome"].is_object(),
+                    "{} lacks the outcome of {id}",
+                    r.id
+                );
             }
         }
+        assert!(
+            missing.is_empty(),
+            "{} lacks {} of {} acknowledged decisions: {missing:#?}",
+            r.id,
+            missing.len(),
+            acked.decisions.len()
+        );
         let v: Value = http
             .get(format!("{}/v1/audit/verify", r.base))
             .bearer_auth(&key)
@@ -326,8 +377,24 @@ async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
     }
     // The same answer from the caught-up replica as from the first.
     let id = &acked.decisions[0];
-    let a: Value = http.get(format!("{}/v1/decisions/{id}", r1.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
-    let b: Value = http.get(format!("{}/v1/decisions/{id}", r4.base)).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let a: Value = http
+        .get(format!("{}/v1/decisions/{id}", r1.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b: Value = http
+        .get(format!("{}/v1/decisions/{id}", r4.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(a, b);
 }
 
@@ -344,25 +411,39 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
     wait_ready(&http, &[&r1, &r2]).await;
 
     // One outcome for a decision, sent to two replicas at once: one 201, one 409.
-    let d: Value = http.post(format!("{}/v1/decisions", r1.base)).bearer_auth(&key).json(&complaint(1)).send().await.unwrap().json().await.unwrap();
+    let d: Value = http
+        .post(format!("{}/v1/decisions", r1.base))
+        .bearer_auth(&key)
+        .json(&complaint(1))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = d["decision_id"].as_str().unwrap().to_string();
     let send = |base: String| {
         let (http, key, id) = (http.clone(), key.clone(), id.clone());
         async move {
-            http.post(format!("{base}/v1/decisions/{id}/outcome"))
+            let r = http
+                .post(format!("{base}/v1/decisions/{id}/outcome"))
                 .bearer_auth(&key)
                 .json(&outcome())
                 .send()
                 .await
-                .unwrap()
-                .status()
-                .as_u16()
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
         }
     };
     let (a, b) = tokio::join!(send(r1.base.clone()), send(r2.base.clone()));
-    let mut statuses = [a, b];
+    let mut statuses = [a.0, b.0];
+    println!("outcome race: {a:?} {b:?}");
     statuses.sort();
-    assert_eq!(statuses, [201, 409], "one outcome wins, the other is refused");
+    assert_eq!(
+        statuses,
+        [201, 409],
+        "one outcome wins, the other is refused"
+    );
 
     // One Idempotency-Key sent to both replicas at once: one decision.
     let decide = |base: String| {
@@ -370,8 +451,14 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
         async move {
             let deadline = Instant::now() + DEADLINE;
             loop {
-                let r = http.post(format!("{base}/v1/decisions")).bearer_auth(&key)
-                    .header("Idempotency-Key", "race-1").json(&complaint(7)).send().await.unwrap();
+                let r = http
+                    .post(format!("{base}/v1/decisions"))
+                    .bearer_auth(&key)
+                    .header("Idempotency-Key", "race-1")
+                    .json(&complaint(7))
+                    .send()
+                    .await
+                    .unwrap();
                 if r.status() == 200 {
                     let v: Value = r.json().await.unwrap();
                     return v["decision_id"].as_str().unwrap().to_string();
@@ -392,27 +479,55 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
         .send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let pos = r.headers()["kulanz-position"].to_str().unwrap().to_string();
-    let r = http.get(format!("{}/v1/customers/c-ryw", r2.base)).bearer_auth(&key)
-        .header("Kulanz-After", &pos).send().await.unwrap();
+    let r = http
+        .get(format!("{}/v1/customers/c-ryw", r2.base))
+        .bearer_auth(&key)
+        .header("Kulanz-After", &pos)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     // Erasure: gone from both replicas and from the log; the chains still verify.
-    let r = http.delete(format!("{}/v1/customers/c-ryw", r2.base)).bearer_auth(&key).send().await.unwrap();
+    let r = http
+        .delete(format!("{}/v1/customers/c-ryw", r2.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     let pos = r.headers()["kulanz-position"].to_str().unwrap().to_string();
     for base in [&r1.base, &r2.base] {
-        let r = http.get(format!("{base}/v1/customers/c-ryw")).bearer_auth(&key)
-            .header("Kulanz-After", &pos).send().await.unwrap();
+        let r = http
+            .get(format!("{base}/v1/customers/c-ryw"))
+            .bearer_auth(&key)
+            .header("Kulanz-After", &pos)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{base}");
-        let v: Value = http.get(format!("{base}/v1/audit/verify")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        let v: Value = http
+            .get(format!("{base}/v1/audit/verify"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["intact"], true, "{v}");
     }
-    let nc = async_nats::connect(nats.client_urls()[0].as_str()).await.unwrap();
+    let nc = async_nats::connect(nats.client_urls()[0].as_str())
+        .await
+        .unwrap();
     let js = async_nats::jetstream::new(nc);
     let stream = js.get_stream("kulanz").await.unwrap();
     let subject = format!("kulanz.customer.{}", hex_token("c-ryw"));
     assert!(
-        stream.get_last_raw_message_by_subject(&subject).await.is_err(),
+        stream
+            .get_last_raw_message_by_subject(&subject)
+            .await
+            .is_err(),
         "the erased customer's record is still in the log"
     );
 
@@ -423,7 +538,13 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
     });
     let deadline = Instant::now() + DEADLINE;
     let refused = loop {
-        let r = http.post(format!("{}/v1/decisions", r1.base)).bearer_auth(&key).json(&complaint(9)).send().await.unwrap();
+        let r = http
+            .post(format!("{}/v1/decisions", r1.base))
+            .bearer_auth(&key)
+            .json(&complaint(9))
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap();
         if status == 503 {
@@ -431,10 +552,18 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
         }
         // A write that raced the kill may still have reached the quorum.
         assert_eq!(status, 200, "{body}");
-        assert!(Instant::now() < deadline, "writes kept succeeding without a quorum");
+        assert!(
+            Instant::now() < deadline,
+            "writes kept succeeding without a quorum"
+        );
     };
     assert_eq!(refused["error"]["code"], "cluster_unavailable", "{refused}");
-    let r = http.get(format!("{}/v1/decisions/{id}", r2.base)).bearer_auth(&key).send().await.unwrap();
+    let r = http
+        .get(format!("{}/v1/decisions/{id}", r2.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "reads of what is applied keep working");
     // They come back; writes go through again without any manual step.
     tokio::task::block_in_place(|| {
@@ -443,12 +572,21 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
     });
     let deadline = Instant::now() + DEADLINE;
     loop {
-        let r = http.post(format!("{}/v1/decisions", r2.base)).bearer_auth(&key).json(&complaint(10)).send().await.unwrap();
+        let r = http
+            .post(format!("{}/v1/decisions", r2.base))
+            .bearer_auth(&key)
+            .json(&complaint(10))
+            .send()
+            .await
+            .unwrap();
         if r.status() == 200 {
             break;
         }
         assert_eq!(r.status(), 503);
-        assert!(Instant::now() < deadline, "writes did not resume after the quorum returned");
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume after the quorum returned"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let states = converged(&http, &key, &[&r1, &r2]).await;

@@ -64,7 +64,7 @@ impl Cluster {
         let payload = entry::encode(&cmd)?;
         if payload.len() > self.max_entry() {
             return match entry::split(cmd) {
-                Ok((a, b)) => {
+                Some((a, b)) => {
                     let first = Box::pin(self.write(a)).await?;
                     let second = Box::pin(self.write(b)).await?;
                     Ok(if second == Applied::Created {
@@ -73,7 +73,7 @@ impl Cluster {
                         first
                     })
                 }
-                Err(_) => Err(StoreError::TooLarge(format!(
+                None => Err(StoreError::TooLarge(format!(
                     "the record is {} bytes, more than the {} bytes one log entry holds",
                     payload.len(),
                     self.max_entry()
@@ -96,8 +96,8 @@ impl Cluster {
             Ok(Ok(ack)) => ack,
             Ok(Err(e)) => {
                 self.progress.forget(&msg_id);
-                return Err(match (e.kind(), route.first_only) {
-                    (PublishErrorKind::WrongLastSequence, Some(conflict)) => conflict,
+                return Err(match route.first_only {
+                    Some(conflict) if is_wrong_last_sequence(&e) => conflict,
                     _ => StoreError::Unavailable(format!("the log refused the write: {e}")),
                 });
             }
@@ -125,4 +125,19 @@ impl Cluster {
             }
         }
     }
+}
+
+/// Whether the log refused a publish because its subject already holds an entry. nats-server
+/// 2.15 answers a subject-sequence mismatch with code 10164, which async-nats 0.46 reports
+/// as `Other` (it maps only 10071 to `WrongLastSequence`).
+fn is_wrong_last_sequence(e: &async_nats::jetstream::context::PublishError) -> bool {
+    use async_nats::jetstream::ErrorCode;
+    e.kind() == PublishErrorKind::WrongLastSequence
+        || std::error::Error::source(e)
+            .and_then(|s| s.downcast_ref::<async_nats::jetstream::Error>())
+            .is_some_and(|j| {
+                let code = j.error_code();
+                code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE
+                    || code == ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT
+            })
 }
