@@ -3,13 +3,15 @@
 //! replicas, killed and restarted with SIGKILL while clients write through all of them.
 //! Everything waits for events with a deadline; nothing sleeps for a fixed time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "cluster_support/nats.rs"]
 mod nats;
 
 use nats::NatsCluster;
 use serde_json::{json, Value};
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +24,6 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// One `kulanz serve --cluster` process.
 struct Replica {
     id: String,
-    data: PathBuf,
     child: Child,
     base: String,
     /// The demo key, when started with `--demo`.
@@ -91,7 +92,6 @@ impl Replica {
         let key = demo.then(|| krx.recv_timeout(DEADLINE).expect("the demo prints its key"));
         Replica {
             id: id.to_string(),
-            data: data.to_path_buf(),
             child,
             base: format!("http://{addr}"),
             key,
