@@ -182,7 +182,7 @@ for a in d.get("account_details", []):
         c, st = s.get("cluster", {}), s.get("state", {})
         peers = ", ".join(r["name"] + ("" if r.get("current") else " (behind)")
                           for r in c.get("replicas", []))
-        print("    stream %s: leader %s, followers [%s], messages %s, last seq %s" % (
+        print("    stream %s: leader %s, peers seen from here [%s], messages %s, last seq %s" % (
             s["name"], c.get("leader", "-"), peers, st.get("messages"), st.get("last_seq")))
 PY
 }
