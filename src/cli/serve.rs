@@ -187,7 +187,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 generic_max_role: args.webhook_max_role.clone(),
                 ..Default::default()
             });
-        if let Some(zendesk) = zendesk_app {
+        if let Some(mut zendesk) = zendesk_app {
+            // Behind a load balancer a desk session signed here must verify on every replica.
+            if let Some(cluster) = app.state.cluster.clone() {
+                zendesk = zendesk.with_session_key(cluster.shared_secret("desk_session_key").await?);
+            }
             if let Ok(policy) = app.state.active_policy() {
                 for role in zendesk.unknown_roles(&policy.roles) {
                     tracing::warn!(%role, "the Zendesk roles file names a role the active policy lacks; its users are refused");

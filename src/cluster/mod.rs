@@ -50,8 +50,9 @@ impl Cluster {
             replica_id = %cfg.replica_id,
             "cluster log ready"
         );
-        secrets::adopt_pseudonym_key(&js, &cfg, store).await?;
+        // First: a directory holding a single node's data is refused with the clearer reason.
         store.mark_replica(&cfg.name)?;
+        secrets::adopt_pseudonym_key(&js, &cfg, store).await?;
         let progress = Arc::new(Progress::new(store.cluster_applied()?));
         let cluster = Arc::new(Cluster {
             cfg,
@@ -110,6 +111,11 @@ impl Cluster {
     /// the oldest of them (0 when caught up): the lag in `/readyz` and `/metrics`.
     pub fn lag(&self) -> (u64, f64) {
         self.progress.lag()
+    }
+
+    /// The cluster's secret `name`, the same on every replica (cluster/secrets.rs).
+    pub async fn shared_secret(&self, name: &str) -> anyhow::Result<[u8; 32]> {
+        secrets::shared_secret(&self.js, &self.cfg, name).await
     }
 
     /// Whether the replica is connected to NATS and caught up enough to answer.

@@ -6,7 +6,24 @@ use crate::store::{Applied, Command, StoreError};
 use async_nats::jetstream::context::PublishErrorKind;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 use tokio::sync::oneshot;
+
+/// How long a write keeps trying to reach a quorum before it answers 503: longer than
+/// NATS's leader election (4 to 9 s), shorter than the request time limit (30 s).
+const PUBLISH_PATIENCE: Duration = Duration::from_secs(12);
+/// One publish attempt's wait for its acknowledgement.
+const ATTEMPT: Duration = Duration::from_secs(2);
+/// The pause between attempts.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// Why the log did not take an entry.
+enum Refused {
+    /// The entry's subject already holds one (the conflict the log settles).
+    Taken,
+    /// No quorum, no connection, or another refusal; nothing was written.
+    Unavailable(String),
+}
 
 impl Replicator for Cluster {
     fn submit(&self, cmd: Command) -> Submitted<'_> {
@@ -44,6 +61,41 @@ impl Cluster {
                  retry the erasure"
                     .into(),
             )),
+        }
+    }
+
+    /// Publish `message` until a quorum acknowledges it, for up to `PUBLISH_PATIENCE`.
+    /// When the stream's leader dies, NATS elects another within 4 to 9 seconds (its
+    /// election timeout, not configurable; measured in tests/nats_harness.rs); retrying
+    /// meanwhile turns that gap into a slower answer instead of a failed one. A retry
+    /// carries the same message id, so an entry whose first acknowledgement was lost is
+    /// stored once (the stream's duplicate window is two minutes).
+    async fn publish(
+        &self,
+        subject: &str,
+        message: async_nats::jetstream::message::PublishMessage,
+    ) -> Result<async_nats::jetstream::publish::PublishAck, Refused> {
+        let deadline = tokio::time::Instant::now() + PUBLISH_PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let attempt = tokio::time::timeout(left.min(ATTEMPT), async {
+                self.js
+                    .send_publish(subject.to_string(), message.clone())
+                    .await?
+                    .await
+            })
+            .await;
+            let why = match attempt {
+                Ok(Ok(ack)) => return Ok(ack),
+                Ok(Err(e)) if is_wrong_last_sequence(&e) => return Err(Refused::Taken),
+                Ok(Err(e)) => format!("the log refused the write: {e}"),
+                Err(_) => "no quorum acknowledged the write in time".to_string(),
+            };
+            if tokio::time::Instant::now() + RETRY_PAUSE >= deadline {
+                return Err(Refused::Unavailable(why));
+            }
+            tracing::debug!(reason = %why, "log write not acknowledged; retrying");
+            tokio::time::sleep(RETRY_PAUSE).await;
         }
     }
 
@@ -88,24 +140,17 @@ impl Cluster {
         tracing::trace!(%msg_id, "writing to the log");
         let (reply, applied) = oneshot::channel();
         self.progress.register(msg_id.clone(), reply);
-        let acked = tokio::time::timeout(WRITE_TIMEOUT, async {
-            self.js.send_publish(route.subject, message).await?.await
-        })
-        .await;
-        let ack = match acked {
-            Ok(Ok(ack)) => ack,
-            Ok(Err(e)) => {
+        let ack = match self.publish(&route.subject, message).await {
+            Ok(ack) => ack,
+            Err(e) => {
                 self.progress.forget(&msg_id);
-                return Err(match route.first_only {
-                    Some(conflict) if is_wrong_last_sequence(&e) => conflict,
-                    _ => StoreError::Unavailable(format!("the log refused the write: {e}")),
+                return Err(match (e, route.first_only) {
+                    (Refused::Taken, Some(conflict)) => conflict,
+                    (Refused::Taken, None) => {
+                        StoreError::Unavailable("the log refused the write".into())
+                    }
+                    (Refused::Unavailable(why), _) => StoreError::Unavailable(why),
                 });
-            }
-            Err(_) => {
-                self.progress.forget(&msg_id);
-                return Err(StoreError::Unavailable(
-                    "no quorum acknowledged the write in time".into(),
-                ));
             }
         };
         position::record(ack.sequence);
@@ -130,7 +175,7 @@ impl Cluster {
 /// Whether the log refused a publish because its subject already holds an entry. nats-server
 /// 2.15 answers a subject-sequence mismatch with code 10164, which async-nats 0.46 reports
 /// as `Other` (it maps only 10071 to `WrongLastSequence`).
-fn is_wrong_last_sequence(e: &async_nats::jetstream::context::PublishError) -> bool {
+pub(super) fn is_wrong_last_sequence(e: &async_nats::jetstream::context::PublishError) -> bool {
     use async_nats::jetstream::ErrorCode;
     e.kind() == PublishErrorKind::WrongLastSequence
         || std::error::Error::source(e)

@@ -49,6 +49,12 @@ impl ZendeskApp {
         }
     }
 
+    /// Sign desk sessions with `key` (cluster mode: the key every replica shares).
+    pub fn with_session_key(mut self, key: [u8; 32]) -> Self {
+        self.sessions = SessionKey::from_bytes(key);
+        self
+    }
+
     /// Load the ZAF SDK from `url` instead of Zendesk's host (a mirror, or a test's stand-in).
     pub fn with_sdk_url(mut self, url: impl Into<String>) -> Self {
         self.sdk_url = url.into();

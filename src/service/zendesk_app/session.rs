@@ -45,6 +45,12 @@ impl std::fmt::Debug for SessionKey {
 }
 
 impl SessionKey {
+    /// A key shared by every replica of a cluster (cluster mode's `shared_secret`), so a
+    /// session signed by one replica verifies on all.
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        SessionKey(key)
+    }
+
     /// A fresh random key.
     pub fn generate() -> Self {
         let mut key = [0u8; 32];
