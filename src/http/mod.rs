@@ -96,6 +96,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/validate", post(policies::validate))
         .route("/v1/policies/{version}", put(policies::put))
         .route("/v1/policies/{version}/activate", post(policies::activate))
+        .route("/v1/policies/{version}/diff", get(policies::diff))
         .route("/v1/policies/{version}/shadow", post(policies::set_shadow))
         .route(
             "/v1/policies/shadow",
@@ -112,6 +113,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/value/model", get(orders::model))
         .route("/v1/value/validate", post(orders::validate))
         .route("/v1/reports/goodwill", get(reports::goodwill))
+        .route("/v1/reports/decisions", get(reports::decisions))
         .route("/v1/reports/retention", get(retention::report))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
