@@ -2,6 +2,7 @@
 //! Handlers are thin: parse, call the service layer, map the result.
 
 pub mod auth;
+pub mod console;
 pub mod customers;
 pub mod decisions;
 pub mod error;
@@ -145,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .merge(signed)
         .merge(zendesk)
         .merge(widget::routes())
+        .merge(console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(observe))
