@@ -8,6 +8,7 @@
   var root = document.getElementById('console');
   var NAV = ['overview', 'fairness', 'at-risk', 'policies', 'value'];
   var generation = 0;
+  var shownPage = '';
 
   function state(s, page) {
     root.setAttribute('data-state', s);
@@ -68,6 +69,9 @@
     Promise.resolve().then(function () { return KC.pages[page](holder, r.params); }).then(function () {
       if (mine !== generation) return;
       root.replaceChildren(holder);
+      // A page opens at its top, not where the previous one was scrolled to.
+      if (page !== shownPage) window.scrollTo(0, 0);
+      shownPage = page;
       // How long this page took from the route to its data drawn, for the performance check.
       root.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
       // Since the document started loading: the whole page load when it was opened afresh.

@@ -89,7 +89,7 @@
           KC.api('POST', '/v1/policies/' + encodeURIComponent(v) + '/backtest').then(null, function () { return null; })
         ]).then(function (r) {
           var d = r[0], bt = r[1];
-          confirmBox.replaceChildren(el('div', { 'class': 'kc-confirm', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'kc-confirm-title', 'data-confirm': v }, [
+          var dialog = el('div', { 'class': 'kc-confirm', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'kc-confirm-title', 'data-confirm': v }, [
             el('h2', { id: 'kc-confirm-title', text: t('policies.activateTitle', { v: v }) }),
             el('p', { text: t('policies.activateText', { v: v, active: active || t('none') }) }),
             el('h3', { text: t('policies.activateChanges') }),
@@ -107,8 +107,9 @@
               }, { 'class': 'kc-primary kc-danger', 'data-action': 'confirm-activate' }),
               KC.button(t('policies.cancel'), function () { confirmBox.replaceChildren(); }, { 'data-action': 'cancel' })
             ])
-          ]));
-          confirmBox.scrollIntoView({ block: 'start' });
+          ]);
+          confirmBox.replaceChildren(dialog);
+          dialog.scrollIntoView({ block: 'start' });
         }, function (e) { confirmBox.replaceChildren(KC.failure(e)); });
       }
 
