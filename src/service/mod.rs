@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod report;
 pub mod report_decisions;
 pub mod report_retention;
+pub mod report_row;
 pub mod retention;
 pub mod shadow;
 pub mod stored;

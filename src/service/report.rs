@@ -12,8 +12,9 @@
 //! Amounts in another currency than the first decision's are counted but not summed.
 
 use super::report_retention::{self, Observed, RetentionAfterGesture};
+use super::report_row::ReportRow;
 use crate::money::{Currency, Money, MoneyDto};
-use crate::store::decisions::{OutcomeStatus, StoredDecision};
+use crate::store::decisions::OutcomeStatus;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -211,19 +212,19 @@ pub fn build_filtered(
     // Customer id → (segment, latest NPS score seen at a decision).
     let mut nps: HashMap<String, (String, Option<i64>)> = HashMap::new();
     let mut observed = Vec::new();
-    for d in store.decisions_between(from, to) {
-        let d: StoredDecision = d?;
+    for d in store.decisions_between_as::<ReportRow>(from, to) {
+        let d = d?;
         if filter
             .segment
             .as_ref()
-            .is_some_and(|s| *s != d.decision.evaluation.customer.segment)
+            .is_some_and(|s| *s != d.customer.segment)
         {
             continue;
         }
         if let Some(o) = observed_of(&d) {
             observed.push(o);
         }
-        let e = &d.decision.evaluation;
+        let e = &d;
         let Ok(rec) = e.recommendation.amount.parse() else {
             continue;
         };
@@ -243,7 +244,7 @@ pub fn build_filtered(
             e.authority.role.clone(),
             d.request.agent.id.clone(),
         ];
-        let day = DateTime::parse_from_rfc3339(&d.decision.created_at)
+        let day = DateTime::parse_from_rfc3339(&d.created_at)
             .map(|t| t.with_timezone(&Utc).date_naive().to_string())
             .unwrap_or_default();
         let was_escalated = d
@@ -355,9 +356,9 @@ pub fn build_filtered(
 }
 
 /// A decision with an outcome, for the retention section; `None` without an outcome.
-fn observed_of(d: &StoredDecision) -> Option<Observed> {
+fn observed_of(d: &ReportRow) -> Option<Observed> {
     let o = d.outcome.as_ref()?;
-    let decided_at = DateTime::parse_from_rfc3339(&d.decision.created_at)
+    let decided_at = DateTime::parse_from_rfc3339(&d.created_at)
         .ok()?
         .with_timezone(&Utc);
     let granted = o.granted.gesture != "none"
@@ -366,7 +367,7 @@ fn observed_of(d: &StoredDecision) -> Option<Observed> {
     Some(Observed {
         customer_id: d.request.customer_id.clone(),
         decided_at,
-        segment: d.decision.evaluation.customer.segment.clone(),
+        segment: d.customer.segment.clone(),
         with_gesture: granted,
     })
 }

@@ -4,9 +4,10 @@
 //! can click from "12 escalations by agents" to the twelve tickets.
 
 use super::report::Filter;
+use super::report_row::ReportRow;
 use crate::domain::FieldError;
 use crate::money::MoneyDto;
-use crate::store::decisions::{OutcomeStatus, StoredDecision};
+use crate::store::decisions::OutcomeStatus;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -49,7 +50,7 @@ impl OutcomeFilter {
         })
     }
 
-    fn matches(self, d: &StoredDecision) -> bool {
+    fn matches(self, d: &ReportRow) -> bool {
         match (self, &d.outcome) {
             (OutcomeFilter::Open, o) => o.is_none(),
             (OutcomeFilter::Recorded, o) => o.is_some(),
@@ -105,21 +106,20 @@ pub struct DecisionList {
     pub truncated: bool,
 }
 
-fn line(d: StoredDecision) -> DecisionLine {
-    let e = d.decision.evaluation;
+fn line(d: ReportRow) -> DecisionLine {
     let outcome = d.outcome;
     DecisionLine {
-        decision_id: d.decision.decision_id,
-        ticket_id: d.decision.ticket_id,
+        decision_id: d.decision_id,
+        ticket_id: d.ticket_id,
         customer_id: d.request.customer_id,
-        created_at: d.decision.created_at,
-        segment: e.customer.segment,
-        role: e.authority.role,
+        created_at: d.created_at,
+        segment: d.customer.segment,
+        role: d.authority.role,
         agent_id: d.request.agent.id,
         category: d.request.complaint.category,
-        gesture: e.recommendation.gesture,
-        recommended: e.recommendation.amount,
-        within_authority: e.authority.within_authority,
+        gesture: d.recommendation.gesture,
+        recommended: d.recommendation.amount,
+        within_authority: d.authority.within_authority,
         outcome: outcome.as_ref().and_then(|o| o.status),
         granted: outcome.as_ref().and_then(|o| o.granted.amount.clone()),
         customer_accepted: outcome.as_ref().and_then(|o| o.customer_accepted),
@@ -142,9 +142,9 @@ pub fn list(
     let mut matched = 0u64;
     // The log is read oldest first; keep the newest `limit` in a ring.
     let mut kept: std::collections::VecDeque<DecisionLine> = std::collections::VecDeque::new();
-    for d in store.decisions_between(filter.from, filter.to) {
+    for d in store.decisions_between_as::<ReportRow>(filter.from, filter.to) {
         let d = d?;
-        let e = &d.decision.evaluation;
+        let e = &d;
         let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         let keep = eq(&filter.segment, &e.customer.segment)
             && eq(&narrow.gesture, &e.recommendation.gesture)
@@ -157,7 +157,7 @@ pub fn list(
             && narrow.outcome.is_none_or(|o| o.matches(&d))
             && narrow
                 .day
-                .is_none_or(|day| day_of(&d.decision.created_at) == Some(day));
+                .is_none_or(|day| day_of(&d.created_at) == Some(day));
         if !keep {
             continue;
         }
