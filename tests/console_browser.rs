@@ -249,6 +249,20 @@ async fn the_console_shows_the_apis_numbers_on_every_page_and_activates_a_policy
             .contains(d["ticket_id"].as_str().unwrap()));
     }
     b.screenshot(&shots.join("console-decisions-de.png")).await;
+    // The acceptance rate links to the outcomes the customer accepted.
+    open(&b, "#/overview").await;
+    let before = generation(&b).await;
+    b.click("[data-kpi=acceptance_rate] a").await;
+    ready_after(&b, "decisions", &before).await;
+    let accepted = app
+        .get_json(
+            &format!("/v1/reports/decisions?{q}&customer_accepted=true"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(accepted["matched"], 3, "{accepted}");
+    assert_eq!(b.attr("[data-matched]", "data-matched").await, "3");
+    assert!(b.exists("[data-filter=customer_accepted]").await);
 
     // Fairness and retention: per segment, the API's shares, medians and sample sizes.
     open(&b, "#/fairness").await;

@@ -103,6 +103,8 @@ pub struct DecisionsQuery {
     pub outcome: Option<String>,
     /// Whether the recommendation was within the asking role's authority.
     pub within_authority: Option<bool>,
+    /// Whether the outcome says the customer accepted (outcomes without it never match).
+    pub customer_accepted: Option<bool>,
     /// Lines to return, 0 to 1000; default 100 (`matched` counts them all).
     #[param(minimum = 0, maximum = 1000)]
     pub limit: Option<usize>,
@@ -154,6 +156,7 @@ pub async fn decisions(
         day,
         outcome,
         within_authority: q.within_authority,
+        customer_accepted: q.customer_accepted,
     };
     // Streams the decision log: off the async workers.
     let built = tokio::task::spawn_blocking(move || {

@@ -71,6 +71,8 @@ pub struct Narrow {
     pub day: Option<chrono::NaiveDate>,
     pub outcome: Option<OutcomeFilter>,
     pub within_authority: Option<bool>,
+    /// Whether the outcome says the customer accepted (outcomes without the field never match).
+    pub customer_accepted: Option<bool>,
 }
 
 /// One decision, as a line of the list.
@@ -155,6 +157,9 @@ pub fn list(
                 .within_authority
                 .is_none_or(|w| w == e.authority.within_authority)
             && narrow.outcome.is_none_or(|o| o.matches(&d))
+            && narrow
+                .customer_accepted
+                .is_none_or(|a| d.outcome.as_ref().and_then(|o| o.customer_accepted) == Some(a))
             && narrow
                 .day
                 .is_none_or(|day| day_of(&d.created_at) == Some(day));

@@ -147,6 +147,10 @@ async fn the_decisions_behind_a_number_are_listed_newest_first_with_their_count(
     assert_eq!(list("outcome=open").await["matched"], 2);
     assert_eq!(list("outcome=recorded").await["matched"], 2);
     assert_eq!(list("role=senior").await["matched"], 1);
+    let accepted = list("customer_accepted=true").await;
+    assert_eq!(accepted["matched"], 1);
+    assert_eq!(accepted["decisions"][0]["ticket_id"], "T-console-0");
+    assert_eq!(list("customer_accepted=false").await["matched"], 0);
     assert_eq!(list("customer=c-60606").await["matched"], 1);
     let today = chrono::Utc::now().date_naive();
     assert_eq!(list(&format!("day={today}")).await["matched"], 4);

@@ -64,7 +64,7 @@
         KC.kpi({ name: 'escalation_rate', label: t('kpi.escalation'), value: r.escalation_rate, display: KC.pct(r.escalation_rate),
           href: behind(w, { outcome: 'escalated' }), note: t('kpi.escalationNote', { n: KC.num(escalated), d: KC.num(r.outcomes) }) }),
         KC.kpi({ name: 'acceptance_rate', label: t('kpi.acceptance'), value: r.acceptance_rate, display: KC.pct(r.acceptance_rate),
-          note: t('kpi.acceptanceNote') })
+          href: behind(w, { customer_accepted: 'true' }), note: t('kpi.acceptanceNote') })
       ]);
       var body = [el('h1', { text: t('overview.title') }), filters('overview', w), kpis];
       if (!r.decisions) {
@@ -108,7 +108,7 @@
   KC.pages.decisions = function (root, params) {
     var w = window_(params);
     var narrow = {};
-    ['gesture', 'role', 'agent', 'customer', 'day', 'outcome', 'within_authority'].forEach(function (k) {
+    ['gesture', 'role', 'agent', 'customer', 'day', 'outcome', 'within_authority', 'customer_accepted'].forEach(function (k) {
       if (params[k]) narrow[k] = params[k];
     });
     var q = Object.assign({}, w.api, narrow, { limit: 200 });
@@ -119,6 +119,7 @@
         if (k === 'role') v = KC.label('roles', v);
         if (k === 'outcome') v = KC.t('outcome.' + v);
         if (k === 'within_authority') v = v === 'true' ? t('col.within') : '¬ ' + t('col.within');
+        if (k === 'customer_accepted') v = v === 'true' ? t('decisions.accepted') : t('decisions.refused');
         if (k === 'day') v = KC.day(v);
         return el('li', { 'class': 'kc-chip', 'data-filter': k, text: v });
       }));
