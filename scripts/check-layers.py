@@ -23,7 +23,7 @@ LAYERS = {
     "service": 3, "error": 3,
     "cluster": 2,
     "store": 1, "policy": 1, "value": 1,
-    "domain": 0, "error_code": 0, "money": 0, "metrics": 0, "telemetry": 0, "log_buffer": 0,
+    "domain": 0, "error_code": 0, "svg_chart": 0, "money": 0, "metrics": 0, "telemetry": 0, "log_buffer": 0,
 }
 # Edges the layers allow but the design does not: http reaches storage only through the
 # service; storage and the engines (policy, value) are beside each other, not on top.

@@ -19,5 +19,6 @@ pub mod policy;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod svg_chart;
 pub mod telemetry;
 pub mod value;

@@ -13,7 +13,6 @@ mod policy;
 mod report;
 mod serve;
 mod store;
-mod svg_chart;
 mod value;
 
 pub use keys::create as create_key;

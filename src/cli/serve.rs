@@ -217,6 +217,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "# The agent sidebar for S6, in German (open in a browser):\n{}\n",
                 crate::http::widget::demo_url(&addr.to_string(), &demo.secret)
             );
+            println!("# The lead's console (sign in with the key above):\nhttp://{addr}/console\n");
         }
         // After the demo seed, so the first pass sees the seeded customers.
         if let Some(cfg) = push {

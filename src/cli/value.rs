@@ -1,7 +1,7 @@
 //! `kulanz value fit`, `kulanz value validate` and `kulanz value predict --customer ID`.
 
-use super::svg_chart::{render, Chart, Series};
 use crate::service::value::{fit_and_store, FitRequest, ValueView};
+use crate::service::value_charts::{self, ChartLanguage, ValueCharts};
 use crate::service::value_validate::{validate, ValidateRequest, ValidationReport};
 use crate::store::Store;
 use crate::value::TimeUnit;
@@ -97,6 +97,7 @@ pub fn run(cmd: ValueCommand) -> anyhow::Result<ExitCode> {
                 holdout_end,
                 time_unit: Some(time_unit),
                 currency,
+                charts: None,
             };
             let report = validate(&store, &req)?;
             if let Some(dir) = plot {
@@ -127,87 +128,10 @@ pub fn run(cmd: ValueCommand) -> anyhow::Result<ExitCode> {
 /// since stdout carries the report alone.
 fn write_plots(dir: &Path, r: &ValidationReport) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let unit = format!("{:?}", r.time_unit).to_lowercase();
-    let cal = (r.calibration_end - r.tracking_start).num_days() as f64 / r.time_unit.days();
-    let x_label = format!("{unit}s since {}", r.tracking_start);
-    let tracking = render(
-        &Chart {
-            title: "Cumulative repeat purchases: actual and BG/NBD",
-            x_label: &x_label,
-            y_label: "cumulative repeat purchases",
-            marker: Some((cal, "end of calibration")),
-            x_ticks: None,
-        },
-        &[
-            Series {
-                name: "actual",
-                color: "#1f5fa8",
-                dashed: false,
-                markers: false,
-                points: r
-                    .tracking
-                    .iter()
-                    .map(|p| (f64::from(p.period), p.actual))
-                    .collect(),
-            },
-            Series {
-                name: "BG/NBD",
-                color: "#c8372d",
-                dashed: true,
-                markers: false,
-                points: r
-                    .tracking
-                    .iter()
-                    .map(|p| (f64::from(p.period), p.predicted))
-                    .collect(),
-            },
-        ],
-    );
-    let rows = || {
-        r.by_calibration_frequency
-            .iter()
-            .filter(|row| row.customers > 0)
-    };
-    let title = format!(
-        "Mean purchases in the {:.0} {unit}s after {}, by purchases before",
-        r.holdout_duration, r.calibration_end
-    );
-    let conditional = render(
-        &Chart {
-            title: &title,
-            x_label: "repeat purchases in the calibration period",
-            y_label: "mean repeat purchases in the holdout",
-            marker: None,
-            x_ticks: Some(
-                rows()
-                    .map(|row| {
-                        let plus = if row.or_more { "+" } else { "" };
-                        (f64::from(row.frequency), format!("{}{plus}", row.frequency))
-                    })
-                    .collect(),
-            ),
-        },
-        &[
-            Series {
-                name: "actual",
-                color: "#1f5fa8",
-                dashed: false,
-                markers: true,
-                points: rows()
-                    .filter_map(|row| Some((f64::from(row.frequency), row.actual_mean?)))
-                    .collect(),
-            },
-            Series {
-                name: "BG/NBD",
-                color: "#c8372d",
-                dashed: true,
-                markers: true,
-                points: rows()
-                    .filter_map(|row| Some((f64::from(row.frequency), row.predicted_mean?)))
-                    .collect(),
-            },
-        ],
-    );
+    let ValueCharts {
+        tracking,
+        conditional,
+    } = value_charts::render_charts(&r.chart_data(), ChartLanguage::En);
     for (name, svg) in [
         ("tracking.svg", tracking),
         ("conditional_expectations.svg", conditional),

@@ -2,6 +2,7 @@
 //! Handlers are thin: parse, call the service layer, map the result.
 
 pub mod auth;
+pub mod console;
 pub mod customers;
 pub mod decisions;
 pub mod error;
@@ -98,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/policies/validate", post(policies::validate))
         .route("/v1/policies/{version}", put(policies::put))
         .route("/v1/policies/{version}/activate", post(policies::activate))
+        .route("/v1/policies/{version}/diff", get(policies::diff))
         .route("/v1/policies/{version}/shadow", post(policies::set_shadow))
         .route(
             "/v1/policies/shadow",
@@ -115,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/value/model", get(orders::model))
         .route("/v1/value/validate", post(orders::validate))
         .route("/v1/reports/goodwill", get(reports::goodwill))
+        .route("/v1/reports/decisions", get(reports::decisions))
         .route("/v1/reports/retention", get(retention::report))
         .layer(DefaultBodyLimit::max(POLICY_BODY_LIMIT));
     let open = Router::new()
@@ -146,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .merge(signed)
         .merge(zendesk)
         .merge(widget::routes())
+        .merge(console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

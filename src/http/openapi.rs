@@ -16,7 +16,8 @@ use utoipa::{Modify, OpenApi};
         super::keys::create, super::keys::list, super::keys::revoke, super::ops::healthz, super::ops::readyz, super::ops::metrics, openapi,
         super::tickets::latest, super::webhooks::zendesk, super::webhooks::generic, super::zendesk_app::page, super::zendesk_app::unsigned,
         super::orders::create, super::orders::fit, super::orders::model, super::orders::validate,
-        super::nps::create, super::nps::at_risk, super::reports::goodwill, super::retention::report,
+        super::nps::create, super::nps::at_risk, super::reports::goodwill, super::reports::decisions, super::retention::report,
+        super::policies::diff,
     ),
     modifiers(&BearerAuth, &CrossCutting),
     tags(

@@ -251,11 +251,56 @@ pub async fn backtest(
     Ok(Json(report))
 }
 
+/// Query of `GET /v1/policies/{version}/diff`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    /// The stored version to compare with; default the active one.
+    pub from: Option<String>,
+}
+
+/// What changed from one stored version to another.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyDiff {
+    pub from: String,
+    pub to: String,
+    /// Rules added, removed, moved or changed field by field, then every other setting.
+    pub changes: Vec<crate::policy::diff::Change>,
+}
+
+/// The changes from version `from` (default: the active one) to this version, each a
+/// typed value (`kind`) that a page can put in words.
+#[utoipa::path(get, path = "/v1/policies/{version}/diff", tag = "policies",
+    params(("version" = String, Path), DiffQuery),
+    responses((status = 200, body = PolicyDiff), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = ["admin"])))]
+pub async fn diff(
+    State(state): State<AppState>,
+    ApiPath(version): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> Result<Json<PolicyDiff>, ApiError> {
+    let from = match q.from {
+        Some(v) => v,
+        None => state.active_policy()?.version.clone(),
+    };
+    let changes = policies::diff(&state.store, &from, &version)?;
+    Ok(Json(PolicyDiff {
+        from,
+        to: version,
+        changes,
+    }))
+}
+
 /// The shadow version, if any.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShadowState {
     /// `id version` of the shadow policy, or null.
     pub shadow: Option<String>,
+    /// `GET` only, while a version is in shadow: what its run has shown so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<crate::service::shadow::ShadowSummary>,
 }
 
 /// Evaluate every live decision under this version too (never affects answers).
@@ -271,6 +316,7 @@ pub async fn set_shadow(
     let p = crate::service::shadow::set(&state, &version).await?;
     Ok(Json(ShadowState {
         shadow: Some(format!("{} {}", p.id, p.version)),
+        results: None,
     }))
 }
 
@@ -278,14 +324,25 @@ pub async fn set_shadow(
 #[utoipa::path(get, path = "/v1/policies/shadow", tag = "policies",
     responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
-pub async fn get_shadow(State(state): State<AppState>) -> Json<ShadowState> {
-    Json(ShadowState {
-        shadow: state
-            .shadow
-            .load()
-            .as_ref()
-            .map(|p| format!("{} {}", p.id, p.version)),
-    })
+pub async fn get_shadow(State(state): State<AppState>) -> Result<Json<ShadowState>, ApiError> {
+    let shadow = state
+        .shadow
+        .load()
+        .as_ref()
+        .map(|p| format!("{} {}", p.id, p.version));
+    let results = match &shadow {
+        None => None,
+        Some(name) => {
+            // Reads every stored shadow result: off the async workers.
+            let (store, name) = (state.store.clone(), name.clone());
+            Some(
+                tokio::task::spawn_blocking(move || crate::service::shadow::summary(&store, &name))
+                    .await
+                    .map_err(|_| ApiError::new(Code::Internal, "the shadow summary failed"))??,
+            )
+        }
+    };
+    Ok(Json(ShadowState { shadow, results }))
 }
 
 /// Stop shadow runs.
@@ -294,7 +351,10 @@ pub async fn get_shadow(State(state): State<AppState>) -> Json<ShadowState> {
     security(("bearer" = ["admin"])))]
 pub async fn clear_shadow(State(state): State<AppState>) -> Result<Json<ShadowState>, ApiError> {
     crate::service::shadow::clear(&state).await?;
-    Ok(Json(ShadowState { shadow: None }))
+    Ok(Json(ShadowState {
+        shadow: None,
+        results: None,
+    }))
 }
 
 /// Whether the policy folder is watched, how often it was looked at, and what the last

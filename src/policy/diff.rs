@@ -1,8 +1,12 @@
-//! `kulanz policy diff A B`: what changed between two policy documents, in words a
-//! support-operations lead reads: rules by id (added, removed, moved, changed field by
-//! field) and every other setting by path.
+//! `kulanz policy diff A B` and `GET /v1/policies/{version}/diff`: what changed between
+//! two policy documents, in words a support-operations lead reads: rules by id (added,
+//! removed, moved, changed field by field) and every other setting by path. Each change
+//! is a typed value, so the console can say it in German; `Change::text` says it in
+//! English for the command line.
 
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 fn show(v: &Value) -> String {
     match v {
@@ -12,8 +16,88 @@ fn show(v: &Value) -> String {
     }
 }
 
-/// Leaf-level differences between two values, as `path: before → after` lines.
-fn leaves(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+/// One difference between two policy documents. Values are shown as text: a string as
+/// itself, anything else as compact JSON; absent on the side where the field is missing.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A rule the second version adds, at its 1-based position.
+    RuleAdded {
+        rule: String,
+        position: usize,
+        /// Its description, else its reason.
+        description: String,
+    },
+    RuleRemoved {
+        rule: String,
+    },
+    /// One field of a rule both versions have.
+    RuleChanged {
+        rule: String,
+        path: String,
+        before: Option<String>,
+        after: Option<String>,
+    },
+    /// The order of the shared rules changed (first match wins): the new order.
+    RuleOrder {
+        order: Vec<String>,
+    },
+    /// Any other setting, by its path.
+    Setting {
+        path: String,
+        before: Option<String>,
+        after: Option<String>,
+    },
+    /// The number of example cases.
+    Examples {
+        before: usize,
+        after: usize,
+    },
+}
+
+fn field(path: &str, before: &Option<String>, after: &Option<String>) -> String {
+    match (before, after) {
+        (Some(b), None) => format!("{path}: removed (was {b})"),
+        (None, Some(a)) => format!("{path}: added ({a})"),
+        (Some(b), Some(a)) => format!("{path}: {b} → {a}"),
+        (None, None) => path.to_string(),
+    }
+}
+
+impl Change {
+    /// The change in one English line, as `kulanz policy diff` prints it.
+    pub fn text(&self) -> String {
+        match self {
+            Change::RuleAdded {
+                rule,
+                position,
+                description,
+            } => format!("rule `{rule}` added at position {position}: {description}"),
+            Change::RuleRemoved { rule } => format!("rule `{rule}` removed"),
+            Change::RuleChanged {
+                rule,
+                path,
+                before,
+                after,
+            } => format!("rule `{rule}`: {}", field(path, before, after)),
+            Change::RuleOrder { order } => format!(
+                "rule order changed (first match wins): now {}",
+                order.join(", ")
+            ),
+            Change::Setting {
+                path,
+                before,
+                after,
+            } => field(path, before, after),
+            Change::Examples { before, after } => format!("example cases: {before} → {after}"),
+        }
+    }
+}
+
+type Leaf = (String, Option<String>, Option<String>);
+
+/// Leaf-level differences between two values: path, before, after.
+fn leaves(path: &str, a: &Value, b: &Value, out: &mut Vec<Leaf>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
@@ -25,14 +109,14 @@ fn leaves(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
                 };
                 match (x.get(k), y.get(k)) {
                     (Some(va), Some(vb)) => leaves(&p, va, vb, out),
-                    (Some(va), None) => out.push(format!("{p}: removed (was {})", show(va))),
-                    (None, Some(vb)) => out.push(format!("{p}: added ({})", show(vb))),
+                    (Some(va), None) => out.push((p, Some(show(va)), None)),
+                    (None, Some(vb)) => out.push((p, None, Some(show(vb)))),
                     (None, None) => {}
                 }
             }
         }
         _ if a == b => {}
-        _ => out.push(format!("{path}: {} → {}", show(a), show(b))),
+        _ => out.push((path.to_string(), Some(show(a)), Some(show(b)))),
     }
 }
 
@@ -49,32 +133,43 @@ fn rules(v: &Value) -> Vec<(String, &Value)> {
 
 /// Every change from `a` to `b`, one line each; empty when they are the same.
 pub fn diff(a: &Value, b: &Value) -> Vec<String> {
+    changes(a, b).iter().map(Change::text).collect()
+}
+
+/// Every change from `a` to `b`; empty when they are the same.
+pub fn changes(a: &Value, b: &Value) -> Vec<Change> {
     let mut out = Vec::new();
     let (ra, rb) = (rules(a), rules(b));
     let pos = |rs: &[(String, &Value)], id: &str| rs.iter().position(|(x, _)| x == id);
     for (i, (id, rule)) in rb.iter().enumerate() {
         match pos(&ra, id) {
-            None => out.push(format!(
-                "rule `{id}` added at position {}: {}",
-                i + 1,
-                rule.get("description")
+            None => out.push(Change::RuleAdded {
+                rule: id.clone(),
+                position: i + 1,
+                description: rule
+                    .get("description")
                     .map(show)
-                    .unwrap_or_else(|| show(&rule["then"]["reason"]))
-            )),
+                    .unwrap_or_else(|| show(&rule["then"]["reason"])),
+            }),
             Some(j) => {
-                let mut changes = Vec::new();
+                let mut changed = Vec::new();
                 if let Some((_, old)) = ra.get(j) {
-                    leaves("", old, rule, &mut changes);
+                    leaves("", old, rule, &mut changed);
                 }
-                for c in changes {
-                    out.push(format!("rule `{id}`: {c}"));
+                for (path, before, after) in changed {
+                    out.push(Change::RuleChanged {
+                        rule: id.clone(),
+                        path,
+                        before,
+                        after,
+                    });
                 }
             }
         }
     }
     for (id, _) in &ra {
         if pos(&rb, id).is_none() {
-            out.push(format!("rule `{id}` removed"));
+            out.push(Change::RuleRemoved { rule: id.clone() });
         }
     }
     // First match wins, so a change of order among the rules both versions share matters.
@@ -89,11 +184,9 @@ pub fn diff(a: &Value, b: &Value) -> Vec<String> {
         .filter(|id| pos(&ra, id).is_some())
         .collect();
     if shared_a != shared_b {
-        let order: Vec<&str> = shared_b.iter().map(|s| s.as_str()).collect();
-        out.push(format!(
-            "rule order changed (first match wins): now {}",
-            order.join(", ")
-        ));
+        out.push(Change::RuleOrder {
+            order: shared_b.iter().map(|s| s.to_string()).collect(),
+        });
     }
     let strip = |v: &Value| {
         let mut v = v.clone();
@@ -103,14 +196,27 @@ pub fn diff(a: &Value, b: &Value) -> Vec<String> {
         }
         v
     };
-    leaves("", &strip(a), &strip(b), &mut out);
+    let mut settings = Vec::new();
+    leaves("", &strip(a), &strip(b), &mut settings);
+    out.extend(
+        settings
+            .into_iter()
+            .map(|(path, before, after)| Change::Setting {
+                path,
+                before,
+                after,
+            }),
+    );
     let examples = |v: &Value| {
         v.get("examples")
             .and_then(Value::as_array)
             .map_or(0, Vec::len)
     };
     if examples(a) != examples(b) {
-        out.push(format!("example cases: {} → {}", examples(a), examples(b)));
+        out.push(Change::Examples {
+            before: examples(a),
+            after: examples(b),
+        });
     }
     out
 }

@@ -334,3 +334,15 @@ pub async fn clear_shadow(state: &AppState) -> Result<(), AppError> {
     state.shadow.store(None);
     Ok(())
 }
+
+/// What changed from stored version `from` to stored version `to`.
+pub fn diff(
+    store: &Store,
+    from: &str,
+    to: &str,
+) -> Result<Vec<crate::policy::diff::Change>, AppError> {
+    let doc = |v: &str| -> Result<serde_json::Value, AppError> {
+        Ok(store.get_policy(v)?.ok_or_else(|| not_found(v))?.document)
+    };
+    Ok(crate::policy::diff::changes(&doc(from)?, &doc(to)?))
+}

@@ -12,8 +12,9 @@
 //! Amounts in another currency than the first decision's are counted but not summed.
 
 use super::report_retention::{self, Observed, RetentionAfterGesture};
+use super::report_row::ReportRow;
 use crate::money::{Currency, Money, MoneyDto};
-use crate::store::decisions::{OutcomeStatus, StoredDecision};
+use crate::store::decisions::OutcomeStatus;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -31,6 +32,30 @@ pub struct Group {
     pub outcomes: u64,
     pub recommended: MoneyDto,
     pub granted: MoneyDto,
+    /// Decisions whose recommendation was within the asking role's authority.
+    pub within_authority: u64,
+    /// Outcomes recorded as `escalated`.
+    pub escalated: u64,
+}
+
+/// One UTC calendar day of the window, for the console's decisions-per-day chart.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayGroup {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub decisions: u64,
+    pub outcomes: u64,
+    pub recommended: MoneyDto,
+    pub granted: MoneyDto,
+}
+
+/// Which decisions a report counts: made in `[from, to)`, optionally of one segment.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// The segment the decision was made in, e.g. `top`.
+    pub segment: Option<String>,
 }
 
 /// NPS of the customers decided in the window, by their segment at decision time.
@@ -61,6 +86,9 @@ pub struct Fairness {
 pub struct GoodwillReport {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The segment filter, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
     pub currency: String,
     pub decisions: u64,
     pub outcomes: u64,
@@ -76,6 +104,8 @@ pub struct GoodwillReport {
     pub by_segment: Vec<Group>,
     pub by_role: Vec<Group>,
     pub by_agent: Vec<Group>,
+    /// Per UTC day with at least one decision, oldest first.
+    pub by_day: Vec<DayGroup>,
     pub nps_by_segment: Vec<NpsBySegment>,
     pub fairness: Vec<Fairness>,
     /// Orders within `retention_days` after complaints with a gesture and without one.
@@ -103,6 +133,8 @@ struct Sums {
     outcomes: u64,
     recommended: Decimal,
     granted: Decimal,
+    within_authority: u64,
+    escalated: u64,
 }
 
 fn ratio(n: u64, d: u64) -> f64 {
@@ -155,20 +187,44 @@ pub fn build(
     retention_days: u32,
     now: DateTime<Utc>,
 ) -> Result<GoodwillReport, StoreError> {
+    let filter = Filter {
+        from,
+        to,
+        segment: None,
+    };
+    build_filtered(store, &filter, retention_days, now)
+}
+
+/// `build` over the decisions `filter` selects.
+pub fn build_filtered(
+    store: &Store,
+    filter: &Filter,
+    retention_days: u32,
+    now: DateTime<Utc>,
+) -> Result<GoodwillReport, StoreError> {
+    let (from, to) = (filter.from, filter.to);
     let mut currency: Option<Currency> = None;
     let mut total = Sums::default();
     let mut groups: [BTreeMap<String, Sums>; 4] = Default::default();
+    let mut days: BTreeMap<String, Sums> = BTreeMap::new();
     let (mut within, mut escalated, mut answered, mut accepted) = (0u64, 0u64, 0u64, 0u64);
     let mut amounts: BTreeMap<String, (u64, Vec<Decimal>)> = BTreeMap::new();
     // Customer id → (segment, latest NPS score seen at a decision).
     let mut nps: HashMap<String, (String, Option<i64>)> = HashMap::new();
     let mut observed = Vec::new();
-    for d in store.decisions_between(from, to) {
-        let d: StoredDecision = d?;
+    for d in store.decisions_between_as::<ReportRow>(from, to) {
+        let d = d?;
+        if filter
+            .segment
+            .as_ref()
+            .is_some_and(|s| *s != d.customer.segment)
+        {
+            continue;
+        }
         if let Some(o) = observed_of(&d) {
             observed.push(o);
         }
-        let e = &d.decision.evaluation;
+        let e = &d;
         let Ok(rec) = e.recommendation.amount.parse() else {
             continue;
         };
@@ -188,17 +244,29 @@ pub fn build(
             e.authority.role.clone(),
             d.request.agent.id.clone(),
         ];
-        for s in std::iter::once(&mut total).chain(
-            groups
-                .iter_mut()
-                .zip(keys)
-                .map(|(g, k)| g.entry(k).or_default()),
-        ) {
+        let day = DateTime::parse_from_rfc3339(&d.created_at)
+            .map(|t| t.with_timezone(&Utc).date_naive().to_string())
+            .unwrap_or_default();
+        let was_escalated = d
+            .outcome
+            .as_ref()
+            .is_some_and(|o| o.status == Some(OutcomeStatus::Escalated));
+        for s in std::iter::once(&mut total)
+            .chain(std::iter::once(days.entry(day).or_default()))
+            .chain(
+                groups
+                    .iter_mut()
+                    .zip(keys)
+                    .map(|(g, k)| g.entry(k).or_default()),
+            )
+        {
             s.decisions += 1;
             s.recommended += recommended;
+            s.within_authority += u64::from(e.authority.within_authority);
             if d.outcome.is_some() {
                 s.outcomes += 1;
                 s.granted += granted;
+                s.escalated += u64::from(was_escalated);
             }
         }
         within += u64::from(e.authority.within_authority);
@@ -237,13 +305,27 @@ pub fn build(
                 outcomes: s.outcomes,
                 recommended: money(s.recommended),
                 granted: money(s.granted),
+                within_authority: s.within_authority,
+                escalated: s.escalated,
             })
             .collect()
     };
+    let by_day = days
+        .into_iter()
+        .map(|(day, s)| DayGroup {
+            day,
+            decisions: s.decisions,
+            outcomes: s.outcomes,
+            recommended: money(s.recommended),
+            granted: money(s.granted),
+        })
+        .collect();
     let [by_gesture, by_segment, by_role, by_agent] = groups.map(to_groups);
     Ok(GoodwillReport {
         from: from.map(|t| t.to_rfc3339()),
         to: to.map(|t| t.to_rfc3339()),
+        segment: filter.segment.clone(),
+        by_day,
         currency: c.to_string(),
         decisions: total.decisions,
         outcomes: total.outcomes,
@@ -274,9 +356,9 @@ pub fn build(
 }
 
 /// A decision with an outcome, for the retention section; `None` without an outcome.
-fn observed_of(d: &StoredDecision) -> Option<Observed> {
+fn observed_of(d: &ReportRow) -> Option<Observed> {
     let o = d.outcome.as_ref()?;
-    let decided_at = DateTime::parse_from_rfc3339(&d.decision.created_at)
+    let decided_at = DateTime::parse_from_rfc3339(&d.created_at)
         .ok()?
         .with_timezone(&Utc);
     let granted = o.granted.gesture != "none"
@@ -285,7 +367,7 @@ fn observed_of(d: &StoredDecision) -> Option<Observed> {
     Some(Observed {
         customer_id: d.request.customer_id.clone(),
         decided_at,
-        segment: d.decision.evaluation.customer.segment.clone(),
+        segment: d.customer.segment.clone(),
         with_gesture: granted,
     })
 }

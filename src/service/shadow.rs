@@ -111,3 +111,73 @@ pub async fn result(state: &AppState, decision_id: &str) -> Result<ShadowResult,
             ),
         })
 }
+
+/// What the shadow run of one version has shown so far.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ShadowSummary {
+    /// `id version` of the shadow policy these results are of.
+    pub policy: String,
+    /// Live decisions it evaluated beside the active version.
+    pub compared: u64,
+    /// Of those, the ones whose gesture, amount or authority verdict differ.
+    pub differ: u64,
+    /// Requests it could not evaluate (vocabulary or currency it lacks).
+    pub not_evaluable: u64,
+    /// The newest differences, newest first (at most `RECENT`).
+    pub recent: Vec<ShadowDifference>,
+}
+
+/// One decision the shadow version would have answered differently.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ShadowDifference {
+    pub decision_id: String,
+    pub ticket_id: String,
+    pub segment: String,
+    pub live_gesture: String,
+    pub live_amount: crate::money::MoneyDto,
+    /// Absent when the shadow version could not evaluate the request.
+    pub shadow_gesture: Option<String>,
+    pub shadow_amount: Option<crate::money::MoneyDto>,
+}
+
+/// Differences listed in a summary.
+pub const RECENT: usize = 10;
+
+/// The results stored for `policy` (`id version`), counted; the newest differences listed.
+pub fn summary(store: &crate::store::Store, policy: &str) -> Result<ShadowSummary, AppError> {
+    let mut out = ShadowSummary {
+        policy: policy.to_string(),
+        compared: 0,
+        differ: 0,
+        not_evaluable: 0,
+        recent: Vec::new(),
+    };
+    for r in store.shadow_results_newest_first() {
+        let (id, r) = r?;
+        if r.policy != policy {
+            continue;
+        }
+        out.compared += 1;
+        out.not_evaluable += u64::from(r.not_evaluable.is_some());
+        if !r.differs {
+            continue;
+        }
+        out.differ += 1;
+        if out.recent.len() < RECENT {
+            if let Some(live) = store.get_decision(&id)? {
+                let e = live.decision.evaluation;
+                let shadow = r.evaluation.map(|s| s.recommendation);
+                out.recent.push(ShadowDifference {
+                    decision_id: id,
+                    ticket_id: live.decision.ticket_id,
+                    segment: e.customer.segment,
+                    live_gesture: e.recommendation.gesture,
+                    live_amount: e.recommendation.amount,
+                    shadow_gesture: shadow.as_ref().map(|s| s.gesture.clone()),
+                    shadow_amount: shadow.map(|s| s.amount),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

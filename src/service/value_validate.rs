@@ -6,6 +6,7 @@
 //! point read per order): a validation is an analysis run, not the "now" fast path, which
 //! reads summaries only.
 
+use super::value_charts::{render_charts, ChartData, ChartLanguage, ValueCharts};
 use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::money::Currency;
@@ -40,6 +41,8 @@ pub struct ValidateRequest {
     /// Currency whose customers are validated; default the one most customers buy in.
     #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
+    /// Also draw the two standard charts as SVG, with titles in this language (`en`, `de`).
+    pub charts: Option<ChartLanguage>,
 }
 
 /// The spend model's part of a validation: its fit and its comparison, or why it failed.
@@ -94,6 +97,23 @@ pub struct ValidationReport {
     pub seconds_bgnbd: f64,
     pub seconds_gamma_gamma: f64,
     pub seconds: f64,
+    /// The tracking and conditional-expectation charts, when the request asked for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charts: Option<ValueCharts>,
+}
+
+impl ValidationReport {
+    /// What the charts draw.
+    pub fn chart_data(&self) -> ChartData<'_> {
+        ChartData {
+            time_unit: self.time_unit,
+            calibration_end: self.calibration_end,
+            tracking_start: self.tracking_start,
+            holdout_duration: self.holdout_duration,
+            tracking: &self.tracking,
+            by_calibration_frequency: &self.by_calibration_frequency,
+        }
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -258,7 +278,7 @@ pub fn validate(store: &Store, req: &ValidateRequest) -> Result<ValidationReport
         &offsets(&first_days),
         &offsets(&repeat_days),
     );
-    Ok(ValidationReport {
+    let mut report = ValidationReport {
         currency,
         time_unit: unit,
         calibration_end: cal_end,
@@ -276,8 +296,14 @@ pub fn validate(store: &Store, req: &ValidateRequest) -> Result<ValidationReport
         tracking_start: start,
         seconds_bgnbd,
         seconds_gamma_gamma,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+        seconds: 0.0,
+        charts: None,
+    };
+    report.charts = req
+        .charts
+        .map(|lang| render_charts(&report.chart_data(), lang));
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// `f`'s result and its wall time in seconds: each fit is timed apart from reading orders.

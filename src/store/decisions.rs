@@ -265,6 +265,16 @@ impl Store {
         since: Option<chrono::DateTime<chrono::Utc>>,
         until: Option<chrono::DateTime<chrono::Utc>>,
     ) -> impl Iterator<Item = Result<StoredDecision, StoreError>> + '_ {
+        self.decisions_between_as(since, until)
+    }
+
+    /// `decisions_between`, each decision read as `T`, a view of the stored record's JSON
+    /// with only the fields a report needs: the rest is skipped, not built.
+    pub fn decisions_between_as<T: serde::de::DeserializeOwned + 'static>(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> impl Iterator<Item = Result<T, StoreError>> + '_ {
         // ULIDs start with their millisecond timestamp, so a time range is a key range.
         let bound = |t: chrono::DateTime<chrono::Utc>| {
             ulid::Ulid::from_parts(t.timestamp_millis().max(0) as u64, 0).to_bytes()
@@ -272,6 +282,6 @@ impl Store {
         let start = since.map(bound).unwrap_or([0u8; 16]);
         let end = until.map(bound).unwrap_or([0xffu8; 16]);
         self.log
-            .range(u128::from_be_bytes(start), u128::from_be_bytes(end))
+            .range_as(u128::from_be_bytes(start), u128::from_be_bytes(end))
     }
 }

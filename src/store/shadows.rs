@@ -38,6 +38,17 @@ impl Store {
             .transpose()
     }
 
+    /// Every stored shadow result with its decision id, newest decision first (decision
+    /// ids are ULIDs, so key order is time order).
+    pub fn shadow_results_newest_first(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, ShadowResult), StoreError>> + '_ {
+        self.shadows.iter().rev().map(|kv| {
+            let (k, v) = kv?;
+            Ok((String::from_utf8_lossy(&k).into_owned(), from_json(&v)?))
+        })
+    }
+
     pub(super) fn apply_set_shadow(&self, version: Option<&str>) -> Result<Applied, StoreError> {
         match version {
             Some(v) => {

@@ -12,6 +12,20 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ELEMENT: &str = "element-6066-11e4-a6e7-4b5c-a4b3-2d7d8b1e7f0b";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The window a session opens.
+#[derive(Debug, Clone, Copy)]
+pub enum Window {
+    /// 320 × 1600, emulating a help-desk sidebar.
+    Sidebar,
+    /// A desktop window, e.g. 1280 × 800 for a laptop, in a browser set to `lang`.
+    #[allow(dead_code)]
+    Laptop {
+        width: u32,
+        height: u32,
+        lang: &'static str,
+    },
+}
+
 pub struct Browser {
     driver: Child,
     http: reqwest::Client,
@@ -52,6 +66,11 @@ impl Browser {
     /// Start chromedriver on a free port and open a headless Chromium session sized like
     /// a help-desk sidebar.
     pub async fn start() -> Browser {
+        Browser::start_with(Window::Sidebar).await
+    }
+
+    /// A session in a window of this kind: a sidebar, or a laptop screen.
+    pub async fn start_with(window: Window) -> Browser {
         for bin in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 Path::new(bin).exists(),
@@ -83,18 +102,43 @@ impl Browser {
             assert!(start.elapsed() < WAIT, "chromedriver did not come up");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--hide-scrollbars".into(),
+            "--force-device-scale-factor=1".into(),
+            format!("--user-data-dir={}", b._profile.path().display()),
+        ];
+        let mut options = json!({"binary": CHROMIUM});
+        match window {
+            Window::Sidebar => {
+                // A help-desk sidebar is about 320 px wide; a desktop window cannot be that narrow.
+                options["mobileEmulation"] =
+                    json!({"deviceMetrics": {"width": 320, "height": 1600, "pixelRatio": 1.0}});
+                args.push("--window-size=320,1600".into());
+                args.push("--lang=en-US".into());
+            }
+            Window::Laptop {
+                width,
+                height,
+                lang,
+            } => {
+                args.push(format!("--window-size={width},{height}"));
+                args.push(format!("--lang={lang}"));
+                options["prefs"] = json!({"intl.accept_languages": lang});
+            }
+        }
+        options["args"] = json!(args);
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM,
-                // A help-desk sidebar is about 320 px wide; a desktop window cannot be that narrow.
-                "mobileEmulation": {"deviceMetrics": {"width": 320, "height": 1600, "pixelRatio": 1.0}},
-                "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
-                "--window-size=320,1600", "--lang=en-US",
-                format!("--user-data-dir={}", b._profile.path().display()),
-            ]}
+            "goog:chromeOptions": options
         }}});
         let v = b.call("POST", &format!("{base}/session"), Some(caps)).await;
         let id = v["sessionId"]
@@ -236,6 +280,58 @@ impl Browser {
             Some(json!({"text": text})),
         )
         .await;
+    }
+
+    /// Wait until the element's attribute has `value`; fail with what it has instead.
+    #[allow(dead_code)]
+    pub async fn wait_attr(&self, css: &str, name: &str, value: &str) {
+        let start = Instant::now();
+        loop {
+            let now = self.attr(css, name).await;
+            if now == value {
+                return;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "`{css}` kept {name}=`{now}`, expected `{value}`"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait until `script` (a function body with `arguments`) returns true.
+    #[allow(dead_code)]
+    pub async fn wait_true(&self, script: &str, args: Value) {
+        let start = Instant::now();
+        while self.script(script, args.clone()).await != json!(true) {
+            assert!(start.elapsed() < WAIT, "never true: {script} {args}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Set a form field's value as the page sees a user's input (an `input` and a
+    /// `change` event), for fields WebDriver cannot type into reliably (dates, selects).
+    #[allow(dead_code)]
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let done = self
+            .script(
+                "var e = document.querySelector(arguments[0]); if (!e) return false; e.value = arguments[1];
+                 e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true}));
+                 return e.value === arguments[1];",
+                json!([css, value]),
+            )
+            .await;
+        assert_eq!(done, json!(true), "could not set `{css}` to `{value}`");
+    }
+
+    /// The whole visible window as a PNG.
+    #[allow(dead_code)]
+    pub async fn screenshot(&self, path: &Path) {
+        let b64 = self.cmd("GET", "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
+        std::fs::write(path, png).unwrap();
     }
 
     pub async fn screenshot_of(&self, css: &str, path: &Path) {

@@ -117,11 +117,18 @@ impl DecisionLog {
     /// The latest version of every decision with an id in `start..end`, oldest first,
     /// read in chunks so the index is never held while records are read.
     pub fn range(&self, start: u128, end: u128) -> Range<'_> {
+        self.range_as(start, end)
+    }
+
+    /// `range`, each record read as `T`: a view of the fields a caller needs, which skips
+    /// the rest of the record instead of building it (a report over every decision).
+    pub fn range_as<T>(&self, start: u128, end: u128) -> Range<'_, T> {
         Range {
             log: self,
             next: Some(start),
             end,
             chunk: std::collections::VecDeque::new(),
+            read_as: std::marker::PhantomData,
         }
     }
 
@@ -204,7 +211,11 @@ impl DecisionLog {
 
     /// `read_record` for a location taken from the index before the read: if erasure
     /// superseded and zeroed that version meanwhile, read the version that replaced it.
-    fn read_current(&self, id: u128, loc: &Loc) -> Result<StoredDecision, StoreError> {
+    fn read_current<T: serde::de::DeserializeOwned>(
+        &self,
+        id: u128,
+        loc: &Loc,
+    ) -> Result<T, StoreError> {
         match self.read_record(id, loc) {
             Ok(d) => Ok(d),
             Err(e) => match self.read_index().by_id.get(&id).copied() {
@@ -214,7 +225,11 @@ impl DecisionLog {
         }
     }
 
-    fn read_record(&self, id: u128, loc: &Loc) -> Result<StoredDecision, StoreError> {
+    fn read_record<T: serde::de::DeserializeOwned>(
+        &self,
+        id: u128,
+        loc: &Loc,
+    ) -> Result<T, StoreError> {
         let mut buf = vec![0u8; loc.len as usize];
         self.file
             .read_exact_at(&mut buf, loc.body)
@@ -259,19 +274,20 @@ impl Drop for DecisionLog {
 }
 
 /// `DecisionLog::range`.
-pub struct Range<'a> {
+pub struct Range<'a, T = StoredDecision> {
     log: &'a DecisionLog,
     /// The next id to look from; `None` once the range is exhausted.
     next: Option<u128>,
     end: u128,
     chunk: std::collections::VecDeque<(u128, Loc)>,
+    read_as: std::marker::PhantomData<fn() -> T>,
 }
 
 /// Ids taken from the index at a time: bounded memory, few lock acquisitions.
 const CHUNK: usize = 512;
 
-impl Iterator for Range<'_> {
-    type Item = Result<StoredDecision, StoreError>;
+impl<T: serde::de::DeserializeOwned> Iterator for Range<'_, T> {
+    type Item = Result<T, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.chunk.is_empty() {

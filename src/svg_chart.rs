@@ -1,4 +1,6 @@
-//! A small line chart as SVG text, for `kulanz value validate --plot DIR`.
+//! A small line chart as SVG text: the value validation's charts, for `kulanz value
+//! validate --plot DIR`, `POST /v1/value/validate` with `charts` and the console. Pure:
+//! numbers in, an SVG document out.
 //!
 //! Written by hand rather than with `plotters`: two charts need axes, lines, markers and a
 //! legend, which is less code than a plotting crate's dependencies, needs no font files
