@@ -60,6 +60,15 @@ pub struct DecisionRequestDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Attributes>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The agent's language as a BCP 47 tag, e.g. `de-DE`: the answer's texts are in the
+    /// policy locale of this tag, else of its language, else the policy's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 35,
+        pattern = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
+        example = "de-DE"
+    )]
+    pub locale: Option<String>,
 }
 
 /// A decision request's `attributes`: at most 64, named by 1 to 64 characters, each a
@@ -134,6 +143,8 @@ pub struct DecisionInput {
     pub claim: Decimal,
     /// Sorted by name for binary search.
     pub attributes: BTreeMap<String, AttrValue>,
+    /// The requested BCP 47 locale, well-formed; the engine picks the policy's texts by it.
+    pub locale: Option<String>,
 }
 
 fn pick(field: &str, value: &str, allowed: &[String]) -> Result<usize, FieldError> {
@@ -203,6 +214,11 @@ impl DecisionRequestDto {
             fault,
             claim,
             attributes: parse_attributes(self.attributes.as_ref())?,
+            locale: self
+                .locale
+                .as_deref()
+                .map(|l| super::locale::parse_tag("locale", l))
+                .transpose()?,
         })
     }
 }
