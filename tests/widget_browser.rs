@@ -171,12 +171,24 @@ async fn the_widget_renders_s1_and_s6_and_records_outcomes_in_headless_chromium(
         .collect();
     for r in &reasons {
         assert!(r.chars().count() <= 160, "{r}");
-        assert!(text.contains(r.as_str()) || r.starts_with("Sofort möglich"), "{r} not shown in {text}");
+        assert!(
+            text.contains(r.as_str()) || r.starts_with("Sofort möglich"),
+            "{r} not shown in {text}"
+        );
     }
-    assert!(text.contains("unser Fehler, und 4.000,00 € künftiger Umsatz gefährdet"), "{text}");
-    assert!(text.contains("Erstattung liegt vorn: 70 % Chance"), "{text}");
+    assert!(
+        text.contains("unser Fehler, und 4.000,00 € künftiger Umsatz gefährdet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Erstattung liegt vorn: 70 % Chance"),
+        "{text}"
+    );
     // What the agent may grant right now, without waiting for the lead.
-    assert_eq!(browser.attr("[data-option]", "data-option-amount").await, "130.00");
+    assert_eq!(
+        browser.attr("[data-option]", "data-option-amount").await,
+        "130.00"
+    );
     let option = browser.text("[data-option]").await;
     assert!(option.contains("Jetzt in Ihrer Befugnis"), "{option}");
     assert!(

@@ -50,6 +50,9 @@ pub fn primary(tag: &str) -> &str {
 /// Longest tag accepted (RFC 5646 recommends room for 35 characters).
 pub const MAX_TAG: usize = 35;
 
+/// What [`parse_tag`] accepts, for the OpenAPI document (with `maxLength` [`MAX_TAG`]).
+pub const TAG_PATTERN: &str = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$";
+
 /// Check a BCP 47 language tag's shape: a primary subtag of 2 to 8 letters, then
 /// subtags of 1 to 8 letters or digits, joined by `-`. Validation of the shape only;
 /// a well-formed tag the policy does not know falls back to the policy's default.
@@ -149,5 +152,38 @@ mod tests {
         assert_eq!(Lang::of("de-CH"), Lang::De);
         assert_eq!(Lang::of("DE"), Lang::De);
         assert_eq!(Lang::of("fr-FR"), Lang::En);
+    }
+
+    #[test]
+    fn the_documented_pattern_accepts_what_the_parser_accepts() {
+        let schema =
+            serde_json::json!({"type": "string", "pattern": TAG_PATTERN, "maxLength": MAX_TAG});
+        let v = jsonschema::validator_for(&schema).unwrap();
+        for tag in [
+            "de",
+            "de-DE",
+            "gsw-CH-1996",
+            "en-GB",
+            "de_DE",
+            "",
+            "d",
+            "de--DE",
+            "de-",
+            "1e",
+            "de-ÄÖ",
+            "de-DE\n",
+        ] {
+            let tag = tag.to_string();
+            assert_eq!(
+                v.is_valid(&serde_json::json!(tag)),
+                parse_tag("locale", &tag).is_ok(),
+                "{tag:?}"
+            );
+        }
+        let long = format!("de-{}", ["abcdefgh"; 4].join("-"));
+        assert_eq!(
+            v.is_valid(&serde_json::json!(long)),
+            parse_tag("l", &long).is_ok()
+        );
     }
 }

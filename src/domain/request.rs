@@ -313,6 +313,21 @@ mod tests {
     }
 
     #[test]
+    fn the_locale_is_shape_checked_and_documented_with_the_parsers_pattern() {
+        let mut v = base();
+        v["locale"] = json!("de-DE");
+        assert_eq!(request(v).unwrap().locale.as_deref(), Some("de-DE"));
+        let mut v = base();
+        v["locale"] = json!("de_DE");
+        assert_eq!(request(v).unwrap_err().field, "locale");
+        let schema = serde_json::to_value(<DecisionRequestDto as PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["properties"]["locale"]["pattern"],
+            json!(crate::domain::locale::TAG_PATTERN)
+        );
+    }
+
+    #[test]
     fn foreign_currency_and_nested_attributes_are_refused() {
         let mut v = base();
         v["complaint"]["amount_at_stake"]["currency"] = json!("USD");
