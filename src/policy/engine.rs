@@ -2,11 +2,12 @@
 //! No I/O, no clock: the caller passes `now`. Every answer names the rules and guards
 //! behind it and says in words what would change it.
 
+use super::compiled::Then;
 use super::compiled::{CompiledPolicy, GestureRef, Rule};
 use super::counterfactual::Choice;
 use super::facts::{derive, tenure_years, Facts};
 use super::phrases::Words;
-use super::ranking;
+use super::ranking::{self, Candidate};
 use super::retention::{Evidence, NO_EVIDENCE};
 use super::template::{Template, Var};
 use super::texts::LocaleTexts;
@@ -226,9 +227,9 @@ impl<'a> Builder<'a> {
         let mut floor_applied = true;
         let mut matched = Vec::new();
         let mut ranking_out = None;
-        // The rule's options in order of preference, after the guards, for the
-        // within-authority option.
-        let mut options = Vec::new();
+        // The rule and its other options after the guards, for the within-authority
+        // option; turned into choices only when the answer is above authority.
+        let mut offered: Option<(&Then, Vec<Candidate>)> = None;
 
         if f.lapsed {
             let mut text = String::with_capacity(80);
@@ -323,17 +324,8 @@ impl<'a> Builder<'a> {
             if floor_applied {
                 gesture = p.floor.gesture;
                 script = None;
-            } else if let Some(g) = gesture {
-                options.push(Choice {
-                    gesture: g,
-                    amount,
-                    min: answer::formula_min(t, g),
-                });
-                options.extend(others.iter().map(|c| Choice {
-                    gesture: c.gesture,
-                    amount: c.amount,
-                    min: answer::formula_min(t, c.gesture),
-                }));
+            } else {
+                offered = Some((t, others));
             }
         }
         if floor_applied {
@@ -352,10 +344,22 @@ impl<'a> Builder<'a> {
 
         let agent_script = self.script(script, gesture, amount);
         let authority = self.authority(amount);
-        let within_authority_option = if authority.within_authority {
-            None
-        } else {
-            self.within_option(&options, gesture, amount, &authority)
+        let within_authority_option = match (&offered, gesture) {
+            (Some((t, others)), Some(g)) if !authority.within_authority => {
+                // The recommended gesture first, then the others in the answer's order.
+                let first = std::iter::once((g, amount));
+                let rest = others.iter().map(|c| (c.gesture, c.amount));
+                let options: Vec<Choice> = first
+                    .chain(rest)
+                    .map(|(g, amount)| Choice {
+                        gesture: g,
+                        amount,
+                        min: answer::formula_min(t, g),
+                    })
+                    .collect();
+                self.within_option(&options, gesture, amount, &authority)
+            }
+            _ => None,
         };
         Evaluation {
             policy: PolicyRef {
