@@ -159,7 +159,8 @@ impl Reason {
     /// boundary, the whole text then kept as `detail` (unless a detail is given).
     pub fn new(rule: impl Into<String>, text: String, detail: Option<String>) -> Reason {
         let rule = rule.into();
-        if text.chars().count() <= REASON_TEXT_MAX {
+        // Bytes bound characters: most reasons are decided without counting.
+        if text.len() <= REASON_TEXT_MAX || text.chars().count() <= REASON_TEXT_MAX {
             return Reason { rule, text, detail };
         }
         let head: String = text.chars().take(REASON_TEXT_MAX - 1).collect();

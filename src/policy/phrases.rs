@@ -11,6 +11,45 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
 
+/// `n` in decimal digits (no grouping).
+fn push_number(out: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    out.extend(buf.iter().skip(i).map(|&b| char::from(b)));
+}
+
+/// `YYYY-MM-DD`, for the answer's `passes_by`.
+pub fn iso_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let mut out = String::with_capacity(10);
+    let year = d.year().unsigned_abs();
+    for pad in [1000, 100, 10] {
+        if year < pad {
+            out.push('0');
+        }
+    }
+    push_number(&mut out, year);
+    for part in [d.month(), d.day()] {
+        out.push('-');
+        if part < 10 {
+            out.push('0');
+        }
+        push_number(&mut out, part);
+    }
+    out
+}
+
 /// A writer of money in one language and currency.
 #[derive(Debug, Clone, Copy)]
 pub struct Words {
@@ -24,30 +63,50 @@ impl Words {
             .write_money(Money::new(amount, self.currency), out);
     }
 
+    /// A date in words, `7 March 2027` or `7. März 2027`, without the `fmt` machinery
+    /// (chrono's formatter was the dearest part of a declined decision).
     fn date(&self, out: &mut String, d: NaiveDate) {
-        // `write!` into a `String` cannot fail.
-        let _ = match self.lang {
-            Lang::En => write!(out, "{}", d.format("%-d %B %Y")),
-            Lang::De => {
-                const MONTHS: [&str; 12] = [
-                    "Januar",
-                    "Februar",
-                    "März",
-                    "April",
-                    "Mai",
-                    "Juni",
-                    "Juli",
-                    "August",
-                    "September",
-                    "Oktober",
-                    "November",
-                    "Dezember",
-                ];
-                use chrono::Datelike;
-                let month = MONTHS.get(d.month0() as usize).copied().unwrap_or_default();
-                write!(out, "{}. {month} {}", d.day(), d.year())
-            }
+        use chrono::Datelike;
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        const DE: [&str; 12] = [
+            "Januar",
+            "Februar",
+            "März",
+            "April",
+            "Mai",
+            "Juni",
+            "Juli",
+            "August",
+            "September",
+            "Oktober",
+            "November",
+            "Dezember",
+        ];
+        let months = match self.lang {
+            Lang::En => &EN,
+            Lang::De => &DE,
         };
+        push_number(out, d.day());
+        if self.lang == Lang::De {
+            out.push('.');
+        }
+        out.push(' ');
+        out.push_str(months.get(d.month0() as usize).copied().unwrap_or_default());
+        out.push(' ');
+        push_number(out, d.year().unsigned_abs());
     }
 
     /// The plain offer when the rule has no script of its own.
@@ -366,5 +425,32 @@ impl Words {
             Lang::En => "no customer record for this customer id: import it to get a value-based answer",
             Lang::De => "kein Kundendatensatz zu dieser Kundennummer: nach dem Import richtet sich die Antwort nach dem Kundenwert",
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_without_chrono_formatting_as_chrono_would() {
+        for (y, m, d) in [(2027, 3, 7), (2026, 12, 31), (2030, 1, 1), (2029, 10, 10)] {
+            let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(day), day.format("%Y-%m-%d").to_string());
+            let w = Words {
+                lang: Lang::En,
+                currency: "EUR".parse().unwrap(),
+            };
+            let mut out = String::new();
+            w.date(&mut out, day);
+            assert_eq!(out, day.format("%-d %B %Y").to_string());
+        }
+        let w = Words {
+            lang: Lang::De,
+            currency: "EUR".parse().unwrap(),
+        };
+        let mut out = String::new();
+        w.date(&mut out, NaiveDate::from_ymd_opt(2027, 3, 7).unwrap());
+        assert_eq!(out, "7. März 2027");
     }
 }

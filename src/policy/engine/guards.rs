@@ -6,15 +6,28 @@ use super::Builder;
 use crate::domain::decision::{GuardHit, Reason};
 use crate::money::round_cents;
 use crate::policy::compiled::GuardAction;
+use crate::policy::phrases::iso_date;
 use chrono::Days;
 use rust_decimal::Decimal;
 
-/// A guard's counterfactual: how far over, and when it passes.
+/// A declining guard's counterfactual: how far over, and when it passes.
 struct Passes {
     claims_over: Option<u32>,
     money_over: Option<Decimal>,
     by: chrono::NaiveDate,
     text: String,
+}
+
+impl Passes {
+    /// For a guard that only capped: nothing to pass (not shown).
+    fn none(today: chrono::NaiveDate) -> Passes {
+        Passes {
+            claims_over: None,
+            money_over: None,
+            by: today,
+            text: String::new(),
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -52,17 +65,21 @@ impl Builder<'_> {
                 // The words only when they are kept: candidates are guarded silently.
                 if record {
                     let text = self.w.claim_frequency(this_claim, max_claims);
-                    let over = this_claim - max_claims;
-                    // Every claim counted now is at most 90 days old: by then all have aged out.
-                    let by = self
-                        .today
-                        .checked_add_days(Days::new(90))
-                        .unwrap_or(self.today);
-                    let passes = Passes {
-                        claims_over: Some(over),
-                        money_over: None,
-                        by,
-                        text: self.w.claims_pass(over, max_claims, by),
+                    let passes = if action == GuardAction::Decline {
+                        let over = this_claim - max_claims;
+                        // Every claim counted now is at most 90 days old: by then all have aged out.
+                        let by = self
+                            .today
+                            .checked_add_days(Days::new(90))
+                            .unwrap_or(self.today);
+                        Passes {
+                            claims_over: Some(over),
+                            money_over: None,
+                            by,
+                            text: self.w.claims_pass(over, max_claims, by),
+                        }
+                    } else {
+                        Passes::none(self.today)
                     };
                     self.hit("claim_frequency", action, text, passes);
                 }
@@ -93,20 +110,24 @@ impl Builder<'_> {
                     } else {
                         GuardAction::Cap
                     };
-                    let over = round_cents((f.goodwill_12m - budget).max(Decimal::ZERO));
-                    // Goodwill counted now was given within 12 months: by then it has aged out.
-                    let by = self
-                        .today
-                        .checked_add_days(Days::new(365))
-                        .unwrap_or(self.today);
-                    // The yearly revenue whose share would cover what was given, plus a cent.
-                    let revenue_needed = (share > Decimal::ZERO)
-                        .then(|| round_cents(f.goodwill_12m / share) + Decimal::new(1, 2));
-                    let passes = Passes {
-                        claims_over: None,
-                        money_over: Some(over),
-                        by,
-                        text: self.w.budget_pass(over, by, revenue_needed),
+                    let passes = if exhausted {
+                        let over = round_cents((f.goodwill_12m - budget).max(Decimal::ZERO));
+                        // Goodwill counted now was given within 12 months: by then it has aged out.
+                        let by = self
+                            .today
+                            .checked_add_days(Days::new(365))
+                            .unwrap_or(self.today);
+                        // The yearly revenue whose share would cover what was given, plus a cent.
+                        let revenue_needed = (share > Decimal::ZERO)
+                            .then(|| round_cents(f.goodwill_12m / share) + Decimal::new(1, 2));
+                        Passes {
+                            claims_over: None,
+                            money_over: Some(over),
+                            by,
+                            text: self.w.budget_pass(over, by, revenue_needed),
+                        }
+                    } else {
+                        Passes::none(self.today)
                     };
                     self.hit("goodwill_share", act, text, passes);
                 }
@@ -138,9 +159,12 @@ impl Builder<'_> {
             guard: guard.to_string(),
             action: if declined { "declined" } else { "capped" }.to_string(),
             text,
-            exceeded_by_claims: passes.claims_over,
-            exceeded_by: passes.money_over.map(|m| self.money(m).into()),
-            passes_by: declined.then(|| passes.by.format("%Y-%m-%d").to_string()),
+            exceeded_by_claims: passes.claims_over.filter(|_| declined),
+            exceeded_by: passes
+                .money_over
+                .filter(|_| declined)
+                .map(|m| self.money(m).into()),
+            passes_by: declined.then(|| iso_date(passes.by)),
             passes_when: declined.then_some(passes.text),
         });
     }
