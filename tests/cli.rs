@@ -51,7 +51,7 @@ fn policy_test_runs_every_example_and_prints_the_tally_last() {
     assert!(out.status.success(), "{}", stdout(&out));
     let text = stdout(&out);
     let last = text.lines().last().unwrap();
-    assert_eq!(last, "10 passed, 0 failed");
+    assert_eq!(last, "12 passed, 0 failed");
 
     let dir = tempfile::tempdir().unwrap();
     let changed = kulanz::policy::load::DEFAULT_POLICY.replace("\"246.00\"", "\"999.00\"");
@@ -63,7 +63,7 @@ fn policy_test_runs_every_example_and_prints_the_tally_last() {
         text.contains("authority.limit.amount: expected \"999.00\", got \"246.00\""),
         "{text}"
     );
-    assert_eq!(text.lines().last().unwrap(), "9 passed, 1 failed");
+    assert_eq!(text.lines().last().unwrap(), "11 passed, 1 failed");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -230,6 +230,38 @@ fn policy_check_reports_reach_per_role_and_a_clean_monotonicity_run() {
         text.contains("monotonicity: no counterexample in 3000 sampled cases"),
         "{text}"
     );
+}
+
+#[test]
+fn policy_check_reports_a_text_missing_in_a_declared_locale() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(kulanz::policy::load::DEFAULT_POLICY).unwrap();
+    let de = &mut doc["texts"]["de"];
+    de["rules"]["staff-conduct"]
+        .as_object_mut()
+        .unwrap()
+        .remove("reason");
+    de["gestures"].as_object_mut().unwrap().remove("voucher");
+    let p = dir.path().join("p.json");
+    std::fs::write(&p, doc.to_string()).unwrap();
+    let out = kulanz(&["policy", "check", p.to_str().unwrap()]);
+    // A missing text is a warning: the default locale's text stands in.
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "$.texts.de.rules.staff-conduct.reason: missing in `de`; the `en` text is used"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("$.texts.de.gestures.voucher: missing in `de`"),
+        "{text}"
+    );
+    // The shipped policy has every text in both languages.
+    let text = stdout(&kulanz(&["policy", "check", POLICIES]));
+    assert!(!text.contains("missing in"), "{text}");
 }
 
 #[test]

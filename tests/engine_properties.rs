@@ -40,7 +40,7 @@ prop_compose! {
             ticket_id: "T".into(), customer_id: "c".into(), agent_id: "a".into(),
             role, category,
             severity: Severity::ALL[sev], channel: Channel::ALL[ch], fault: Fault::ALL[fault],
-            claim: money(claim), attributes,
+            claim: money(claim), attributes, locale: None,
         }
     }
 }
@@ -102,8 +102,76 @@ fn all_money(e: &Evaluation) -> Vec<&kulanz::money::MoneyDto> {
     v
 }
 
+/// The gestures rule `id` allows: its own and its alternatives'.
+fn rule_gestures(id: &str) -> Vec<String> {
+    let doc = &policy().doc;
+    let Some(r) = doc.rules.iter().find(|r| r.id == id) else {
+        return Vec::new();
+    };
+    let mut out = vec![r.then.gesture.clone()];
+    out.extend(r.then.alternatives.iter().map(|a| a.gesture.clone()));
+    out
+}
+
+/// The smallest amount rule `id` means for `gesture` (its formula's `min`), if any.
+fn rule_min(id: &str, gesture: &str) -> Option<Decimal> {
+    let r = policy().doc.rules.iter().find(|r| r.id == id)?;
+    let formula = if r.then.gesture == gesture {
+        r.then.amount.as_ref()
+    } else {
+        r.then
+            .alternatives
+            .iter()
+            .find(|a| a.gesture == gesture)
+            .and_then(|a| a.amount.as_ref())
+    };
+    formula
+        .and_then(|f| f.min.as_deref())
+        .map(|m| m.parse().unwrap())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_within_authority_option_is_within_the_limit_above_the_floor_and_allowed_by_the_rule(
+        input in input(), c in prop::option::of(customer()), de in any::<bool>(),
+    ) {
+        let mut input = input;
+        input.locale = de.then(|| "de-DE".to_string());
+        let e = decide(&input, c.as_ref());
+        let Some(o) = &e.recommendation.within_authority_option else {
+            // Only above authority, and then only when the rule allows something that fits.
+            return Ok(());
+        };
+        prop_assert!(!e.authority.within_authority);
+        let limit = amount(&e.authority.limit);
+        let a = amount(&o.amount);
+        prop_assert!(a <= limit, "{a} above the limit {limit}");
+        // The floor grants nothing in money: the option always gives something.
+        prop_assert!(a > Decimal::ZERO);
+        prop_assert!(!e.recommendation.floor_applied);
+        let rule = e.matched_rules.first().cloned().unwrap_or_default();
+        prop_assert!(rule_gestures(&rule).contains(&o.gesture), "{} not allowed by {rule}", o.gesture);
+        if let Some(min) = rule_min(&rule, &o.gesture) {
+            prop_assert!(a >= min, "{a} below the rule's minimum {min}");
+        }
+        prop_assert_eq!(&o.amount.currency, &e.authority.limit.currency);
+        prop_assert!(!o.text.is_empty());
+    }
+
+    #[test]
+    fn every_reason_is_one_line_of_at_most_160_characters_in_every_locale(
+        input in input(), c in prop::option::of(customer()), de in any::<bool>(),
+    ) {
+        let mut input = input;
+        input.locale = de.then(|| "de".to_string());
+        let e = decide(&input, c.as_ref());
+        prop_assert_eq!(e.locale.as_str(), if de { "de" } else { "en" });
+        for r in &e.reasons {
+            prop_assert!(r.text.chars().count() <= 160, "{}", r.text);
+        }
+    }
 
     #[test]
     fn more_predicted_value_never_lowers_the_gesture_or_the_authority(

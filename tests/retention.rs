@@ -94,13 +94,14 @@ fn ranked(d: &Decision) -> Vec<String> {
     r.gestures.iter().map(|g| g.gesture.clone()).collect()
 }
 
+/// The ranking reason's numbers (its `detail`; the `text` is the one line an agent reads).
 fn ranking_reason(d: &Decision) -> String {
     d.evaluation
         .reasons
         .iter()
         .find(|r| r.rule == "ranking")
-        .map(|r| r.text.clone())
-        .expect("a ranking reason")
+        .and_then(|r| r.detail.clone())
+        .expect("a ranking reason with its numbers")
 }
 
 #[tokio::test]
@@ -166,7 +167,17 @@ async fn the_ranking_changes_after_enough_customers_leave_after_one_gesture() {
         text.contains("refund of €100: 37.5% × €12,000 − €100 = €4,400 (prior 7 stayed / 3 left, recorded 2 stayed / 12 left)"),
         "{text}"
     );
-    assert!(text.ends_with("The voucher ranks first."), "{text}");
+    let line = &after
+        .evaluation
+        .reasons
+        .iter()
+        .find(|r| r.rule == "ranking")
+        .unwrap()
+        .text;
+    assert_eq!(
+        line,
+        "voucher ranks first: 60% chance of keeping this customer, against refund 37.5%"
+    );
     // The rule's own script offered a refund; the switched answer offers the voucher.
     assert!(
         rec.agent_script.contains("voucher of €240"),

@@ -158,6 +158,43 @@ async fn the_widget_renders_s1_and_s6_and_records_outcomes_in_headless_chromium(
     let stored = decision(&app, &s6_id).await;
     assert_eq!(stored["authority"]["within_authority"], false);
     assert_eq!(stored["authority"]["approver_role"], "lead");
+    // The widget asked in the agent's locale: German script and one German line per reason.
+    assert_eq!(stored["locale"], "de");
+    let script = browser.text(".kz-script").await;
+    assert!(script.starts_with("Das tut mir wirklich leid."), "{script}");
+    assert!(script.contains("450,00 € als Erstattung"), "{script}");
+    let reasons: Vec<String> = stored["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    for r in &reasons {
+        assert!(r.chars().count() <= 160, "{r}");
+        assert!(
+            text.contains(r.as_str()) || r.starts_with("Sofort möglich"),
+            "{r} not shown in {text}"
+        );
+    }
+    assert!(
+        text.contains("unser Fehler, und 4.000,00 € künftiger Umsatz gefährdet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Erstattung liegt vorn: 70 % Chance"),
+        "{text}"
+    );
+    // What the agent may grant right now, without waiting for the lead.
+    assert_eq!(
+        browser.attr("[data-option]", "data-option-amount").await,
+        "130.00"
+    );
+    let option = browser.text("[data-option]").await;
+    assert!(option.contains("Jetzt in Ihrer Befugnis"), "{option}");
+    assert!(
+        option.contains("Sofort möglich: 130,00 € als Erstattung; für 450,00 € als Erstattung Freigabe einholen bei: Teamleitung"),
+        "{option}"
+    );
     browser
         .screenshot_of("#kulanz", &shots().join("widget-s6-de.png"))
         .await;

@@ -102,6 +102,20 @@ pub struct Recommendation {
     /// Present when the gesture was chosen by expected value among the rule's options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranking: Option<Ranking>,
+    /// When the amount is above the deciding role's authority: the best gesture the rule
+    /// allows that this role may grant now, capped at its limit (never below the rule's
+    /// minimum, never past a guard). Absent when nothing fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_authority_option: Option<WithinAuthorityOption>,
+}
+
+/// What the agent may offer without an approval, instead of waiting for one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WithinAuthorityOption {
+    pub gesture: String,
+    pub amount: MoneyDto,
+    /// One line, e.g. "within your limit now: voucher of €130, or ask a lead for the €450 refund".
+    pub text: String,
 }
 
 /// The calling role's authority for this customer.
@@ -126,10 +140,42 @@ pub struct RoleLimit {
 }
 
 /// One reason, in words an agent can read, with the rule that gave it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Reason {
     pub rule: String,
+    /// One line an agent reads at a glance: at most 160 characters.
+    #[schema(max_length = 160)]
     pub text: String,
+    /// The numbers behind it, for a lead or an auditor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The most characters a reason's `text` has.
+pub const REASON_TEXT_MAX: usize = 160;
+
+impl Reason {
+    /// A reason whose text is cut to one line of at most 160 characters at a word
+    /// boundary, the whole text then kept as `detail` (unless a detail is given).
+    pub fn new(rule: impl Into<String>, text: String, detail: Option<String>) -> Reason {
+        let rule = rule.into();
+        // Bytes bound characters: most reasons are decided without counting.
+        if text.len() <= REASON_TEXT_MAX || text.chars().count() <= REASON_TEXT_MAX {
+            return Reason { rule, text, detail };
+        }
+        let head: String = text.chars().take(REASON_TEXT_MAX - 1).collect();
+        let cut = head
+            .rfind(' ')
+            .filter(|&i| i > REASON_TEXT_MAX / 2)
+            .unwrap_or(head.len());
+        let mut short = head.get(..cut).unwrap_or(&head).trim_end().to_string();
+        short.push('…');
+        Reason {
+            rule,
+            text: short,
+            detail: Some(detail.unwrap_or(text)),
+        }
+    }
 }
 
 /// A guard that changed the answer.
@@ -140,6 +186,19 @@ pub struct GuardHit {
     /// `capped` or `declined`.
     pub action: String,
     pub text: String,
+    /// Claims over the guard's limit (`claim_frequency`, this claim included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded_by_claims: Option<u32>,
+    /// Goodwill given beyond the budget (`goodwill_share`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceeded_by: Option<MoneyDto>,
+    /// The date (`YYYY-MM-DD`) by which the guard passes on time alone, at the latest:
+    /// 90 days (claims) or 12 months (goodwill) from the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes_by: Option<String>,
+    /// What would make it pass, in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes_when: Option<String>,
 }
 
 /// Signals behind the answer.
@@ -156,6 +215,10 @@ pub struct Signals {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Evaluation {
     pub policy: PolicyRef,
+    /// The policy locale the texts are in (BCP 47): the request's, else its language's,
+    /// else the policy's default. Empty in decisions stored before locales existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub locale: String,
     pub customer: CustomerView,
     pub recommendation: Recommendation,
     pub authority: Authority,

@@ -5,6 +5,7 @@ pub mod complaint;
 pub mod customer;
 pub mod decision;
 pub mod integer;
+pub mod locale;
 pub mod request;
 pub mod schema;
 

@@ -60,6 +60,12 @@ pub struct DecisionRequestDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Attributes>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The agent's language as a BCP 47 tag, e.g. `de-DE`: the answer's texts are in the
+    /// policy locale of this tag, else of its language, else the policy's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // No `example`: schemathesis would send it with the rest of the body unfilled.
+    #[schema(max_length = 35, pattern = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
+    pub locale: Option<String>,
 }
 
 /// A decision request's `attributes`: at most 64, named by 1 to 64 characters, each a
@@ -134,6 +140,8 @@ pub struct DecisionInput {
     pub claim: Decimal,
     /// Sorted by name for binary search.
     pub attributes: BTreeMap<String, AttrValue>,
+    /// The requested BCP 47 locale, well-formed; the engine picks the policy's texts by it.
+    pub locale: Option<String>,
 }
 
 fn pick(field: &str, value: &str, allowed: &[String]) -> Result<usize, FieldError> {
@@ -203,6 +211,11 @@ impl DecisionRequestDto {
             fault,
             claim,
             attributes: parse_attributes(self.attributes.as_ref())?,
+            locale: self
+                .locale
+                .as_deref()
+                .map(|l| super::locale::parse_tag("locale", l))
+                .transpose()?,
         })
     }
 }
@@ -294,6 +307,21 @@ mod tests {
         let e = request(v).unwrap_err();
         assert_eq!(e.field, "complaint.category");
         assert!(e.message.contains("late_delivery, other"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_locale_is_shape_checked_and_documented_with_the_parsers_pattern() {
+        let mut v = base();
+        v["locale"] = json!("de-DE");
+        assert_eq!(request(v).unwrap().locale.as_deref(), Some("de-DE"));
+        let mut v = base();
+        v["locale"] = json!("de_DE");
+        assert_eq!(request(v).unwrap_err().field, "locale");
+        let schema = serde_json::to_value(<DecisionRequestDto as PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["properties"]["locale"]["pattern"],
+            json!(crate::domain::locale::TAG_PATTERN)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! engine without parsing or allocation-heavy work.
 
 use super::model::PolicyDoc;
-use super::template::Template;
+use super::texts::LocaleTexts;
 use crate::domain::request::AttrValue;
 use crate::money::Currency;
 use chrono::{DateTime, Utc};
@@ -15,10 +15,6 @@ pub type GestureRef = Option<usize>;
 #[derive(Debug, Clone)]
 pub struct Gesture {
     pub id: String,
-    pub label: String,
-    /// `label` in lower case, as reasons and scripts use it mid-sentence (computed once
-    /// here rather than in every answer).
-    pub label_lower: String,
     pub monetary: bool,
     pub cost_factor: Decimal,
 }
@@ -48,8 +44,6 @@ pub struct Floor {
     pub gesture: GestureRef,
     /// Indexed by `Severity::index()`.
     pub hours: [u32; 4],
-    pub script: Template,
-    pub reason: Template,
 }
 
 /// A role's authority: `min(max, base + share × value at risk)`.
@@ -151,8 +145,6 @@ pub struct Then {
     pub hours: Option<u32>,
     pub callback: Option<CallbackSpec>,
     pub alternatives: Vec<(usize, Formula)>,
-    pub reason: Template,
-    pub script: Option<Template>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +182,8 @@ pub struct CompiledPolicy {
     /// decision scans only its category's rules.
     pub by_category: Vec<Vec<u32>>,
     pub test_clock: Option<DateTime<Utc>>,
+    /// Every text per locale, the default locale first.
+    pub locales: Vec<LocaleTexts>,
     /// The document as parsed into its model, for the example cases.
     pub doc: PolicyDoc,
     /// The document exactly as uploaded or read (what the digest is over, and what is stored).
@@ -197,6 +191,13 @@ pub struct CompiledPolicy {
 }
 
 impl CompiledPolicy {
+    /// The texts to answer a request in `locale` with (see `texts::resolve`).
+    pub fn texts(&self, locale: Option<&str>) -> Option<&LocaleTexts> {
+        self.locales
+            .get(super::texts::resolve(&self.locales, locale))
+            .or_else(|| self.locales.first())
+    }
+
     /// The gesture id as it appears in answers.
     pub fn gesture_id(&self, g: GestureRef) -> &str {
         g.and_then(|i| self.gestures.get(i))

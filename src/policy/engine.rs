@@ -2,19 +2,31 @@
 //! No I/O, no clock: the caller passes `now`. Every answer names the rules and guards
 //! behind it and says in words what would change it.
 
-use super::compiled::{AttrCond, CompiledPolicy, GestureRef, GuardAction, Rule, Then, When};
+use super::compiled::Then;
+use super::compiled::{CompiledPolicy, GestureRef, Rule};
+use super::counterfactual::Choice;
 use super::facts::{derive, tenure_years, Facts};
-use super::ranking::{self, Candidate, Ranked};
+use super::phrases::Words;
+use super::ranking::{self, Candidate};
 use super::retention::{Evidence, NO_EVIDENCE};
 use super::template::{Template, Var};
+use super::texts::LocaleTexts;
 use crate::domain::customer::CustomerRecord;
 use crate::domain::decision::*;
-use crate::domain::request::{AttrValue, DecisionInput};
-use crate::money::{round_cents, Money, MoneyDto};
-use chrono::{DateTime, Utc};
+use crate::domain::locale::Lang;
+use crate::domain::request::DecisionInput;
+use crate::money::{round_cents, Money};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::cell::Cell;
 use std::fmt::Write as _;
+
+mod answer;
+mod guards;
+mod matching;
+
+pub use matching::first_match;
+use matching::first_match_at;
 
 /// Evaluate one complaint under `policy`, ranking gestures on the policy's retention
 /// priors alone (no recorded outcomes): example cases, checks, backtests.
@@ -36,78 +48,44 @@ pub fn evaluate_with(
     evidence: &Evidence,
 ) -> Evaluation {
     let facts = derive(policy, input, customer, now.date_naive());
-    let rule = first_match(policy, input, &facts);
-    Builder::new(policy, input, &facts, evidence).build(rule)
-}
-
-/// First rule, in policy order, whose conditions all hold; only the rules that can match
-/// the request's category are scanned.
-pub fn first_match<'p>(
-    policy: &'p CompiledPolicy,
-    input: &DecisionInput,
-    facts: &Facts,
-) -> Option<&'p Rule> {
-    let candidates = policy.by_category.get(input.category)?;
-    candidates
-        .iter()
-        .filter_map(|&i| policy.rules.get(i as usize))
-        .find(|r| matches(&r.when, input, facts))
-}
-
-fn bit(mask: Option<u8>, i: usize) -> bool {
-    mask.is_none_or(|m| m & (1 << i) != 0)
-}
-
-fn bit64(mask: Option<u64>, i: usize) -> bool {
-    mask.is_none_or(|m| i < 64 && m & (1 << i) != 0)
-}
-
-fn matches(w: &When, input: &DecisionInput, f: &Facts) -> bool {
-    bit(w.fault, input.fault.index())
-        && bit(w.severity, input.severity.index())
-        && bit(w.channel, input.channel.index())
-        && bit(w.churn, f.churn as usize)
-        && bit64(w.segment, f.segment)
-        && bit64(w.tier, f.tier)
-        && bit64(w.peak_tier, f.peak_tier)
-        && w.lapsed.is_none_or(|b| b == f.lapsed)
-        && w.detractor.is_none_or(|b| b == f.detractor)
-        && w.known.is_none_or(|b| b == f.known)
-        && w.claim_min.is_none_or(|m| input.claim >= m)
-        && w.claim_max.is_none_or(|m| input.claim <= m)
-        && w.attributes
-            .iter()
-            .all(|(name, c)| attr_matches(c, input.attributes.get(name)))
-}
-
-fn attr_matches(c: &AttrCond, v: Option<&AttrValue>) -> bool {
-    if let Some(p) = c.present {
-        if p != v.is_some() {
-            return false;
-        }
-    }
-    let has_value_test =
-        c.equals.is_some() || !c.one_of.is_empty() || c.min.is_some() || c.max.is_some();
-    if !has_value_test {
-        return true;
-    }
-    let Some(v) = v else { return false };
-    let num = match v {
-        AttrValue::Number(n) => Some(*n),
-        _ => None,
+    let rule = first_match_at(policy, input, &facts);
+    // INVARIANT: a compiled policy has at least its default locale's texts.
+    let Some(texts) = policy.texts(input.locale.as_deref()) else {
+        return Builder::new(
+            policy,
+            &EMPTY_TEXTS,
+            input,
+            &facts,
+            evidence,
+            now.date_naive(),
+        )
+        .build(rule);
     };
-    c.equals.as_ref().is_none_or(|e| e == v)
-        && (c.one_of.is_empty() || c.one_of.contains(v))
-        && c.min.is_none_or(|m| num.is_some_and(|n| n >= m))
-        && c.max.is_none_or(|m| num.is_some_and(|n| n <= m))
+    Builder::new(policy, texts, input, &facts, evidence, now.date_naive()).build(rule)
 }
+
+/// Stands in for a policy without texts, which `compile` never produces.
+static EMPTY_TEXTS: LocaleTexts = LocaleTexts {
+    tag: String::new(),
+    lang: Lang::En,
+    gestures: Vec::new(),
+    segments: Vec::new(),
+    roles: Vec::new(),
+    floor_script: Template::EMPTY,
+    floor_reason: Template::EMPTY,
+    rules: Vec::new(),
+};
 
 /// Assembles the answer step by step: rule, guards, ceiling, floor, authority.
 struct Builder<'a> {
     p: &'a CompiledPolicy,
+    /// The texts of the locale the answer is in.
+    t: &'a LocaleTexts,
+    w: Words,
     input: &'a DecisionInput,
     f: &'a Facts,
     evidence: &'a Evidence,
+    today: NaiveDate,
     reasons: Vec<Reason>,
     guards: Vec<GuardHit>,
     /// Each role's limit for this customer, once computed: the ceiling, the authority and
@@ -121,15 +99,23 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(
         p: &'a CompiledPolicy,
+        t: &'a LocaleTexts,
         input: &'a DecisionInput,
         f: &'a Facts,
         evidence: &'a Evidence,
+        today: NaiveDate,
     ) -> Self {
         Builder {
             p,
+            t,
+            w: Words {
+                lang: t.lang,
+                currency: p.currency,
+            },
             input,
             f,
             evidence,
+            today,
             reasons: Vec::new(),
             guards: Vec::new(),
             limits: Default::default(),
@@ -141,19 +127,12 @@ impl<'a> Builder<'a> {
         Money::new(amount, self.p.currency)
     }
 
-    fn show(&self, amount: Decimal) -> String {
-        self.money(amount).display()
-    }
-
     fn push_show(&self, out: &mut String, amount: Decimal) {
-        self.money(amount).write_display(out);
+        self.w.money(out, amount);
     }
 
     fn reason(&mut self, rule: &str, text: String) {
-        self.reasons.push(Reason {
-            rule: rule.to_string(),
-            text,
-        });
+        self.reasons.push(Reason::new(rule, text, None));
     }
 
     /// Append a placeholder's text, for `amount`, to `out` (templates and reasons are
@@ -167,24 +146,34 @@ impl<'a> Builder<'a> {
             Var::LifetimeRevenue => self.push_show(out, f.lifetime),
             Var::Claim => self.push_show(out, self.input.claim),
             Var::Amount => self.push_show(out, amount),
-            Var::Segment => out.push_str(self.segment_id()),
+            Var::Segment => out.push_str(name(&self.t.segments, f.segment)),
             Var::Tier => out.push_str(name(&p.tiers, f.current_tier)),
             Var::PeakTier => out.push_str(name(&p.tiers, f.peak_tier)),
             Var::Orders => match f.orders {
                 Some(o) => {
                     let _ = write!(out, "{o}");
                 }
-                None => out.push_str("unknown"),
+                None => out.push_str(match self.t.lang {
+                    Lang::En => "unknown",
+                    Lang::De => "unbekannt",
+                }),
             },
             Var::Referrals => {
                 let _ = write!(out, "{}", f.referrals);
             }
             Var::Years => {
+                let start = out.len();
                 let _ = write!(
                     out,
                     "{}",
                     tenure_years(f.tenure_days).round_dp(1).normalize()
                 );
+                // A decimal comma in German (`7,7 Jahre`).
+                if self.t.lang == Lang::De {
+                    if let Some(dot) = out.get(start..).and_then(|s| s.find('.')) {
+                        out.replace_range(start + dot..start + dot + 1, ",");
+                    }
+                }
             }
             Var::Category => out.push_str(name(&p.categories, self.input.category)),
             Var::GoodwillGiven => self.push_show(out, f.goodwill_12m),
@@ -225,109 +214,7 @@ impl<'a> Builder<'a> {
         limit
     }
 
-    /// The goodwill budget for this customer, `share` of their yearly revenue but at least
-    /// the allowance, and what is left of it after the last 12 months' goodwill.
-    fn budget(&self, share: Decimal) -> (Decimal, Decimal) {
-        if let Some(b) = self.budget.get() {
-            return b;
-        }
-        let f = self.f;
-        let budget = (share * f.revenue_12m).max(self.p.guards.goodwill_allowance);
-        let left = (budget - f.goodwill_12m).max(Decimal::ZERO);
-        self.budget.set(Some((budget, left)));
-        (budget, left)
-    }
-
-    /// Apply the guards to a proposed (gesture, amount); returns the allowed amount and
-    /// whether the gesture was declined outright. Records hits only when `record`.
-    fn guard(&mut self, gesture: usize, amount: Decimal, record: bool) -> (Decimal, bool) {
-        let (f, g) = (self.f, &self.p.guards);
-        let mut allowed = amount;
-        let mut declined = false;
-        if let Some((max_claims, action, cap)) = g.claim_frequency {
-            let this_claim = f.claims_90d.saturating_add(1);
-            if this_claim > max_claims && amount > Decimal::ZERO {
-                match action {
-                    GuardAction::Decline => declined = true,
-                    GuardAction::Cap => allowed = allowed.min(cap),
-                }
-                // The words only when they are kept: candidates are guarded silently.
-                if record {
-                    let text = format!(
-                        "this is claim {this_claim} in 90 days; the policy allows {max_claims} before goodwill is limited"
-                    );
-                    self.hit("claim_frequency", action, text);
-                }
-            }
-        }
-        if let Some((share, action)) = g.goodwill_share {
-            let (budget, left) = self.budget(share);
-            let cost_factor = self.p.cost_factor(gesture);
-            // `decline` refuses only once the budget is used up (the gesture that crosses it
-            // is still granted); `cap` also trims a gesture to what is left.
-            let exhausted = left.is_zero();
-            let trims = action == GuardAction::Cap && allowed * cost_factor > left;
-            if exhausted || trims {
-                if exhausted {
-                    declined = true;
-                } else if cost_factor == Decimal::ONE {
-                    // Most gestures cost what they grant: no decimal division.
-                    allowed = round_cents(left);
-                } else if cost_factor > Decimal::ZERO {
-                    allowed = round_cents(left / cost_factor);
-                }
-                if record {
-                    // "goodwill of €X in the last 12 months against a budget of €Y (Z% of
-                    // €W yearly revenue)", assembled in one buffer.
-                    let mut text = String::with_capacity(128);
-                    text.push_str("goodwill of ");
-                    self.push_show(&mut text, f.goodwill_12m);
-                    text.push_str(" in the last 12 months against a budget of ");
-                    self.push_show(&mut text, budget);
-                    let _ = write!(
-                        text,
-                        " ({}% of ",
-                        (share * Decimal::ONE_HUNDRED).normalize()
-                    );
-                    self.push_show(&mut text, f.revenue_12m);
-                    text.push_str(" yearly revenue)");
-                    let act = if exhausted {
-                        GuardAction::Decline
-                    } else {
-                        GuardAction::Cap
-                    };
-                    self.hit("goodwill_share", act, text);
-                }
-            }
-        }
-        if declined {
-            (Decimal::ZERO, true)
-        } else {
-            (allowed, false)
-        }
-    }
-
-    fn hit(&mut self, guard: &str, action: GuardAction, text: String) {
-        let action = match action {
-            GuardAction::Cap => "capped",
-            GuardAction::Decline => "declined",
-        };
-        let mut rule = String::with_capacity(6 + guard.len());
-        rule.push_str("guard:");
-        rule.push_str(guard);
-        let mut reason = String::with_capacity(guard.len() + 32 + text.len());
-        for part in [guard, " guard ", action, " the gesture: ", &text] {
-            reason.push_str(part);
-        }
-        self.reasons.push(Reason { rule, text: reason });
-        self.guards.push(GuardHit {
-            guard: guard.to_string(),
-            action: action.to_string(),
-            text,
-        });
-    }
-
-    fn build(mut self, rule: Option<&'a Rule>) -> Evaluation {
+    fn build(mut self, rule: Option<(usize, &'a Rule)>) -> Evaluation {
         let (p, f, input) = (self.p, self.f, self.input);
         let ceiling = self.ceiling();
         let mut gesture: GestureRef = p.floor.gesture;
@@ -340,35 +227,30 @@ impl<'a> Builder<'a> {
         let mut floor_applied = true;
         let mut matched = Vec::new();
         let mut ranking_out = None;
+        // The rule and its other options after the guards, for the within-authority
+        // option; turned into choices only when the answer is above authority.
+        let mut offered: Option<(&Then, Vec<Candidate>)> = None;
 
         if f.lapsed {
-            // "former {peak} member (now {tier}): recognised at {peak} for this decision"
             let mut text = String::with_capacity(80);
-            text.push_str("former ");
-            self.write_var(Var::PeakTier, amount, &mut text);
-            text.push_str(" member (now ");
-            self.write_var(Var::Tier, amount, &mut text);
-            text.push_str("): recognised at ");
-            self.write_var(Var::PeakTier, amount, &mut text);
-            text.push_str(" for this decision");
+            let name = |i: usize| p.tiers.get(i).map(String::as_str).unwrap_or("");
+            self.w
+                .lapsed(&mut text, name(f.peak_tier), name(f.current_tier));
             self.reason("lapsed-tier", text);
         }
         if f.currency_mismatch {
-            self.reason(
-                "currency",
-                format!(
-                    "the customer's record is not in {}, so their value was not used",
-                    p.currency
-                ),
-            );
+            let mut text = String::with_capacity(80);
+            self.w.currency_mismatch(&mut text);
+            self.reason("currency", text);
         }
 
-        if let Some(r) = rule {
+        if let Some((ri, r)) = rule {
             matched.push(r.id.clone());
             let t = &r.then;
+            let texts = self.t.rules.get(ri);
             gesture = t.gesture;
             hours = hours.min(t.hours.unwrap_or(hours));
-            script = t.script.as_ref();
+            script = texts.and_then(|x| x.script.as_ref());
             callback = t.callback.as_ref().map(|c| Callback {
                 priority: c.priority,
                 within_hours: c.within_hours,
@@ -379,18 +261,20 @@ impl<'a> Builder<'a> {
                 Decimal::ZERO
             };
             if proposed > ceiling {
-                self.reason(
-                    "authority-ceiling",
-                    format!(
-                        "capped at {}, the most any role may grant this customer",
-                        self.show(ceiling)
-                    ),
-                );
+                let mut text = String::with_capacity(80);
+                self.w.ceiling(&mut text, ceiling);
+                self.reason("authority-ceiling", text);
                 proposed = ceiling;
             }
-            let text = t.reason.render(|v, out| self.write_var(v, proposed, out));
             let rule_reason = self.reasons.len();
-            self.reason(&r.id, text);
+            if let Some(x) = texts {
+                let text = x.reason.render(|v, out| self.write_var(v, proposed, out));
+                let detail = x
+                    .detail
+                    .as_ref()
+                    .map(|d| d.render(|v, out| self.write_var(v, proposed, out)));
+                self.reasons.push(Reason::new(r.id.as_str(), text, detail));
+            }
             let ranked = self.rank(t, gesture, proposed, ceiling);
             if let Some(top) = ranked.as_ref().and_then(|r| r.first()) {
                 if Some(top.candidate.gesture) != gesture {
@@ -401,8 +285,10 @@ impl<'a> Builder<'a> {
                 }
             }
             if let (Some(ret), Some(r)) = (&p.retention, &ranked) {
-                let text = ranking::reason(p, ret, self.segment_id(), f.value_at_risk, r);
-                self.reason("ranking", text);
+                let (text, detail) =
+                    ranking::reason(self.t, self.w, ret, f.value_at_risk, f.segment, r);
+                self.reasons
+                    .push(Reason::new("ranking", text, Some(detail)));
                 ranking_out = Some(ranking::output(p, ret, r));
             }
             if let Some(g) = gesture.filter(|_| proposed > Decimal::ZERO) {
@@ -410,16 +296,15 @@ impl<'a> Builder<'a> {
                 if declined {
                     // The rule's reason describes what it would grant; say that it is not.
                     if let Some(reason) = self.reasons.get_mut(rule_reason) {
-                        reason.text.push_str(" (not granted: a guard declined it)");
+                        let r = std::mem::take(reason);
+                        let mut text = r.text;
+                        text.push_str(self.w.not_granted());
+                        *reason = Reason::new(r.rule, text, r.detail);
                     }
-                    let to = p
-                        .roles
-                        .get(p.guards.escalate_to)
-                        .cloned()
-                        .unwrap_or_default();
+                    let to = p.guards.escalate_to;
                     escalation = Some(Escalation {
-                        text: format!("if the customer disagrees, a {to} can review the case"),
-                        to_role: to,
+                        text: self.w.escalation(self.t.role(to)),
+                        to_role: p.roles.get(to).cloned().unwrap_or_default(),
                     });
                 }
                 amount = allowed;
@@ -429,7 +314,7 @@ impl<'a> Builder<'a> {
                 Some(r) => r.iter().skip(1).map(|r| r.candidate).collect(),
                 None => self.alternatives(t, ceiling),
             };
-            for c in others {
+            for c in &others {
                 alternatives.push(Alternative {
                     gesture: p.gesture_id(Some(c.gesture)).to_string(),
                     amount: self.money(c.amount).into(),
@@ -439,24 +324,50 @@ impl<'a> Builder<'a> {
             if floor_applied {
                 gesture = p.floor.gesture;
                 script = None;
+            } else {
+                offered = Some((t, others));
             }
         }
         if floor_applied {
-            let text = p
-                .floor
-                .reason
+            let text = self
+                .t
+                .floor_reason
                 .render(|v, out| self.write_var(v, Decimal::ZERO, out));
             self.reason("floor", text);
         }
+        if !f.known {
+            let mut text = String::with_capacity(96);
+            self.w.unknown_customer(&mut text);
+            self.reason("unknown-customer", text);
+        }
+        self.near_band();
 
         let agent_script = self.script(script, gesture, amount);
         let authority = self.authority(amount);
+        let within_authority_option = match (&offered, gesture) {
+            (Some((t, others)), Some(g)) if !authority.within_authority => {
+                // The recommended gesture first, then the others in the answer's order.
+                let first = std::iter::once((g, amount));
+                let rest = others.iter().map(|c| (c.gesture, c.amount));
+                let options: Vec<Choice> = first
+                    .chain(rest)
+                    .map(|(g, amount)| Choice {
+                        gesture: g,
+                        amount,
+                        min: answer::formula_min(t, g),
+                    })
+                    .collect();
+                self.within_option(&options, gesture, amount, &authority)
+            }
+            _ => None,
+        };
         Evaluation {
             policy: PolicyRef {
                 id: p.id.clone(),
                 version: p.version.clone(),
                 digest: p.digest.clone(),
             },
+            locale: self.t.tag.clone(),
             customer: CustomerView {
                 known: f.known,
                 segment: self.segment_id().to_string(),
@@ -473,6 +384,7 @@ impl<'a> Builder<'a> {
                 callback,
                 escalation,
                 ranking: ranking_out,
+                within_authority_option,
             },
             authority,
             reasons: self.reasons,
@@ -483,151 +395,6 @@ impl<'a> Builder<'a> {
                 lapsed_tier: f.lapsed,
             },
             matched_rules: matched,
-        }
-    }
-
-    /// The rule's alternatives that survive the guards with something to offer.
-    fn alternatives(&mut self, t: &Then, ceiling: Decimal) -> Vec<Candidate> {
-        let (p, f, input) = (self.p, self.f, self.input);
-        let mut out = Vec::with_capacity(t.alternatives.len());
-        for (g, formula) in &t.alternatives {
-            if !p.is_monetary(Some(*g)) {
-                out.push(Candidate {
-                    gesture: *g,
-                    proposed: Decimal::ZERO,
-                    amount: Decimal::ZERO,
-                });
-                continue;
-            }
-            let proposed = round_cents(formula.amount(input.claim, f.value_at_risk)).min(ceiling);
-            let (amount, declined) = self.guard(*g, proposed, false);
-            if !declined && amount > Decimal::ZERO {
-                out.push(Candidate {
-                    gesture: *g,
-                    proposed,
-                    amount,
-                });
-            }
-        }
-        out
-    }
-
-    /// Rank the rule's gesture and alternatives when the policy has retention priors.
-    /// Only when the rule's own gesture stands (a guard that declines it, or an amount of
-    /// zero, keeps the floor and escalation exactly as without ranking).
-    fn rank(
-        &mut self,
-        t: &Then,
-        gesture: GestureRef,
-        proposed: Decimal,
-        ceiling: Decimal,
-    ) -> Option<Vec<Ranked>> {
-        let p = self.p;
-        let ret = p.retention.as_ref()?;
-        let main = gesture?;
-        if t.alternatives.is_empty() {
-            return None;
-        }
-        let amount = if p.is_monetary(gesture) {
-            let (amount, declined) = self.guard(main, proposed, false);
-            if declined || amount.is_zero() {
-                return None;
-            }
-            amount
-        } else {
-            Decimal::ZERO
-        };
-        let mut candidates = vec![Candidate {
-            gesture: main,
-            proposed,
-            amount,
-        }];
-        candidates.extend(self.alternatives(t, ceiling));
-        if candidates.len() < 2 {
-            return None;
-        }
-        ranking::rank(
-            p,
-            ret,
-            self.evidence,
-            self.f.segment,
-            self.f.value_at_risk,
-            &candidates,
-        )
-    }
-
-    /// The rule's script; else, for a monetary gesture, an offer in plain words; else the floor's.
-    fn script(
-        &self,
-        rule_script: Option<&Template>,
-        gesture: GestureRef,
-        amount: Decimal,
-    ) -> String {
-        if let Some(t) = rule_script {
-            return t.render(|v, out| self.write_var(v, amount, out));
-        }
-        match gesture.and_then(|g| self.p.gestures.get(g)) {
-            Some(g) if g.monetary && amount > Decimal::ZERO => {
-                const OPENING: &str =
-                    "I am sorry about this. As a gesture of goodwill I can offer you a ";
-                let mut text = String::with_capacity(OPENING.len() + g.label_lower.len() + 24);
-                text.push_str(OPENING);
-                text.push_str(&g.label_lower);
-                text.push_str(" of ");
-                self.push_show(&mut text, amount);
-                text.push('.');
-                text
-            }
-            _ => self
-                .p
-                .floor
-                .script
-                .render(|v, out| self.write_var(v, amount, out)),
-        }
-    }
-
-    fn authority(&mut self, amount: Decimal) -> Authority {
-        let p = self.p;
-        let role = self.input.role;
-        let limit = self.limit_of(role);
-        let within = amount <= limit;
-        let approver = if within {
-            None
-        } else {
-            // INVARIANT: amounts are capped at the top role's limit, so some role covers them.
-            (role + 1..p.roles.len())
-                .find(|&r| self.limit_of(r) >= amount)
-                .or(p.roles.len().checked_sub(1))
-                .and_then(|r| p.roles.get(r).cloned())
-        };
-        if let Some(a) = &approver {
-            // "{amount} is above the {role} limit of {limit} for this customer; a {a} can
-            // approve it", in one buffer.
-            let mut text = String::with_capacity(96);
-            self.push_show(&mut text, amount);
-            text.push_str(" is above the ");
-            text.push_str(p.roles.get(role).map(String::as_str).unwrap_or(""));
-            text.push_str(" limit of ");
-            self.push_show(&mut text, limit);
-            text.push_str(" for this customer; a ");
-            text.push_str(a);
-            text.push_str(" can approve it");
-            self.reason("authority", text);
-        }
-        let role_limits = (0..p.roles.len())
-            .filter_map(|r| {
-                Some(RoleLimit {
-                    role: p.roles.get(r)?.clone(),
-                    limit: MoneyDto::from(self.money(self.limit_of(r))),
-                })
-            })
-            .collect();
-        Authority {
-            role: p.roles.get(role).cloned().unwrap_or_default(),
-            limit: MoneyDto::from(self.money(limit)),
-            within_authority: within,
-            approver_role: approver,
-            role_limits,
         }
     }
 }

@@ -19,6 +19,14 @@ pub struct PolicyDoc {
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The BCP 47 locale of the texts written inline (labels, reasons, scripts, the
+    /// floor); `en` when absent. Requests in an undeclared locale get these texts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_locale: Option<String>,
+    /// The same texts in further locales, by BCP 47 tag; a text left out falls back to
+    /// the default locale's (and `kulanz policy check` says so).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub texts: BTreeMap<String, LocaleTextsDoc>,
     /// Complaint categories this policy knows.
     pub categories: Vec<String>,
     /// Agent roles, lowest authority first.
@@ -248,8 +256,11 @@ pub struct ThenDoc {
     pub callback: Option<CallbackDoc>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<AlternativeDoc>,
-    /// Why, for the agent; may use `{placeholders}`.
+    /// Why, for the agent, in one line; may use `{placeholders}`.
     pub reason: String,
+    /// The numbers behind the reason, for a lead; optional, may use `{placeholders}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_script: Option<String>,
 }
@@ -286,6 +297,47 @@ pub struct AlternativeDoc {
     pub gesture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<AmountDoc>,
+}
+
+/// The policy's texts in one further locale; each is optional (the default locale's
+/// text stands in).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleTextsDoc {
+    /// Gesture id → label.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gestures: BTreeMap<String, String>,
+    /// Segment id → label (what `{segment}` writes in this locale).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub segments: BTreeMap<String, String>,
+    /// Role id → how the role is named in this locale.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<FloorTextsDoc>,
+    /// Rule id → its texts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, RuleTextsDoc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloorTextsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_script: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTextsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_script: Option<String>,
 }
 
 /// An example case: a request, a customer record (or none) and the expected partial answer.

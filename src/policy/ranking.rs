@@ -8,8 +8,11 @@
 //! among what the rule and the guards already allow.
 
 use super::compiled::CompiledPolicy;
+use super::phrases::Words;
 use super::retention::{posterior_mean_4dp, Evidence, Retention};
+use super::texts::LocaleTexts;
 use crate::domain::decision::{RankedGesture, Ranking, RetentionEvidence};
+use crate::domain::locale::Lang;
 use crate::money::{round_cents, Money};
 use rust_decimal::Decimal;
 
@@ -90,60 +93,98 @@ pub(super) fn output(p: &CompiledPolicy, ret: &Retention, ranked: &[Ranked]) -> 
     }
 }
 
-/// The ranking in words, with every number behind it, for the agent and the auditor.
+/// The ranking in words: one line for the agent (which gesture ranks first and each
+/// one's chance of keeping the customer) and the detail with every number behind it,
+/// for the lead and the auditor.
 pub(super) fn reason(
-    p: &CompiledPolicy,
+    t: &LocaleTexts,
+    w: Words,
     ret: &Retention,
-    segment: &str,
     value_at_risk: Decimal,
+    segment: usize,
     ranked: &[Ranked],
-) -> String {
+) -> (String, String) {
     use std::fmt::Write as _;
-    // One buffer for the whole sentence, money written straight into it (`write!` into a
-    // `String` cannot fail): this text is the larger part of a ranked decision's cost.
-    let show = |out: &mut String, a: Decimal| Money::new(a, p.currency).write_display(out);
+    let de = w.lang == Lang::De;
+    let label = |r: &Ranked| t.gesture_lower(r.candidate.gesture);
+    let mut text = String::with_capacity(120);
+    if let Some(top) = ranked.first() {
+        text.push_str(label(top));
+        text.push_str(if de {
+            " liegt vorn: "
+        } else {
+            " ranks first: "
+        });
+        push_percent(&mut text, top.retention);
+        text.push_str(if de {
+            " % Chance, den Kunden zu halten"
+        } else {
+            "% chance of keeping this customer"
+        });
+        for (i, r) in ranked.iter().skip(1).enumerate() {
+            text.push_str(match (i, de) {
+                (0, false) => ", against ",
+                (0, true) => ", gegenüber ",
+                _ => ", ",
+            });
+            text.push_str(label(r));
+            text.push(' ');
+            push_percent(&mut text, r.retention);
+            text.push_str(if de { " %" } else { "%" });
+        }
+    }
+    // One buffer for the whole paragraph, money written straight into it (`write!` into
+    // a `String` cannot fail).
     let mut var = String::with_capacity(24);
-    show(&mut var, value_at_risk);
-    let mut text = String::with_capacity(200 + 160 * ranked.len());
-    let _ = write!(
-        text,
-        "ranked by expected value for a {segment} customer with {var} at risk (value at risk × chance of ordering again within {} days − cost): ",
-        ret.window_days
-    );
+    w.money(&mut var, round_cents(value_at_risk));
+    let segment = t.segments.get(segment).map(String::as_str).unwrap_or("");
+    let mut detail = String::with_capacity(200 + 160 * ranked.len());
+    let _ = if de {
+        write!(
+            detail,
+            "nach erwartetem Wert für einen Kunden der Stufe {segment} mit {var} gefährdetem Wert (gefährdeter Wert × Chance auf eine weitere Bestellung in {} Tagen − Kosten): ",
+            ret.window_days
+        )
+    } else {
+        write!(
+            detail,
+            "ranked by expected value for a {segment} customer with {var} at risk (value at risk × chance of ordering again within {} days − cost): ",
+            ret.window_days
+        )
+    };
     for (i, r) in ranked.iter().enumerate() {
         if i > 0 {
-            text.push_str("; ");
+            detail.push_str("; ");
         }
-        let g = p.gestures.get(r.candidate.gesture);
-        text.push_str(g.map(|g| g.label_lower.as_str()).unwrap_or(""));
-        if g.is_some_and(|g| g.monetary) {
-            text.push_str(" of ");
-            show(&mut text, r.candidate.amount);
+        detail.push_str(label(r));
+        if r.candidate.amount > Decimal::ZERO {
+            detail.push_str(if de { " über " } else { " of " });
+            w.money(&mut detail, r.candidate.amount);
         }
-        text.push_str(": ");
-        push_percent(&mut text, r.retention);
-        text.push_str("% × ");
-        text.push_str(&var);
-        text.push_str(" − ");
-        show(&mut text, r.cost);
-        text.push_str(" = ");
-        show(&mut text, r.expected_value);
+        detail.push_str(": ");
+        push_percent(&mut detail, r.retention);
+        detail.push_str(if de { " % × " } else { "% × " });
+        detail.push_str(&var);
+        detail.push_str(" − ");
+        w.money(&mut detail, r.cost);
+        detail.push_str(" = ");
+        w.money(&mut detail, r.expected_value);
         let e = &r.evidence;
-        let _ = write!(
-            text,
-            " (prior {} stayed / {} left, recorded {} stayed / {} left)",
-            e.prior_retained, e.prior_lost, e.retained, e.lost,
-        );
+        let _ = if de {
+            write!(
+                detail,
+                " (Annahme {} geblieben / {} gegangen, erfasst {} geblieben / {} gegangen)",
+                e.prior_retained, e.prior_lost, e.retained, e.lost,
+            )
+        } else {
+            write!(
+                detail,
+                " (prior {} stayed / {} left, recorded {} stayed / {} left)",
+                e.prior_retained, e.prior_lost, e.retained, e.lost,
+            )
+        };
     }
-    if let Some(top) = ranked.first() {
-        let label = p
-            .gestures
-            .get(top.candidate.gesture)
-            .map(|g| g.label_lower.as_str())
-            .unwrap_or("");
-        let _ = write!(text, ". The {label} ranks first.");
-    }
-    text
+    (text, detail)
 }
 
 /// `(retention × 100).round_dp(1).normalize()` written to `out` (e.g. `45`, `12.2`) from the

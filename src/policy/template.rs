@@ -53,6 +53,9 @@ enum Piece {
 pub struct Template(Vec<Piece>);
 
 impl Template {
+    /// The template that renders nothing, as a constant.
+    pub const EMPTY: Template = Template(Vec::new());
+
     /// A template that renders nothing (stands in for one that failed to compile).
     pub fn empty() -> Template {
         Template(Vec::new())

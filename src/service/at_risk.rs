@@ -316,6 +316,7 @@ fn synthetic(
             "proactive".to_string(),
             serde_json::Value::Bool(true),
         )])),
+        locale: None,
     };
     let vocab = Vocab {
         categories: &policy.categories,

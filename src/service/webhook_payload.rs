@@ -104,6 +104,7 @@ impl ZendeskPayload {
                 description: None,
             },
             attributes: None,
+            locale: None,
         }
     }
 }

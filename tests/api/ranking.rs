@@ -45,14 +45,19 @@ async fn a_ranked_answer_shows_every_number_and_they_add_up() {
         assert_eq!(g["evidence"]["lost"], 0);
     }
     let reasons = d["reasons"].as_array().unwrap();
-    let text = reasons
+    let ranking = reasons
         .iter()
         .find(|r| r["rule"] == "ranking")
-        .expect("a ranking reason")["text"]
-        .as_str()
-        .unwrap();
-    assert!(text.contains("70% ×"), "{text}");
-    assert!(text.contains("prior 7 stayed / 3 left"), "{text}");
+        .expect("a ranking reason");
+    // One line for the agent; the arithmetic for the lead in `detail`.
+    let text = ranking["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        "refund ranks first: 70% chance of keeping this customer, against voucher 60%"
+    );
+    let detail = ranking["detail"].as_str().unwrap();
+    assert!(detail.contains("70% ×"), "{detail}");
+    assert!(detail.contains("prior 7 stayed / 3 left"), "{detail}");
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@
       noDecisionTitle: 'No recommendation yet',
       noDecisionText: 'This ticket has no decision yet and lacks the fields to ask for one (customer, category).',
       none: 'No gesture', policy: 'Policy {v}',
+      nowOption: 'Within your authority now', grantOption: 'Grant {what} now', detail: 'Numbers',
       status: { granted_as_recommended: 'Granted as recommended', granted_other: 'Granted other',
         escalated: 'Escalated', declined: 'Declined' },
       churnLevel: { low: 'low', medium: 'medium', high: 'high' },
@@ -67,6 +68,7 @@
       noDecisionTitle: 'Noch keine Empfehlung',
       noDecisionText: 'Für dieses Ticket gibt es noch keine Entscheidung, und es fehlen Angaben (Kunde, Kategorie).',
       none: 'Keine Geste', policy: 'Richtlinie {v}',
+      nowOption: 'Jetzt in Ihrer Befugnis', grantOption: '{what} jetzt gewähren', detail: 'Zahlen',
       status: { granted_as_recommended: 'Wie empfohlen gewährt', granted_other: 'Anders gewährt',
         escalated: 'Eskaliert', declined: 'Abgelehnt' },
       churnLevel: { low: 'niedrig', medium: 'mittel', high: 'hoch' },
@@ -78,6 +80,12 @@
         apology: 'Persönliche Entschuldigung', callback: 'Rückruf', none: 'Keine Geste' }
     }
   };
+
+  /** A BCP 47 tag as the API accepts it (`de_DE` becomes `de-DE`), or null. */
+  function apiLocale(locale) {
+    var tag = String(locale || '').replace(/_/g, '-');
+    return /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(tag) && tag.length <= 35 ? tag : null;
+  }
 
   function pickLang(locale) {
     return String(locale || '').toLowerCase().indexOf('de') === 0 ? 'de' : 'en';
@@ -199,15 +207,48 @@
         .catch(function (e) {
           if (e.status !== 404) throw e;
           if (!req.customer_id || !req.complaint || !req.complaint.category) return null;
-          return self.call('POST', '/v1/decisions', req);
+          return self.call('POST', '/v1/decisions', self.withLocale(req));
         });
     } else {
-      p = this.call('POST', '/v1/decisions', req);
+      p = this.call('POST', '/v1/decisions', this.withLocale(req));
     }
     return p.then(function (d) {
       if (!d) self.message('empty', 'ℹ', self.t.noDecisionTitle, self.t.noDecisionText, false);
       else self.render(d);
     }, function (e) { self.fail(e); });
+  };
+
+  /** The request in the agent's locale, so reasons and script come in their language. */
+  Widget.prototype.withLocale = function (req) {
+    var tag = apiLocale(this.locale);
+    if (req.locale || !tag) return req;
+    var out = {};
+    Object.keys(req).forEach(function (k) { out[k] = req[k]; });
+    out.locale = tag;
+    return out;
+  };
+
+  /** A reason: its one line, and its numbers behind a disclosure when it has them. */
+  Widget.prototype.reasonNode = function (r) {
+    if (!r.detail) return el('li', { text: r.text });
+    return el('li', {}, [el('details', { 'class': 'kz-detail' }, [
+      el('summary', { text: r.text }),
+      el('p', { 'class': 'kz-note', text: r.detail })
+    ])]);
+  };
+
+  /** Above authority: what the agent may grant at once, with a button to grant it. */
+  Widget.prototype.optionNode = function (d) {
+    var t = this.t, self = this, o = d.recommendation.within_authority_option;
+    if (!o || d.authority.within_authority || d.outcome || d.approval) return null;
+    var what = this.gestureName(o.gesture) + (this.sum(o.amount) ? ' ' + this.money(o.amount) : '');
+    var grant = el('button', { type: 'button', 'data-action': 'grant_option', text: fill(t.grantOption, { what: what }) });
+    grant.addEventListener('click', function () {
+      self.submit({ status: 'granted_other', granted: { gesture: o.gesture, amount: o.amount } }, grant);
+    });
+    return el('div', { 'class': 'kz-alert kz-option', 'data-option': o.gesture, 'data-option-amount': o.amount.amount }, [
+      el('strong', { text: t.nowOption }), el('br'), el('span', { text: o.text }), el('br'), grant
+    ]);
   };
 
   Widget.prototype.render = function (d) {
@@ -223,6 +264,7 @@
         el('strong', { text: t.unknownTitle }), el('br'), el('span', { text: t.unknownText })
       ]));
     }
+    var option = this.optionNode(d);
     var authBadge = auth.within_authority
       ? el('span', { 'class': 'kz-badge kz-ok', 'data-authority': 'within', text: '✓ ' + t.within })
       : el('span', { 'class': 'kz-badge kz-warn', 'data-authority': 'approval',
@@ -232,6 +274,7 @@
       this.sum(rec.amount) ? el('p', { 'class': 'kz-amount', 'data-amount': rec.amount.amount, text: this.money(rec.amount) }) : null,
       authBadge,
       this.approvalNode(d),
+      option,
       el('p', { 'class': 'kz-note', text: fill(t.limit, { limit: this.money(auth.limit) }) + ' · ' +
         this.roleName(auth.role) }),
       this.due(d)
@@ -251,11 +294,16 @@
     nodes.push(el('ul', { 'class': 'kz-chips', 'aria-label': t.value }, chips));
     if (d.reasons && d.reasons.length) {
       nodes.push(el('h2', { text: t.reasons }));
-      nodes.push(el('ul', { 'class': 'kz-list' }, d.reasons.map(function (r) { return el('li', { text: r.text }); })));
+      // The within-authority option has its own box above; the list keeps the rest.
+      var shown = d.reasons.filter(function (r) { return r.rule !== 'within-authority' || !option; });
+      nodes.push(el('ul', { 'class': 'kz-list' }, shown.map(function (r) { return self.reasonNode(r); })));
     }
     if (d.guards && d.guards.length) {
       nodes.push(el('h2', { text: t.guards }));
-      nodes.push(el('ul', { 'class': 'kz-list' }, d.guards.map(function (g) { return el('li', { text: g.text }); })));
+      nodes.push(el('ul', { 'class': 'kz-list' }, d.guards.map(function (g) {
+        return g.passes_when ? el('li', {}, [el('span', { text: g.text }), el('br'),
+          el('span', { 'class': 'kz-note', text: g.passes_when })]) : el('li', { text: g.text });
+      })));
     }
     var extra = [];
     if (rec.callback) extra.push(el('li', { text: fill(t.callback, { h: rec.callback.within_hours }) }));
@@ -352,6 +400,7 @@
   Widget.prototype.form = function (kind) {
     var t = this.t, self = this, d = this.decision, rec = d.recommendation;
     var fields = [], gesture, amount, approver, note, options = [rec].concat(rec.alternatives || []);
+    if (rec.within_authority_option) options.push(rec.within_authority_option);
     if (kind === 'granted_other') {
       gesture = el('select', { id: 'kz-gesture' }, options.map(function (a, i) {
         var sum = self.sum(a.amount);

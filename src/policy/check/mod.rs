@@ -1,5 +1,6 @@
 //! Static checks beyond the schema (`kulanz policy check`, and on every load):
 //! rules that can never match, category × fault × severity combinations no rule covers,
+//! texts a declared locale leaves out,
 //! the largest amount a decision can grant per role, and a sampled monotonicity check.
 //!
 //! Errors block activation; warnings are reported and do not.
@@ -43,6 +44,7 @@ pub fn warnings(policy: &CompiledPolicy) -> Vec<Problem> {
     let mut out = Vec::new();
     overlap::shadowed_rules(policy, &mut out);
     coverage::uncovered(policy, &mut out);
+    out.extend(super::compile::texts::missing(&policy.doc));
     out
 }
 

@@ -68,6 +68,7 @@ fn sample_input(
         fault: pick(rng, Fault::ALL),
         claim: money(rng, 5_000),
         attributes,
+        locale: None,
     }
 }
 

@@ -8,9 +8,11 @@ use super::template::Template;
 use retention::{check_ranked_rules, compile_retention};
 use rust_decimal::Decimal;
 use std::str::FromStr;
+use texts::compile_texts;
 use when::compile_when;
 
 mod retention;
+pub mod texts;
 mod when;
 
 struct Checker<'a> {
@@ -145,12 +147,6 @@ fn compile_rule(c: &mut Checker<'_>, i: usize, r: &RuleDoc) -> Rule {
                 within_hours: cb.within_hours,
             }),
             alternatives,
-            reason: c.template(&format!("{path}.then.reason"), &r.then.reason),
-            script: r
-                .then
-                .agent_script
-                .as_ref()
-                .map(|s| c.template(&format!("{path}.then.agent_script"), s)),
         },
     }
 }
@@ -229,8 +225,6 @@ pub fn compile(
         .iter()
         .map(|(id, g)| Gesture {
             id: id.clone(),
-            label: g.label.clone(),
-            label_lower: g.label.to_lowercase(),
             monetary: g.monetary,
             cost_factor: g
                 .cost_factor
@@ -244,8 +238,6 @@ pub fn compile(
     let floor = Floor {
         gesture: c.gesture("$.floor.gesture", &doc.floor.gesture, false),
         hours: [h.low, h.medium, h.high, h.critical],
-        script: c.template("$.floor.agent_script", &doc.floor.agent_script),
-        reason: c.template("$.floor.reason", &doc.floor.reason),
     };
     if h.critical > h.high || h.high > h.medium || h.medium > h.low {
         c.fail(
@@ -362,6 +354,8 @@ pub fn compile(
         check_ranked_rules(&mut c, r, &rules);
     }
 
+    let locales = compile_texts(&mut c, &doc);
+
     let test_clock = doc.test_clock.as_deref().and_then(|s| {
         chrono::DateTime::parse_from_rfc3339(s)
             .map(|d| d.with_timezone(&chrono::Utc))
@@ -390,6 +384,7 @@ pub fn compile(
         rules,
         by_category,
         test_clock,
+        locales,
         doc,
         source,
     })
