@@ -473,6 +473,55 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
     let (x, y) = tokio::join!(decide(r1.base.clone()), decide(r2.base.clone()));
     assert_eq!(x, y, "one Idempotency-Key, one decision");
 
+    // A key made on one replica works on the other once applied there, and so does its
+    // revocation: measured here without Kulanz-After (how long a desk would see a 401).
+    let made: Value = http
+        .post(format!("{}/v1/keys", r1.base))
+        .bearer_auth(&key)
+        .json(&json!({"name": "desk-2", "scopes": ["decide"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = made["secret"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    let status_on_r2 = |secret: String| {
+        let (http, base) = (http.clone(), r2.base.clone());
+        async move {
+            http.get(format!("{base}/v1/tickets/ZD-none/decision"))
+                .bearer_auth(&secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    while status_on_r2(secret.clone()).await == 401 {
+        assert!(started.elapsed() < DEADLINE, "the key never reached r2");
+    }
+    let valid_after = started.elapsed();
+    let r = http
+        .delete(format!("{}/v1/keys/desk-2", r1.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let started = Instant::now();
+    while status_on_r2(secret.clone()).await != 401 {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the revocation never reached r2"
+        );
+    }
+    println!(
+        "a key made on r1 was valid on r2 after {valid_after:?}; its revocation took {:?}",
+        started.elapsed()
+    );
+
     // A read after a write on another replica: Kulanz-After waits for the position.
     let r = http.put(format!("{}/v1/customers/c-ryw", r1.base)).bearer_auth(&key)
         .json(&json!({"currency": "EUR", "lifetime_revenue": {"amount": "900.00", "currency": "EUR"}, "orders": 3}))
