@@ -20,6 +20,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_kulanz");
 const POLICIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
 /// A guard against hanging, not a timing claim.
 const DEADLINE: Duration = Duration::from_secs(60);
+/// The tests run one after the other: each starts three NATS nodes and several replicas,
+/// and two such clusters at once on a 2-core machine made NATS miss its first answers.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One `kulanz serve --cluster` process.
 struct Replica {
@@ -253,6 +256,7 @@ async fn load(
 /// replicas converge to one state; a replica started empty catches up to it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
+    let _one_at_a_time = SERIAL.lock().await;
     let mut nats = tokio::task::block_in_place(|| NatsCluster::start(3));
     let dir = tempfile::tempdir().unwrap();
     let http = client();
@@ -402,6 +406,7 @@ async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
 /// is not in the log) and heals by itself, and an erasure leaves every replica and the log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn races_quorum_loss_and_erasure_across_replicas() {
+    let _one_at_a_time = SERIAL.lock().await;
     let mut nats = tokio::task::block_in_place(|| NatsCluster::start(3));
     let dir = tempfile::tempdir().unwrap();
     let http = client();

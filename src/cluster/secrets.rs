@@ -26,6 +26,21 @@ pub async fn shared_secret(
     cfg: &ClusterConfig,
     name: &str,
 ) -> anyhow::Result<[u8; 32]> {
+    // Like the stream's creation: bounded retries while a starting NATS cluster settles.
+    let deadline = tokio::time::Instant::now() + super::stream::START_PATIENCE;
+    loop {
+        match make_or_read(js, cfg, name).await {
+            Ok(key) => return Ok(key),
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, secret = name, "the cluster's secret is not reachable yet; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn make_or_read(js: &Context, cfg: &ClusterConfig, name: &str) -> anyhow::Result<[u8; 32]> {
     let subject = format!("{}.meta.{name}", cfg.prefix());
     let mut fresh = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);

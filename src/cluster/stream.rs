@@ -30,7 +30,30 @@ pub async fn ensure(js: &Context, cfg: &ClusterConfig) -> anyhow::Result<usize> 
         deny_purge: false,
         ..Default::default()
     };
-    let info = match js.get_stream(cfg.stream_name()).await {
+    // A NATS cluster that has just started may answer clients before JetStream has a
+    // meta leader: its API requests time out for a few seconds. Wait for it (bounded); a
+    // stream that answers but is too weak is refused at once.
+    let deadline = tokio::time::Instant::now() + START_PATIENCE;
+    let info = loop {
+        match read_or_create(js, &config).await {
+            Ok(info) => break info,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "JetStream does not answer yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => anyhow::bail!("cannot read or create stream `{}`: {e}", config.name),
+        }
+    };
+    check(&info, wanted)?;
+    Ok(info.num_replicas)
+}
+
+/// How long a starting replica waits for JetStream to answer.
+pub const START_PATIENCE: Duration = Duration::from_secs(60);
+
+/// The stream's configuration as stored, creating the stream from `config` if missing.
+async fn read_or_create(js: &Context, config: &Config) -> anyhow::Result<Config> {
+    Ok(match js.get_stream(&config.name).await {
         Ok(mut s) => s.info().await?.config.clone(),
         Err(e) if is_not_found(&e) => js
             .create_stream(config.clone())
@@ -38,10 +61,8 @@ pub async fn ensure(js: &Context, cfg: &ClusterConfig) -> anyhow::Result<usize> 
             .cached_info()
             .config
             .clone(),
-        Err(e) => anyhow::bail!("cannot read stream `{}`: {e}", cfg.stream_name()),
-    };
-    check(&info, wanted)?;
-    Ok(info.num_replicas)
+        Err(e) => return Err(e.into()),
+    })
 }
 
 /// Three replicas, or one on a NATS server that is not part of a cluster (a try-out), said
