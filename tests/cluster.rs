@@ -137,6 +137,12 @@ fn outcome() -> Value {
     json!({"granted": {"gesture": "apology"}, "customer_accepted": true})
 }
 
+/// `GET url` with `key`, its body as JSON.
+async fn get_json(http: &reqwest::Client, url: String, key: &str) -> Value {
+    let r = http.get(url).bearer_auth(key).send().await.unwrap();
+    r.json().await.unwrap()
+}
+
 /// Wait until every replica is ready.
 async fn wait_ready(http: &reqwest::Client, replicas: &[&Replica]) {
     let deadline = Instant::now() + DEADLINE;
@@ -164,15 +170,7 @@ async fn converged(http: &reqwest::Client, key: &str, replicas: &[&Replica]) -> 
     loop {
         let mut states = Vec::new();
         for r in replicas {
-            let s: Value = http
-                .get(format!("{}/v1/replica", r.base))
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let s: Value = get_json(http, format!("{}/v1/replica", r.base), key).await;
             states.push(s);
         }
         let positions: Vec<&Value> = states.iter().map(|s| &s["cluster"]["applied"]).collect();
@@ -368,37 +366,13 @@ async fn acknowledged_writes_survive_node_failures_and_replicas_converge() {
             missing.len(),
             acked.decisions.len()
         );
-        let v: Value = http
-            .get(format!("{}/v1/audit/verify", r.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&http, format!("{}/v1/audit/verify", r.base), &key).await;
         assert_eq!(v["intact"], true, "{}: {v}", r.id);
     }
     // The same answer from the caught-up replica as from the first.
     let id = &acked.decisions[0];
-    let a: Value = http
-        .get(format!("{}/v1/decisions/{id}", r1.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let b: Value = http
-        .get(format!("{}/v1/decisions/{id}", r4.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let a: Value = get_json(&http, format!("{}/v1/decisions/{id}", r1.base), &key).await;
+    let b: Value = get_json(&http, format!("{}/v1/decisions/{id}", r4.base), &key).await;
     assert_eq!(a, b);
 }
 
@@ -560,15 +534,7 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
             .await
             .unwrap();
         assert_eq!(r.status(), 404, "{base}");
-        let v: Value = http
-            .get(format!("{base}/v1/audit/verify"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&http, format!("{base}/v1/audit/verify"), &key).await;
         assert_eq!(v["intact"], true, "{v}");
     }
     let nc = async_nats::connect(nats.client_urls()[0].as_str())
