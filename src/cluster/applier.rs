@@ -3,7 +3,7 @@
 //! replica does. It answers the writer waiting on this replica (by the entry's message id)
 //! with what applying returned, and a checkpoint task records, every quarter second, how
 //! far the store is durably applied: a restart goes on from there, and the few entries it
-//! may apply again are harmless (see `checkpoint`).
+//! may apply again are harmless (see `checkpoints`).
 
 use super::entry;
 use super::Cluster;
