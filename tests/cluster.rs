@@ -35,8 +35,20 @@ struct Replica {
 
 impl Replica {
     fn start(nats: &NatsCluster, id: &str, data: &Path, demo: bool) -> Replica {
+        Replica::start_with(nats, id, data, demo, &[])
+    }
+
+    /// `start`, with more `serve` flags.
+    fn start_with(
+        nats: &NatsCluster,
+        id: &str,
+        data: &Path,
+        demo: bool,
+        extra: &[&str],
+    ) -> Replica {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(extra)
             .arg("--data-dir")
             .arg(data)
             .args(["--policy-dir", POLICIES])
@@ -617,4 +629,204 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
 fn hex_token(id: &str) -> String {
     use sha2::Digest;
     hex::encode(&sha2::Sha256::digest(id.as_bytes())[..16])
+}
+
+/// Decide `count` complaints, round-robin through `replicas`; every one must succeed.
+async fn decide_many(
+    http: &reqwest::Client,
+    key: &str,
+    replicas: &[&Replica],
+    from: usize,
+    count: usize,
+) {
+    for n in from..from + count {
+        let base = &replicas[n % replicas.len()].base;
+        let r = http
+            .post(format!("{base}/v1/decisions"))
+            .bearer_auth(key)
+            .json(&complaint(n))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+}
+
+/// The latest snapshot's metadata: (position, purged_below), if one is stored.
+async fn latest_snapshot(js: &async_nats::jetstream::Context) -> Option<(u64, u64)> {
+    let bucket = js.get_object_store("kulanz-snapshots").await.ok()?;
+    let info = bucket.info("latest").await.ok()?;
+    let num = |k: &str| info.metadata[k].parse::<u64>().unwrap();
+    Some((num("position"), num("purged_below")))
+}
+
+/// Wait until a snapshot is stored whose purge starts the log above `position`.
+async fn wait_purged_past(js: &async_nats::jetstream::Context, position: u64) -> (u64, u64) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some((at, below)) = latest_snapshot(js).await {
+            if below > position && only_secrets_below(js, below).await {
+                return (at, below);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot purged the log past {position}: {:?}",
+            latest_snapshot(js).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether the log holds nothing below `position` but the cluster's secrets (`meta`).
+async fn only_secrets_below(js: &async_nats::jetstream::Context, position: u64) -> bool {
+    let stream = js.get_stream("kulanz").await.unwrap();
+    for seq in 1..position {
+        if let Ok(m) = stream.get_raw_message(seq).await {
+            if !m.subject.contains(".meta.") {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The applied position `GET /v1/replica` reports.
+async fn applied(http: &reqwest::Client, key: &str, r: &Replica) -> u64 {
+    let v = get_json(http, format!("{}/v1/replica", r.base), key).await;
+    v["cluster"]["applied"].as_u64().unwrap()
+}
+
+/// Snapshots bound the log: a new replica, and one further behind than the log keeps,
+/// restore the latest snapshot and converge; an erasure leaves the log and the snapshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn snapshots_bound_the_log_and_replicas_restore_them() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let nats = tokio::task::block_in_place(|| NatsCluster::start(3));
+    let dir = tempfile::tempdir().unwrap();
+    let http = client();
+    let every = ["--snapshot-every", "30"];
+    let r1 = Replica::start_with(&nats, "r1", &dir.path().join("r1"), true, &every);
+    let key = r1.key.clone().unwrap();
+    let mut r2 = Replica::start_with(&nats, "r2", &dir.path().join("r2"), false, &every);
+    wait_ready(&http, &[&r1, &r2]).await;
+    let nc = async_nats::connect(nats.client_urls()[0].as_str())
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(nc);
+
+    // Two snapshot intervals: the log no longer starts at its first entry.
+    decide_many(&http, &key, &[&r1, &r2], 0, 80).await;
+    let (at, below) = wait_purged_past(&js, 1).await;
+    println!("snapshot at {at}, log purged below {below}");
+
+    // A replica started empty restores the snapshot (it could not replay the log).
+    let r3 = Replica::start_with(&nats, "r3", &dir.path().join("r3"), false, &every);
+    wait_ready(&http, &[&r3]).await;
+    let log = std::fs::read_to_string(dir.path().join("r3.log")).unwrap();
+    assert!(log.contains("restored the latest snapshot"), "{log}");
+    let states = converged(&http, &key, &[&r1, &r2, &r3]).await;
+    assert_eq!(states[0]["digest"], states[2]["digest"]);
+
+    // r2 down while the log moves on past what it keeps for r2: at its restart it
+    // restores the snapshot, over its old data.
+    let r2_was = applied(&http, &key, &r2).await;
+    r2.kill();
+    decide_many(&http, &key, &[&r1, &r3], 100, 70).await;
+    wait_purged_past(&js, r2_was + 1).await;
+    let r2 = Replica::start_with(&nats, "r2", &dir.path().join("r2"), false, &every);
+    wait_ready(&http, &[&r2]).await;
+    let log = std::fs::read_to_string(dir.path().join("r2.log")).unwrap();
+    let restored = log
+        .lines()
+        .find(|l| l.contains("restored the latest snapshot"))
+        .unwrap_or_else(|| panic!("r2 did not restore: {log}"));
+    println!("r2 (at {r2_was} when killed): {restored}");
+    let states = converged(&http, &key, &[&r1, &r2, &r3]).await;
+    for s in &states[1..] {
+        assert_eq!(states[0]["digest"], s["digest"]);
+    }
+    for r in [&r1, &r2, &r3] {
+        let v = get_json(&http, format!("{}/v1/audit/verify", r.base), &key).await;
+        assert_eq!(v["intact"], true, "{v}");
+    }
+
+    // An erasure: the customer's rows leave the log and the stored snapshot too.
+    let who = "c-erna-4711";
+    let r = http.put(format!("{}/v1/customers/{who}", r1.base)).bearer_auth(&key)
+        .json(&json!({"currency": "EUR", "lifetime_revenue": {"amount": "900.00", "currency": "EUR"}, "orders": 3}))
+        .send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let mut c = complaint(1);
+    c["customer_id"] = json!(who);
+    let r = http
+        .post(format!("{}/v1/decisions", r2.base))
+        .bearer_auth(&key)
+        .json(&c)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let started = Instant::now();
+    let r = http
+        .delete(format!("{}/v1/customers/{who}", r3.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let erased_at: u64 = r.headers()["kulanz-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    wait_purged_past(&js, erased_at).await;
+    println!(
+        "the erasure at {erased_at} left the log {:?} after its answer",
+        started.elapsed()
+    );
+    let stream = js.get_stream("kulanz").await.unwrap();
+    let state = stream.get_info().await.unwrap().state;
+    for seq in state.first_sequence..=state.last_sequence {
+        if let Ok(m) = stream.get_raw_message(seq).await {
+            let body = String::from_utf8_lossy(&m.payload);
+            assert!(!body.contains(who), "entry {seq} still names {who}: {body}");
+        }
+    }
+    let mut snapshot = Vec::new();
+    let mut object = js
+        .get_object_store("kulanz-snapshots")
+        .await
+        .unwrap()
+        .get("latest")
+        .await
+        .unwrap();
+    tokio::io::AsyncReadExt::read_to_end(&mut object, &mut snapshot)
+        .await
+        .unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&snapshot[..]), &mut text)
+        .unwrap();
+    assert!(text.contains("\"tree\""), "not a backup");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for line in text.lines().skip(1) {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let value = base64::Engine::decode(&b64, e["value"].as_str().unwrap()).unwrap();
+        let key_bytes = base64::Engine::decode(&b64, e["key"].as_str().unwrap()).unwrap();
+        for bytes in [&value, &key_bytes] {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(who),
+                "the snapshot's tree {} still names {who}",
+                e["tree"]
+            );
+        }
+    }
+    let states = converged(&http, &key, &[&r1, &r2, &r3]).await;
+    for s in &states[1..] {
+        assert_eq!(states[0]["digest"], s["digest"]);
+    }
+    for r in [&r1, &r2, &r3] {
+        let v = get_json(&http, format!("{}/v1/audit/verify", r.base), &key).await;
+        assert_eq!(v["intact"], true, "{v}");
+    }
 }

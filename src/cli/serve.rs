@@ -120,6 +120,11 @@ pub struct ClusterArgs {
     /// This replica's id, in logs and in each log entry it writes (default: the host name).
     #[arg(long, env = "KULANZ_REPLICA_ID")]
     pub replica_id: Option<String>,
+    /// Log entries between snapshots of the store; the log keeps one to two such
+    /// intervals (docs/cluster.md). 0: no periodic snapshots, and the log keeps everything
+    /// but what erasures purge.
+    #[arg(long, env = "KULANZ_SNAPSHOT_EVERY", default_value_t = crate::cluster::config::SNAPSHOT_EVERY)]
+    pub snapshot_every: u64,
 }
 
 impl ClusterArgs {
@@ -132,7 +137,9 @@ impl ClusterArgs {
             .replica_id
             .clone()
             .unwrap_or_else(crate::cluster::config::hostname);
-        crate::cluster::ClusterConfig::new(urls, &self.cluster_name, &id).map(Some)
+        let mut cfg = crate::cluster::ClusterConfig::new(urls, &self.cluster_name, &id)?;
+        cfg.snapshot_every = self.snapshot_every;
+        Ok(Some(cfg))
     }
 }
 

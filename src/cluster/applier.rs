@@ -173,12 +173,19 @@ async fn run(cluster: &Cluster, store: &Store) -> Result<(), Halt> {
         let msg = msg.map_err(|e| retry(&e))?;
         let info = msg.info().map_err(|e| retry(&e))?;
         let seq = info.stream_sequence;
-        if seq <= cluster.applied() {
+        let applied = cluster.applied();
+        if seq <= applied {
             continue;
+        }
+        if seq > applied + 1 {
+            behind_retention(cluster, applied).await?;
         }
         let published = info.published.unix_timestamp_nanos() as f64 / 1e9;
         let pending = info.pending;
         if super::secrets::is_meta(cluster.cfg.prefix(), msg.subject.as_str()) {
+            if cluster.snapshots.is_claim(msg.subject.as_str()) {
+                cluster.snapshots.claimed(store, seq, &msg.payload);
+            }
             cluster.progress.done(seq, None, Ok(Applied::Unchanged));
             continue;
         }
@@ -206,8 +213,25 @@ async fn run(cluster: &Cluster, store: &Store) -> Result<(), Halt> {
         if let (true, Some(c), Some(hook)) = (ok, changed, cluster.progress.hook.get()) {
             hook(c);
         }
+        cluster.snapshots.maybe_claim(seq);
     }
     Ok(())
+}
+
+/// The log skipped entries after `applied`: an erasure's purge (harmless: what it removed
+/// is erased here too), or the log's retention, when this replica is further behind than
+/// the log keeps. Applying past those would diverge: stop; at its next start the replica
+/// restores the latest snapshot (cluster/snapshot.rs).
+async fn behind_retention(cluster: &Cluster, applied: u64) -> Result<(), Halt> {
+    match cluster.snapshots.latest().await {
+        Ok(Some(l)) if applied + 1 < l.purged_below => Err(Halt::Stop(format!(
+            "this replica has applied the log to {applied}, but the log now starts at {}: \
+             restart it, and it restores the latest snapshot (position {})",
+            l.purged_below, l.position
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(Halt::Retry(format!("reading the latest snapshot: {e}"))),
+    }
 }
 
 /// What applying `cmd` will change that the service keeps in memory.

@@ -13,7 +13,12 @@ pub struct ClusterConfig {
     pub replica_id: String,
     /// How many NATS nodes keep each entry (3; 1 only on a one-node NATS, with a warning).
     pub replicas: usize,
+    /// Entries between snapshots (cluster/snapshot.rs); 0: none but those erasures ask for.
+    pub snapshot_every: u64,
 }
+
+/// `--snapshot-every`'s default: a snapshot, and the log's retention, every this many entries.
+pub const SNAPSHOT_EVERY: u64 = 50_000;
 
 impl ClusterConfig {
     /// Parse `--cluster`'s comma-separated list and check the names; the error says which.
@@ -49,6 +54,7 @@ impl ClusterConfig {
             name: name.to_string(),
             replica_id: replica_id.to_string(),
             replicas: 3,
+            snapshot_every: SNAPSHOT_EVERY,
         })
     }
 

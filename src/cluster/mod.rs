@@ -11,6 +11,7 @@ mod entry;
 pub mod position;
 mod replicator;
 mod secrets;
+mod snapshot;
 mod stream;
 
 pub use config::ClusterConfig;
@@ -31,6 +32,7 @@ pub struct Cluster {
     js: async_nats::jetstream::Context,
     client: async_nats::Client,
     progress: Arc<Progress>,
+    snapshots: Arc<snapshot::Snapshots>,
 }
 
 impl Cluster {
@@ -52,6 +54,10 @@ impl Cluster {
         );
         // First: a directory holding a single node's data is refused with the clearer reason.
         store.mark_replica(&cfg.name)?;
+        let snapshots = snapshot::Snapshots::open(&js, &cfg, replicas).await?;
+        if snapshots.restore_if_needed(store).await?.is_some() {
+            store.mark_replica(&cfg.name)?;
+        }
         secrets::adopt_pseudonym_key(&js, &cfg, store).await?;
         let progress = Arc::new(Progress::new(store.cluster_applied()?));
         let cluster = Arc::new(Cluster {
@@ -59,6 +65,7 @@ impl Cluster {
             js,
             client,
             progress,
+            snapshots,
         });
         applier::spawn(cluster.clone(), store.local());
         cluster.wait_caught_up_at_start().await?;

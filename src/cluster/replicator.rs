@@ -156,10 +156,16 @@ impl Cluster {
         position::record(ack.sequence);
         tracing::trace!(seq = ack.sequence, %msg_id, "write acknowledged by the log");
         match tokio::time::timeout(WRITE_TIMEOUT, applied).await {
-            Ok(Ok(Ok(done))) => match route.purge {
-                Some(subject) => self.purge(subject).await.map(|()| done),
-                None => Ok(done),
-            },
+            Ok(Ok(Ok(done))) => {
+                if let Some(subject) = route.purge {
+                    self.purge(subject).await?;
+                }
+                if route.erasure_done {
+                    // The customer's rows in batch entries leave the log with a snapshot.
+                    self.snapshots.erasure_applied(ack.sequence);
+                }
+                Ok(done)
+            }
             Ok(Ok(result)) => result,
             _ => {
                 self.progress.forget(&msg_id);

@@ -82,7 +82,7 @@ fn wanted_replicas(js: &Context, cfg: &ClusterConfig) -> usize {
 }
 
 /// Refuse a stream weaker than this start asks for.
-fn check(found: &Config, wanted: usize) -> anyhow::Result<()> {
+pub(super) fn check(found: &Config, wanted: usize) -> anyhow::Result<()> {
     if found.storage != StorageType::File {
         anyhow::bail!(
             "stream `{}` keeps its entries in memory; cluster mode needs file storage \

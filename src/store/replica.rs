@@ -130,6 +130,23 @@ impl Store {
         Ok(())
     }
 
+    /// Empty this replica's store (every tree and the decision log) so that a snapshot
+    /// can be restored into it: a replica's store is a cache of the cluster's log, and
+    /// one further behind than the log keeps can only be rebuilt (cluster/snapshot.rs).
+    pub fn wipe_replica(&self) -> Result<(), StoreError> {
+        let _gate = self
+            .gate
+            .write()
+            .map_err(|_| StoreError::Corrupt("store gate poisoned".into()))?;
+        for name in self.db.tree_names() {
+            self.db.open_tree(&name)?.clear()?;
+        }
+        self.log.reset()?;
+        self.key_cache.reload(&self.keys)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// The log position this store is durably applied to (0: nothing yet).
     pub fn cluster_applied(&self) -> Result<u64, StoreError> {
         Ok(self
