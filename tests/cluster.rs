@@ -830,3 +830,79 @@ async fn snapshots_bound_the_log_and_replicas_restore_them() {
         assert_eq!(v["intact"], true, "{v}");
     }
 }
+
+/// Every replica is given the outreach webhook, as a deployment gives every replica the
+/// same flags: one replica pushes per interval, and no customer is pushed twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_replica_pushes_the_at_risk_list() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let nats = tokio::task::block_in_place(|| NatsCluster::start(3));
+    let dir = tempfile::tempdir().unwrap();
+    let http = client();
+    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let got = calls.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let got = got.clone();
+            async move {
+                got.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice::<Value>(&body).unwrap());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let flags = ["--at-risk-webhook", &hook, "--at-risk-interval-secs", "1"];
+    let r1 = Replica::start_with(&nats, "r1", &dir.path().join("r1"), true, &flags);
+    let key = r1.key.clone().unwrap();
+    let r2 = Replica::start_with(&nats, "r2", &dir.path().join("r2"), false, &flags);
+    wait_ready(&http, &[&r1, &r2]).await;
+    let url = format!("{}/v1/customers/at-risk?limit=500", r1.base);
+    let listed = get_json(&http, url, &key).await;
+    let listed = listed["customers"].as_array().unwrap().len();
+    assert!(
+        listed > 50,
+        "the demo has more customers at risk than one pass pushes"
+    );
+
+    // Wait until the whole list was pushed (two passes at least: 50 per pass) and both
+    // replicas have run three passes each (pushed, or left to the other).
+    let passes = |id: &str| {
+        let log = std::fs::read_to_string(dir.path().join(format!("{id}.log"))).unwrap();
+        log.lines()
+            .filter(|l| {
+                l.contains("\"at-risk push pass\"")
+                    || l.contains("at-risk push pass left to another replica")
+            })
+            .count()
+    };
+    let deadline = Instant::now() + DEADLINE;
+    while passes("r1") < 3 || passes("r2") < 3 || calls.lock().unwrap().len() < listed {
+        assert!(
+            Instant::now() < deadline,
+            "passes r1 {} r2 {}, {} pushes of {listed} listed",
+            passes("r1"),
+            passes("r2"),
+            calls.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let calls = calls.lock().unwrap().clone();
+    let mut ids: Vec<&str> = calls
+        .iter()
+        .map(|c| c["customer"]["customer_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let pushed = ids.len();
+    ids.dedup();
+    println!(
+        "{pushed} pushes for {listed} listed customers; passes r1 {} r2 {}",
+        passes("r1"),
+        passes("r2")
+    );
+    assert_eq!(ids.len(), pushed, "a customer was pushed twice");
+}

@@ -13,6 +13,7 @@ mod replicator;
 mod secrets;
 mod snapshot;
 mod stream;
+mod turns;
 
 pub use config::ClusterConfig;
 

@@ -302,6 +302,15 @@ pub fn spawn(state: AppState, cfg: PushConfig) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = reqwest::Client::new();
         loop {
+            // In cluster mode one replica pushes per interval (cluster/turns.rs): every
+            // replica given the webhook would otherwise reach the same customers.
+            if let Some(cluster) = &state.cluster {
+                if !cluster.take_turn("at_risk_push", cfg.interval).await {
+                    tracing::info!("at-risk push pass left to another replica");
+                    tokio::time::sleep(cfg.interval).await;
+                    continue;
+                }
+            }
             match push_once(&state, &cfg, &client, Utc::now()).await {
                 Ok(s) => tracing::info!(
                     listed = s.listed,
