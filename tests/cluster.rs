@@ -513,6 +513,38 @@ async fn races_quorum_loss_and_erasure_across_replicas() {
         started.elapsed()
     );
 
+    // A cluster's first admin key comes from the CLI, written to the log: valid everywhere.
+    let out = Command::new(BIN)
+        .args(["keys", "add", "--name", "ops", "--scopes", "admin"])
+        .args(["--cluster", &nats.cluster_arg()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ops = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    for base in [&r1.base, &r2.base] {
+        let started = Instant::now();
+        loop {
+            let r = http
+                .get(format!("{base}/v1/replica"))
+                .bearer_auth(&ops)
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 200 {
+                break;
+            }
+            assert_eq!(r.status(), 401);
+            assert!(
+                started.elapsed() < DEADLINE,
+                "the CLI's key never reached {base}"
+            );
+        }
+    }
+
     // A read after a write on another replica: Kulanz-After waits for the position.
     let r = http.put(format!("{}/v1/customers/c-ryw", r1.base)).bearer_auth(&key)
         .json(&json!({"currency": "EUR", "lifetime_revenue": {"amount": "900.00", "currency": "EUR"}, "orders": 3}))

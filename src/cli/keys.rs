@@ -21,6 +21,8 @@ pub enum KeysCommand {
         max_role: Option<String>,
         #[command(flatten)]
         data: super::DataDir,
+        #[command(flatten)]
+        cluster: ClusterTarget,
     },
     /// List keys: name, scopes, creation time (secrets are never stored).
     List {
@@ -33,22 +35,43 @@ pub enum KeysCommand {
         name: String,
         #[command(flatten)]
         data: super::DataDir,
+        #[command(flatten)]
+        cluster: ClusterTarget,
     },
+}
+
+/// Write to a cluster's log instead of a data directory (docs/cluster.md): how a new
+/// cluster gets its first admin key.
+#[derive(Debug, clap::Args)]
+pub struct ClusterTarget {
+    /// The cluster's NATS servers, comma-separated; the key is valid on every replica
+    /// once applied (milliseconds). `--data-dir` is then not used.
+    #[arg(long = "cluster", env = "KULANZ_CLUSTER")]
+    urls: Option<String>,
+    /// The cluster's name (`serve --cluster-name`).
+    #[arg(long, env = "KULANZ_CLUSTER_NAME", default_value = "kulanz")]
+    cluster_name: String,
+}
+
+impl ClusterTarget {
+    /// Append `cmd` to the cluster's log if `--cluster` was given; its position.
+    fn append(&self, cmd: &Command) -> anyhow::Result<Option<u64>> {
+        let Some(urls) = &self.urls else {
+            return Ok(None);
+        };
+        let cfg = crate::cluster::ClusterConfig::new(urls, &self.cluster_name, "cli")?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime
+            .block_on(crate::cluster::append(&cfg, cmd))
+            .map(Some)
+    }
 }
 
 /// Create a key in an open store and return its secret.
 pub fn create(store: &Store, name: &str, scopes: Vec<Scope>) -> anyhow::Result<String> {
-    create_bound(store, name, scopes, None)
-}
-
-/// Create a key whose requests may claim at most `max_role`, and return its secret.
-pub fn create_bound(
-    store: &Store,
-    name: &str,
-    scopes: Vec<Scope>,
-    max_role: Option<String>,
-) -> anyhow::Result<String> {
-    let key = crate::service::keys::new_key(name, scopes, max_role, chrono::Utc::now())?;
+    let key = crate::service::keys::new_key(name, scopes, None, chrono::Utc::now())?;
     store.apply(key.command())?;
     store.flush_blocking()?;
     Ok(key.secret)
@@ -65,7 +88,18 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        KeysCommand::Revoke { name, data } => {
+        KeysCommand::Revoke {
+            name,
+            data,
+            cluster,
+        } => {
+            let cmd = Command::RevokeKeys { name: name.clone() };
+            if let Some(position) = cluster.append(&cmd)? {
+                eprintln!(
+                    "revoking every key named `{name}` on every replica (log position {position})"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let store = super::open_for_writes(&data.data_dir)?;
             let applied = store.apply(Command::RevokeKeys { name: name.clone() })?;
             store.flush_blocking()?;
@@ -80,12 +114,29 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             scopes,
             max_role,
             data,
+            cluster,
         } => {
             let scopes =
                 Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
-            let store = super::open_for_writes(&data.data_dir)?;
             let list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            let secret = create_bound(&store, &name, scopes.clone(), max_role.clone())?;
+            let key = crate::service::keys::new_key(
+                &name,
+                scopes.clone(),
+                max_role.clone(),
+                chrono::Utc::now(),
+            )?;
+            let secret = match cluster.append(&key.command())? {
+                Some(position) => {
+                    eprintln!("in the cluster's log at position {position}");
+                    key.secret
+                }
+                None => {
+                    let store = super::open_for_writes(&data.data_dir)?;
+                    store.apply(key.command())?;
+                    store.flush_blocking()?;
+                    key.secret
+                }
+            };
             let bound = match &max_role {
                 Some(r) => format!(", roles up to `{r}`"),
                 None => ", any role its caller claims".to_string(),

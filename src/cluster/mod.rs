@@ -5,6 +5,7 @@
 //! rebuild. A write answers only once it is in the log *and* applied on the replica that
 //! took it, so a client reading back from that replica sees it.
 
+mod append;
 mod applier;
 pub mod config;
 mod entry;
@@ -15,6 +16,7 @@ mod snapshot;
 mod stream;
 mod turns;
 
+pub use append::append;
 pub use config::ClusterConfig;
 
 use crate::store::Store;
