@@ -33,7 +33,6 @@ FORBIDDEN = {("http", "store"), ("store", "policy"), ("store", "value"),
 KNOWN = {
     ("store", "value"): "store/orders.rs refreshes predictions inside PutOrders and stores "
                         "value::ValueModel; model refresh belongs in service/value",
-    ("store", "policy"): "store/policies.rs keeps policy::Problem in StoredPolicy",
     ("http", "store"): "API bodies are storage structs (StoredDecision, StoredPolicy, ...); "
                        "wire DTOs belong in http/",
 }

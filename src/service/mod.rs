@@ -17,6 +17,7 @@ pub mod order_ids;
 pub mod order_parse;
 pub mod orders;
 pub mod policies;
+pub mod policy_versions;
 pub mod rate_limit;
 pub mod report;
 pub mod report_decisions;
