@@ -13,6 +13,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ndjson_lines;
 pub mod nps;
+pub mod order_history;
 pub mod order_ids;
 pub mod order_parse;
 pub mod orders;
