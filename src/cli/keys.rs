@@ -1,7 +1,7 @@
 //! `kulanz keys add`: create an API key; only its hash is stored, the secret printed once.
 
-use crate::store::keys::Scope;
-use crate::store::{Command, Store};
+use crate::service::keys::{self, Scope};
+use crate::store::Store;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -48,17 +48,14 @@ pub fn create_bound(
     scopes: Vec<Scope>,
     max_role: Option<String>,
 ) -> anyhow::Result<String> {
-    let key = crate::service::keys::new_key(name, scopes, max_role, chrono::Utc::now())?;
-    store.apply(key.command())?;
-    store.flush_blocking()?;
-    Ok(key.secret)
+    Ok(keys::add(store, name, scopes, max_role, chrono::Utc::now())?.secret)
 }
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
-            for k in store.list_keys()? {
+            for k in keys::list(&store)? {
                 let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
                 let role = k.max_role.as_deref().unwrap_or("any role");
                 println!("{}\t{}\t{}\t{role}", k.name, scopes.join(","), k.created_at);
@@ -67,9 +64,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
         }
         KeysCommand::Revoke { name, data } => {
             let store = super::open_for_writes(&data.data_dir)?;
-            let applied = store.apply(Command::RevokeKeys { name: name.clone() })?;
-            store.flush_blocking()?;
-            if applied == crate::store::command::Applied::Unchanged {
+            if !keys::revoke_local(&store, &name)? {
                 anyhow::bail!("no key named `{name}`");
             }
             eprintln!("revoked every key named `{name}`");
