@@ -336,14 +336,4 @@ impl DecisionLog {
         }
         Ok(())
     }
-
-    /// Empty the log (only ever before it has served: a move from sled cut short).
-    pub fn reset(&self) -> Result<(), StoreError> {
-        let mut w = self.lock_writer();
-        self.file.set_len(0).map_err(|e| io("empty", e))?;
-        self.file.sync_all().map_err(|e| io("sync", e))?;
-        *w = Writer::new(0, 0, [0; 32], 0);
-        *self.write_index() = super::index::Index::default();
-        Ok(())
-    }
 }
