@@ -243,3 +243,35 @@ pub fn refresh_predictions(store: &Store, model: &ValueModel) -> Result<(), Stor
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(id: &str, day: &str, amount: &str) -> StoredOrder {
+        StoredOrder {
+            order_id: id.into(),
+            customer_id: "c-1".into(),
+            at: format!("{day}T10:00:00Z").parse().unwrap(),
+            amount: amount.parse().unwrap(),
+            currency: "EUR".into(),
+        }
+    }
+
+    #[test]
+    fn a_write_computed_before_another_is_refused_whole_and_computed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        put_orders(&store, &[order("o-1", "2026-01-10", "50.00")]).unwrap();
+        // Computed now, applied after another order of the same customer.
+        let early = plan(&store, &[order("o-2", "2026-01-17", "30.00")]).unwrap();
+        put_orders(&store, &[order("o-3", "2026-01-17", "10.00")]).unwrap();
+        assert!(matches!(store.apply(early), Err(StoreError::Stale(_))));
+        assert!(store.get_order("o-2").unwrap().is_none());
+        // The same write through `put_orders` reads the store again.
+        put_orders(&store, &[order("o-2", "2026-01-17", "30.00")]).unwrap();
+        let s = get(&store, "c-1").unwrap().unwrap().summary;
+        assert_eq!((s.purchases, s.purchase_days), (3, 2));
+        assert_eq!(s.mean_repeat_spend(), Some("40.00".parse().unwrap()));
+    }
+}
