@@ -4,8 +4,8 @@
 
 use crate::domain::customer::CustomerRecordDto;
 use crate::service::customers::normalise;
+use crate::service::keys::{self, Scope};
 use crate::store::customers::StoredCustomer;
-use crate::store::keys::Scope;
 use crate::store::{Command, Store};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::BTreeMap;
@@ -89,13 +89,8 @@ pub fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Demo> {
     }
     // One demo key at a time: the previous start's key is revoked (its secret was only
     // ever printed), so restarts do not pile up full-scope keys.
-    store.apply(Command::RevokeKeys {
-        name: DEMO_KEY.to_string(),
-    })?;
-    let key = crate::service::keys::new_key(DEMO_KEY, Scope::ALL.to_vec(), None, now)?;
-    store.apply(key.command())?;
-    store.flush_blocking()?;
-    let secret = key.secret;
+    keys::revoke_local(store, DEMO_KEY)?;
+    let secret = keys::add(store, DEMO_KEY, Scope::ALL.to_vec(), None, now)?.secret;
     Ok(Demo { seeded, secret })
 }
 

@@ -23,6 +23,9 @@ pub enum AppError {
     Forbidden { code: Code, message: String },
     #[error("no policy is active; activate one with POST /v1/policies/{{version}}/activate")]
     NoActivePolicy,
+    /// Cluster mode: the replicated log cannot take the write now; nothing was written.
+    #[error("cluster unavailable: {0}")]
+    Unavailable(String),
     /// Storage failed; details are logged, never returned.
     #[error("storage failure")]
     Store(StoreError),
@@ -46,6 +49,7 @@ impl From<StoreError> for AppError {
                 code: Code::PayloadTooLarge,
                 message,
             },
+            StoreError::Unavailable(why) => AppError::Unavailable(why),
             other => AppError::Store(other),
         }
     }

@@ -1,9 +1,8 @@
 //! The decision log on disk (store/decision_log): what survives reopening, what a crash
 //! can leave behind and how opening repairs it, erasure removing the original bytes, and
-//! a store from before the log (decisions in sled trees) moved into it.
+//! a restore writing the log back from a backup.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use base64::Engine;
 use chrono::Utc;
 use kulanz::domain::request::DecisionRequestDto;
 use kulanz::service::decisions::{decide, record_outcome};
@@ -309,26 +308,8 @@ async fn an_erasure_a_crash_cut_short_is_finished_when_the_store_opens() {
         .all(|b| *b == 0));
 }
 
-/// The trees of a backup written straight into a new sled directory: a data directory
-/// as a kulanz from before the decision log left it (decisions in sled trees).
-fn legacy_dir(backup: &[u8], target: &Path) {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let db = sled::open(target).unwrap();
-    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(backup)).lines();
-    for line in lines.skip(1) {
-        let e: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        let field = |k: &str| b64.decode(e[k].as_str().unwrap()).unwrap();
-        let tree = db.open_tree(e["tree"].as_str().unwrap()).unwrap();
-        if e["tree"] == "meta" && field("key") == b"decisions_in_log" {
-            continue;
-        }
-        tree.insert(field("key"), field("value")).unwrap();
-    }
-    db.flush().unwrap();
-}
-
 #[tokio::test]
-async fn a_store_from_before_the_log_is_moved_into_it_once_hashes_and_all() {
+async fn a_restore_writes_the_log_back_hashes_indexes_and_all() {
     let dir = tempfile::tempdir().unwrap();
     let ids = history(dir.path()).await;
     let (before, mut backup) = {
@@ -337,12 +318,13 @@ async fn a_store_from_before_the_log_is_moved_into_it_once_hashes_and_all() {
         s.store.backup(&mut backup).unwrap();
         (all(&s.store, &ids), backup)
     };
-    let old = tempfile::tempdir().unwrap();
-    legacy_dir(&backup, old.path());
-    // A log a move cut short is started over, not added to.
-    std::fs::copy(dir.path().join(FILE_NAME), old.path().join(FILE_NAME)).unwrap();
+    let restored = tempfile::tempdir().unwrap();
+    Store::open(restored.path())
+        .unwrap()
+        .restore(&backup[..])
+        .unwrap();
     for _ in 0..2 {
-        let s = state(old.path());
+        let s = state(restored.path());
         assert_eq!(all(&s.store, &ids), before);
         assert_eq!(s.store.decision_count(), 6);
         let v = s.store.verify_audit().unwrap();
@@ -357,9 +339,9 @@ async fn a_store_from_before_the_log_is_moved_into_it_once_hashes_and_all() {
         );
         assert_eq!(s.store.ledger_entries("c-10442").unwrap().len(), 1);
     }
-    // The sled trees were emptied: a backup now holds each decision once.
+    // The staged entries are gone: a backup of the restored store holds each decision once.
     backup.clear();
-    state(old.path()).store.backup(&mut backup).unwrap();
+    state(restored.path()).store.backup(&mut backup).unwrap();
     let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(&backup[..])).lines();
     let decisions = lines
         .map(|l| l.unwrap())

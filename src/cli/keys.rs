@@ -1,6 +1,6 @@
 //! `kulanz keys add`: create an API key; only its hash is stored, the secret printed once.
 
-use crate::store::keys::Scope;
+use crate::service::keys::{self, Scope};
 use crate::store::{Command, Store};
 use std::process::ExitCode;
 
@@ -71,17 +71,14 @@ impl ClusterTarget {
 
 /// Create a key in an open store and return its secret.
 pub fn create(store: &Store, name: &str, scopes: Vec<Scope>) -> anyhow::Result<String> {
-    let key = crate::service::keys::new_key(name, scopes, None, chrono::Utc::now())?;
-    store.apply(key.command())?;
-    store.flush_blocking()?;
-    Ok(key.secret)
+    Ok(keys::add(store, name, scopes, None, chrono::Utc::now())?.secret)
 }
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
-            for k in store.list_keys()? {
+            for k in keys::list(&store)? {
                 let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
                 let role = k.max_role.as_deref().unwrap_or("any role");
                 println!("{}\t{}\t{}\t{role}", k.name, scopes.join(","), k.created_at);
@@ -101,9 +98,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let store = super::open_for_writes(&data.data_dir)?;
-            let applied = store.apply(Command::RevokeKeys { name: name.clone() })?;
-            store.flush_blocking()?;
-            if applied == crate::store::command::Applied::Unchanged {
+            if !keys::revoke_local(&store, &name)? {
                 anyhow::bail!("no key named `{name}`");
             }
             eprintln!("revoked every key named `{name}`");
@@ -119,23 +114,16 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             let scopes =
                 Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
             let list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-            let key = crate::service::keys::new_key(
-                &name,
-                scopes.clone(),
-                max_role.clone(),
-                chrono::Utc::now(),
-            )?;
-            let secret = match cluster.append(&key.command())? {
-                Some(position) => {
+            let now = chrono::Utc::now();
+            let secret = if cluster.urls.is_some() {
+                let key = keys::new_key(&name, scopes.clone(), max_role.clone(), now)?;
+                if let Some(position) = cluster.append(&key.command())? {
                     eprintln!("in the cluster's log at position {position}");
-                    key.secret
                 }
-                None => {
-                    let store = super::open_for_writes(&data.data_dir)?;
-                    store.apply(key.command())?;
-                    store.flush_blocking()?;
-                    key.secret
-                }
+                key.secret
+            } else {
+                let store = super::open_for_writes(&data.data_dir)?;
+                keys::add(&store, &name, scopes.clone(), max_role.clone(), now)?.secret
             };
             let bound = match &max_role {
                 Some(r) => format!(", roles up to `{r}`"),

@@ -108,7 +108,7 @@ pub fn run(cmd: ValueCommand) -> anyhow::Result<ExitCode> {
         }
         ValueCommand::Predict { customer, data } => {
             let store = Store::open(&data.data_dir)?;
-            let Some(summary) = store.get_order_summary(&customer)? else {
+            let Some(summary) = crate::service::order_history::get(&store, &customer)? else {
                 anyhow::bail!(
                     "no orders for customer `{}`",
                     crate::money::truncate(&customer)

@@ -122,11 +122,45 @@ pub fn split(cmd: Command) -> Option<(Command, Command)> {
                 Command::PutCustomers { customers: b },
             ))
         }
-        Command::PutOrders { orders } if orders.len() > 1 => {
-            let (a, b) = halves(orders);
+        // By customer: each half carries its customers' orders and summaries.
+        Command::PutOrders {
+            orders,
+            summaries,
+            model_version,
+        } if summaries.len() > 1 => {
+            let (a, b) = halves(summaries);
+            let in_a: std::collections::HashSet<&str> =
+                a.iter().map(|c| c.customer_id.as_str()).collect();
+            let (orders_a, orders_b) = orders
+                .into_iter()
+                .partition(|o| in_a.contains(o.customer_id.as_str()));
             Some((
-                Command::PutOrders { orders: a },
-                Command::PutOrders { orders: b },
+                Command::PutOrders {
+                    orders: orders_a,
+                    summaries: a,
+                    model_version,
+                },
+                Command::PutOrders {
+                    orders: orders_b,
+                    summaries: b,
+                    model_version,
+                },
+            ))
+        }
+        Command::PutPredictions {
+            model_version,
+            predictions,
+        } if predictions.len() > 1 => {
+            let (a, b) = halves(predictions);
+            Some((
+                Command::PutPredictions {
+                    model_version,
+                    predictions: a,
+                },
+                Command::PutPredictions {
+                    model_version,
+                    predictions: b,
+                },
             ))
         }
         Command::RecordNps { answers } if answers.len() > 1 => {
@@ -166,6 +200,7 @@ fn kind(cmd: &Command) -> &'static str {
         Command::RecordDelivery { .. } => "record_delivery",
         Command::PutOrders { .. } => "put_orders",
         Command::PutValueModel { .. } => "put_value_model",
+        Command::PutPredictions { .. } => "put_predictions",
         Command::EraseOrders { .. } => "erase_orders",
         Command::RecordNps { .. } => "record_nps",
         Command::RecordAtRiskPush { .. } => "record_at_risk_push",
@@ -180,6 +215,7 @@ pub fn is_bulk(cmd: &Command) -> bool {
         Command::PutCustomers { .. }
             | Command::PutOrders { .. }
             | Command::PutValueModel { .. }
+            | Command::PutPredictions { .. }
             | Command::RecordNps { .. }
             | Command::DeleteCustomer { .. }
             | Command::EraseOrders { .. }

@@ -8,8 +8,8 @@
 
 use super::error::{ApiError, Code};
 use super::extract::{allows, bearer, Caller};
+use crate::service::keys::Scope;
 use crate::service::AppState;
-use crate::store::keys::Scope;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;

@@ -83,7 +83,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, message } => ApiError::new(code, message),
             AppError::Forbidden { code, message } => ApiError::new(code, message),
             AppError::NoActivePolicy => ApiError::new(Code::NoActivePolicy, e.to_string()),
-            AppError::Store(crate::store::StoreError::Unavailable(why)) => {
+            AppError::Unavailable(why) => {
                 tracing::warn!(reason = %why, "write refused: cluster unavailable");
                 ApiError::new(
                     Code::ClusterUnavailable,

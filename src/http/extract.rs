@@ -2,7 +2,7 @@
 //! with the path of the offending field, and the authenticated caller.
 
 use super::error::{ApiError, Code};
-use crate::store::keys::{ApiKeyRecord, Scope};
+use crate::service::keys::{ApiKeyRecord, Scope};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap};

@@ -4,9 +4,8 @@
 //! default). Answers of 5xx are not stored, so a retry runs again.
 
 use super::error::{ApiError, Code};
+use crate::service::idempotency::{self, Claim, StoredResponse};
 use crate::service::AppState;
-use crate::store::idempotency::{Claim, StoredResponse};
-use crate::store::Command;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
@@ -74,11 +73,7 @@ pub async fn guard(
     };
     let key = hex::encode(Sha256::digest(format!("{caller}\0{idem}").as_bytes()));
     let now = chrono::Utc::now().timestamp_millis();
-    let claim = state
-        .store
-        .idempotency_claim(&key, &fingerprint, now, state.idempotency_window_ms)
-        .await
-        .map_err(crate::error::AppError::from)?;
+    let claim = idempotency::claim(state, &key, &fingerprint, now).await?;
     match claim {
         Claim::Replay(r) => return Ok(replay(r)),
         Claim::InFlight => {
@@ -106,7 +101,7 @@ pub async fn guard(
 async fn finish(state: &AppState, key: String, response: Response) -> Result<Response, ApiError> {
     let (parts, body) = response.into_parts();
     if parts.status.is_server_error() {
-        let _ = state.store.apply(Command::IdempotencyRelease { key });
+        idempotency::release(state, key);
         return Ok(Response::from_parts(parts, body));
     }
     let bytes = to_bytes(body, MAX_STORED)
@@ -121,14 +116,7 @@ async fn finish(state: &AppState, key: String, response: Response) -> Result<Res
             .map(str::to_string),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    state
-        .store
-        .apply_durable(Command::IdempotencyDone {
-            key,
-            response: stored,
-        })
-        .await
-        .map_err(crate::error::AppError::from)?;
+    idempotency::done(state, key, stored).await?;
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 

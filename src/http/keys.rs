@@ -1,13 +1,11 @@
 //! Key management over HTTP (admin): create, list, revoke, so keys can be rotated while
 //! the server runs (the CLI cannot open a store the server holds).
 
-use super::error::{ApiError, Code, ErrorBody};
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use crate::error::AppError;
+use crate::service::keys::{self, ApiKeyRecord, Scope};
 use crate::service::AppState;
-use crate::store::command::Applied;
-use crate::store::keys::{ApiKeyRecord, Scope};
-use crate::store::Command;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -109,7 +107,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let scopes = parse_scopes(&body.scopes)?;
-    let key = crate::service::keys::create(
+    let key = keys::create(
         &state,
         &body.name,
         scopes,
@@ -131,8 +129,9 @@ pub async fn create(
     responses((status = 200, body = Vec<KeyView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<KeyView>>, ApiError> {
-    let keys = state.store.list_keys().map_err(AppError::from)?;
-    Ok(Json(keys.into_iter().map(view).collect()))
+    Ok(Json(
+        keys::list(&state.store)?.into_iter().map(view).collect(),
+    ))
 }
 
 /// Revoke every key with this name.
@@ -144,16 +143,6 @@ pub async fn revoke(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let applied = state
-        .store
-        .apply_durable(Command::RevokeKeys { name: name.clone() })
-        .await
-        .map_err(AppError::from)?;
-    if applied == Applied::Unchanged {
-        return Err(ApiError::new(
-            Code::KeyNotFound,
-            format!("no key named `{}`", crate::money::truncate(&name)),
-        ));
-    }
+    keys::revoke(&state, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

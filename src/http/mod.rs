@@ -24,8 +24,8 @@ pub mod webhooks;
 pub mod widget;
 pub mod zendesk_app;
 
+use crate::service::keys::Scope;
 use crate::service::AppState;
-use crate::store::keys::Scope;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};

@@ -97,19 +97,18 @@ pub async fn metrics() -> impl IntoResponse {
 
 /// Walk the audit chain (admin): how many links, and the first break if any.
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "operations",
-    responses((status = 200, body = crate::store::audit::Verification),
+    responses((status = 200, body = crate::service::integrity::AuditVerification),
         (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)),
     security(("bearer" = ["admin"])))]
 pub async fn audit_verify(
     State(state): State<AppState>,
-) -> Result<Json<crate::store::audit::Verification>, super::error::ApiError> {
+) -> Result<Json<crate::service::integrity::AuditVerification>, super::error::ApiError> {
     let store = state.store.clone();
-    let v = tokio::task::spawn_blocking(move || store.verify_audit())
+    let v = tokio::task::spawn_blocking(move || crate::service::integrity::verify_audit(&store))
         .await
         .map_err(|_| {
             super::error::ApiError::new(Code::Internal, "the verification stopped unexpectedly")
-        })?
-        .map_err(crate::error::AppError::from)?;
+        })??;
     Ok(Json(v))
 }
 

@@ -208,9 +208,7 @@ pub async fn validate(
     ),
     security(("bearer" = ["admin"])))]
 pub async fn model(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let model = state
-        .store
-        .active_value_model()
+    let model = crate::service::order_history::active_model(&state.store)
         .map_err(AppError::from)?
         .ok_or_else(|| {
             ApiError::new(

@@ -5,9 +5,9 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::AppError;
 use crate::policy::Problem;
 use crate::service::backtest::BacktestReport;
+use crate::service::policy_versions::{self, PolicyStatus, PolicyVersion};
 use crate::service::watch::WatchView;
 use crate::service::{policies, AppState};
-use crate::store::policies::StoredPolicy;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -23,7 +23,7 @@ pub struct PolicySummary {
     pub author: String,
     pub uploaded_at: String,
     /// `valid` or `draft`.
-    pub status: crate::store::policies::PolicyStatus,
+    pub status: PolicyStatus,
     pub active: bool,
 }
 
@@ -33,10 +33,9 @@ pub struct PolicySummary {
     security(("bearer" = ["admin"])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PolicySummary>>, ApiError> {
     let active = state.policy.load().as_ref().map(|p| p.version.clone());
-    let mut all = state.store.list_policies().map_err(AppError::from)?;
-    all.sort_by(|a, b| crate::policy::load::compare_versions(&a.version, &b.version));
     Ok(Json(
-        all.into_iter()
+        policy_versions::list(&state)?
+            .into_iter()
             .map(|p| PolicySummary {
                 active: active.as_deref() == Some(p.version.as_str()),
                 id: p.id,
@@ -52,17 +51,11 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PolicySummar
 
 /// The active version with its document.
 #[utoipa::path(get, path = "/v1/policies/active", tag = "policies",
-    responses((status = 200, body = StoredPolicy), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = PolicyVersion), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 503, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
-pub async fn active(State(state): State<AppState>) -> Result<Json<StoredPolicy>, ApiError> {
-    let p = state.active_policy()?;
-    let stored = state
-        .store
-        .get_policy(&p.version)
-        .map_err(AppError::from)?
-        .ok_or(AppError::NoActivePolicy)?;
-    Ok(Json(stored))
+pub async fn active(State(state): State<AppState>) -> Result<Json<PolicyVersion>, ApiError> {
+    Ok(Json(policy_versions::active(&state)?))
 }
 
 /// Result of validating a policy document.
@@ -126,8 +119,8 @@ pub struct UploadQuery {
     params(("version" = String, Path), UploadQuery),
     request_body(content = Object, description = "A policy document whose `version` matches the path"),
     responses(
-        (status = 201, description = "Stored", body = StoredPolicy),
-        (status = 200, description = "Identical version already stored", body = StoredPolicy),
+        (status = 201, description = "Stored", body = PolicyVersion),
+        (status = 200, description = "Identical version already stored", body = PolicyVersion),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "Version stored with different content", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -140,7 +133,7 @@ pub async fn put(
     ApiPath(version): ApiPath<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
     ApiJson(doc): ApiJson<serde_json::Value>,
-) -> Result<(StatusCode, Json<StoredPolicy>), ApiError> {
+) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
     let (stored, created) = policies::upload(
         &state,
         &version,

@@ -5,8 +5,8 @@
 
 use super::error::{ApiError, Code};
 use super::ops::ClusterReadiness;
+use crate::service::integrity::{self, StateDigest};
 use crate::service::AppState;
-use crate::store::replica::StateDigest;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -29,9 +29,8 @@ pub struct ReplicaState {
 pub async fn state(State(state): State<AppState>) -> Result<Json<ReplicaState>, ApiError> {
     let cluster = super::ops::cluster_readiness(&state);
     let store = state.store.clone();
-    let digest = tokio::task::spawn_blocking(move || store.state_digest())
+    let digest = tokio::task::spawn_blocking(move || integrity::state_digest(&store))
         .await
-        .map_err(|_| ApiError::new(Code::Internal, "the digest stopped unexpectedly"))?
-        .map_err(crate::error::AppError::from)?;
+        .map_err(|_| ApiError::new(Code::Internal, "the digest stopped unexpectedly"))??;
     Ok(Json(ReplicaState { cluster, digest }))
 }

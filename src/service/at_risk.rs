@@ -151,7 +151,7 @@ pub fn ranked(
     quiet: Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Decimal, AtRiskCustomer)>, AppError> {
-    let model = state.store.active_value_model()?;
+    let model = super::order_history::active_model(&state.store)?;
     let mut all = Vec::new();
     for id in state.store.known_customer_ids()? {
         if let Some(c) = assess(state, policy, model.as_ref(), &id, now, quiet)? {
@@ -202,7 +202,7 @@ fn assess(
             reasons.push(format!("NPS detractor: scored {score} on {at}"));
         }
     }
-    let orders = store.get_order_summary(id)?;
+    let orders = super::order_history::get(store, id)?;
     let prediction = orders.as_ref().and_then(|s| s.prediction.as_ref());
     if let Some(p) = prediction.filter(|p| p.p_alive < P_ALIVE_LOW) {
         signals.push("low_p_alive");

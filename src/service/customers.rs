@@ -77,7 +77,7 @@ pub fn normalise(dto: CustomerRecordDto) -> Result<CustomerRecordDto, AppError> 
 }
 
 pub fn get(state: &AppState, id: &str) -> Result<CustomerView, AppError> {
-    let summary = state.store.get_order_summary(id)?;
+    let summary = super::order_history::get(&state.store, id)?;
     // A customer known only from orders gets the record derived from them.
     let stored = match state.store.get_customer(id)? {
         Some(s) => s,

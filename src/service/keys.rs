@@ -5,9 +5,15 @@ use super::AppState;
 use crate::domain::{check_id, FieldError};
 use crate::error::AppError;
 use crate::error_code::Code;
-use crate::store::keys::{hash_secret, new_secret, ApiKeyRecord, Scope};
-use crate::store::Command;
+use crate::store::command::Applied;
+use crate::store::keys::{hash_secret, new_secret};
+use crate::store::{Command, Store};
 use chrono::{DateTime, SecondsFormat, Utc};
+
+/// A stored key: name, scopes, creation time, maximum role (never its secret).
+pub use crate::store::keys::ApiKeyRecord;
+/// What an API key may do: `decide`, `ingest`, `admin`.
+pub use crate::store::keys::Scope;
 
 /// A key about to be stored, with its secret (shown once, never stored).
 pub struct NewKey {
@@ -23,6 +29,53 @@ impl NewKey {
             key: self.record.clone(),
         }
     }
+}
+
+/// Create a key in a store this process holds (`kulanz keys add`, `serve --demo`):
+/// written and flushed before the secret is handed out.
+pub fn add(
+    store: &Store,
+    name: &str,
+    scopes: Vec<Scope>,
+    max_role: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<NewKey, AppError> {
+    let key = new_key(name, scopes, max_role, now)?;
+    store.apply(key.command())?;
+    store.flush_blocking()?;
+    Ok(key)
+}
+
+/// Revoke every key named `name` in a store this process holds; `false` if there was
+/// none. Flushed before it returns.
+pub fn revoke_local(store: &Store, name: &str) -> Result<bool, AppError> {
+    let applied = store.apply(Command::RevokeKeys {
+        name: name.to_string(),
+    })?;
+    store.flush_blocking()?;
+    Ok(applied != Applied::Unchanged)
+}
+
+/// Revoke every key named `name` over HTTP; `key_not_found` if there is none.
+pub async fn revoke(state: &AppState, name: &str) -> Result<(), AppError> {
+    let applied = state
+        .store
+        .apply_durable(Command::RevokeKeys {
+            name: name.to_string(),
+        })
+        .await?;
+    if applied == Applied::Unchanged {
+        return Err(AppError::NotFound {
+            code: Code::KeyNotFound,
+            message: format!("no key named `{}`", crate::money::truncate(name)),
+        });
+    }
+    Ok(())
+}
+
+/// Every stored key.
+pub fn list(store: &Store) -> Result<Vec<ApiKeyRecord>, AppError> {
+    Ok(store.list_keys()?)
 }
 
 /// A new key with a fresh secret.

@@ -1,5 +1,5 @@
 //! Order ingestion, shared by `POST /v1/orders` and `kulanz import orders`: checks each
-//! order against what is stored, then writes them in batches through `Command::PutOrders`.
+//! order against what is stored, then writes them in batches (service/order_history.rs).
 //! Memory stays flat whatever the input size; a bad line is reported and skipped.
 //!
 //! Idempotency: an order id already stored with the same content is counted as a
@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::service::ndjson_lines::LineError;
 use crate::service::ndjson_lines::{Line, LineSplitter};
 use crate::store::orders::StoredOrder;
-use crate::store::{Command, Store};
+use crate::store::Store;
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -165,7 +165,7 @@ impl<'a> OrderIngest<'a> {
         }
         let orders = std::mem::take(&mut self.batch);
         let n = orders.len() as u64;
-        self.store.apply(Command::PutOrders { orders })?;
+        super::order_history::put_orders(self.store, &orders)?;
         self.report.imported += n;
         self.batch = Vec::with_capacity(BATCH);
         self.batch_ids.clear();

@@ -2,6 +2,7 @@
 //! A version is activated only after it passed schema, semantic and example checks; the
 //! swap is one atomic pointer store, so requests in flight keep the version they loaded.
 
+use super::policy_versions::{stored_problems, PolicyVersion};
 use super::AppState;
 use crate::error::AppError;
 use crate::error_code::Code;
@@ -181,7 +182,7 @@ pub async fn upload(
     doc: serde_json::Value,
     author: &str,
     draft: bool,
-) -> Result<(StoredPolicy, bool), AppError> {
+) -> Result<(PolicyVersion, bool), AppError> {
     let mut checked = None;
     let sp = match validate(doc.clone()) {
         Ok(p) => {
@@ -202,7 +203,7 @@ pub async fn upload(
         })
         .await?
         == Applied::Created;
-    let sp = state.store.get_policy(version)?.unwrap_or(sp);
+    let sp = PolicyVersion::from(state.store.get_policy(version)?.unwrap_or(sp));
     // Remember the checked version for activation, now that the store holds this content.
     if let Some(p) = checked.filter(|p| p.digest == sp.digest) {
         if let Ok(mut m) = state.verified.lock() {
@@ -277,7 +278,7 @@ fn draft_of(
         author: author.to_string(),
         uploaded_at: now_text(),
         status: PolicyStatus::Draft,
-        problems,
+        problems: stored_problems(problems),
         document: doc,
     })
 }

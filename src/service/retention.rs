@@ -67,7 +67,7 @@ impl Buying {
             .and_then(|c| c.record.last_order_at)
             .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
         Ok(Buying {
-            orders: store.purchase_times(customer_id)?,
+            orders: super::order_history::purchase_times(store, customer_id)?,
             last_order_at,
         })
     }

@@ -6,12 +6,12 @@
 //! with orders but no pushed record gets a record derived from their orders. Predictions
 //! are read from the cache, never computed per request.
 
+use super::order_history::{self, OrderHistory};
 use crate::domain::customer::CustomerRecordDto;
 use crate::error::AppError;
 use crate::error_code::Code;
 use crate::money::{Currency, Money, MoneyDto};
 use crate::store::customers::StoredCustomer;
-use crate::store::orders::StoredSummary;
 use crate::store::{Command, Store, StoreError};
 use crate::value::bgnbd::Rfm;
 use crate::value::fit::{fit_bgnbd, fit_gamma_gamma};
@@ -115,7 +115,7 @@ pub fn fit_and_store(
     let mut by_currency: HashMap<String, Data> = HashMap::new();
     let (mut seen, mut without, mut recounted) = (0u64, 0u64, 0u64);
     let end = settings.observation_end;
-    for item in store.order_summaries() {
+    for item in order_history::all(store) {
         let (id, s) = item?;
         seen += 1;
         let summary = if s.summary.holds_as_of(end) {
@@ -164,9 +164,12 @@ pub fn fit_and_store(
         gamma_gamma,
         gamma_gamma_fit,
     };
+    let document = serde_json::to_value(&model)
+        .map_err(|e| AppError::Store(StoreError::Corrupt(format!("a value model as JSON: {e}"))))?;
     store.apply(Command::PutValueModel {
-        model: Box::new(model.clone()),
+        model: Box::new(document),
     })?;
+    order_history::refresh_predictions(store, &model)?;
     store.flush_blocking()?;
     Ok(FitReport {
         version: model.version,
@@ -256,8 +259,8 @@ fn prediction_view(p: &Prediction, currency: &str) -> PredictionView {
     }
 }
 
-impl From<&StoredSummary> for ValueView {
-    fn from(s: &StoredSummary) -> Self {
+impl From<&OrderHistory> for ValueView {
+    fn from(s: &OrderHistory) -> Self {
         let o = &s.summary;
         ValueView {
             orders: o.purchases,
@@ -276,7 +279,7 @@ impl From<&StoredSummary> for ValueView {
 }
 
 /// A record derived from orders alone, for a customer the desk never pushed.
-pub fn derived_record(s: &StoredSummary) -> CustomerRecordDto {
+pub fn derived_record(s: &OrderHistory) -> CustomerRecordDto {
     let o = &s.summary;
     CustomerRecordDto {
         currency: o.currency.clone(),
@@ -305,7 +308,7 @@ pub fn effective_customer(
     now: DateTime<Utc>,
 ) -> Result<Option<StoredCustomer>, StoreError> {
     let pushed = store.get_customer(id)?;
-    let summary = store.get_order_summary(id)?;
+    let summary = order_history::get(store, id)?;
     let mut customer = match (pushed, &summary) {
         (None, None) => return Ok(None),
         (Some(c), _) => c,

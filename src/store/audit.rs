@@ -182,7 +182,7 @@ pub fn outcome_form(decision_id: &str, o: &OutcomeRecord) -> Value {
 }
 
 /// Where verification stopped.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verification {
     /// Entries checked.
     pub entries: u64,

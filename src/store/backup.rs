@@ -4,7 +4,10 @@
 //! holds it exclusively while it reads, so no command lands half-way through the copy.
 //! Writers wait for the copy to finish (a pause proportional to the store's size).
 
-use super::{Store, StoreError};
+use super::audit::{self, AuditEntry};
+use super::decision_log::frame::{self, Kind};
+use super::decisions::StoredDecision;
+use super::{from_json, Store, StoreError};
 use crate::error_code::Code;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -12,6 +15,11 @@ use std::io::{BufRead, Write};
 
 const FORMAT: &str = "kulanz-backup";
 const VERSION: u32 = 1;
+/// Where a restore keeps the backup's decisions and audit links until the log is written.
+const STAGED_DECISIONS: &str = "restore_decisions";
+const STAGED_AUDIT: &str = "restore_audit";
+/// Frames appended to the log at a time while restoring it.
+const RESTORE_BATCH: usize = 1000;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -98,9 +106,9 @@ impl Store {
         Ok(copied)
     }
 
-    /// The decision log, as the trees it replaced (`decisions`: ULID → record, `audit`:
-    /// seq → link), so a backup keeps one format and a restore moves it back into a log
-    /// (store/log_open.rs).
+    /// The decision log, as entries of two trees that exist only in backups
+    /// (`decisions`: ULID → record, `audit`: seq → link); `restore_log` writes the log
+    /// back from them.
     fn backup_log(&self, out: &mut impl Write, copied: &mut Copied) -> Result<(), StoreError> {
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut put = |tree: &str, key: &[u8], value: &[u8]| {
@@ -150,8 +158,7 @@ impl Store {
                 k.is_ok_and(|k| {
                     name.as_ref() == b"meta"
                         && (k.as_ref() == super::audit::PSEUDONYM_KEY
-                            || k.as_ref() == super::integrity::MARKER
-                            || k.as_ref() == super::log_open::MOVED)
+                            || k.as_ref() == super::integrity::MARKER)
                 })
             });
             if !only_key {
@@ -174,6 +181,9 @@ impl Store {
     }
 
     /// Restore a snapshot into this store, which must be empty; flushed before returning.
+    /// The backup's `decisions` and `audit` entries are staged in sled trees of their own
+    /// (memory stays flat whatever the number of decisions), written to the decision log
+    /// and dropped.
     pub fn restore(&self, input: impl std::io::Read) -> Result<Copied, StoreError> {
         let b64 = base64::engine::general_purpose::STANDARD;
         self.ensure_empty()?;
@@ -200,6 +210,8 @@ impl Store {
         }
         let mut copied = Copied::default();
         let mut seen = std::collections::BTreeSet::new();
+        let staged_decisions = self.db.open_tree(STAGED_DECISIONS)?;
+        let staged_audit = self.db.open_tree(STAGED_AUDIT)?;
         for (n, line) in lines.enumerate() {
             let line = line.map_err(io)?;
             let e: Entry = serde_json::from_str(&line)
@@ -208,16 +220,84 @@ impl Store {
                 b64.decode(s)
                     .map_err(|err| StoreError::Corrupt(format!("backup line {}: {err}", n + 2)))
             };
-            let tree = self.db.open_tree(e.tree.as_bytes())?;
-            tree.insert(decode(&e.key)?, decode(&e.value)?)?;
+            let (key, value) = (decode(&e.key)?, decode(&e.value)?);
+            match e.tree.as_str() {
+                "decisions" => staged_decisions.insert(key, value)?,
+                "audit" => staged_audit.insert(key, value)?,
+                tree => self.db.open_tree(tree.as_bytes())?.insert(key, value)?,
+            };
             seen.insert(e.tree);
             copied.entries += 1;
         }
         copied.trees = seen.len();
-        self.move_legacy_decisions()?;
+        self.restore_log(&staged_decisions, &staged_audit)?;
+        self.db.drop_tree(STAGED_DECISIONS)?;
+        self.db.drop_tree(STAGED_AUDIT)?;
         // The restored keys must authenticate (and only they): the lookup reads memory.
         self.key_cache.reload(&self.keys)?;
         self.db.flush()?;
         Ok(copied)
+    }
+
+    /// Write the decision log from a backup's decisions (ULID → record) and audit links
+    /// (seq → link): in chain order, each frame with its hash as backed up, so the chain
+    /// verifies as it did; then sync it.
+    fn restore_log(&self, decisions: &sled::Tree, links: &sled::Tree) -> Result<(), StoreError> {
+        let key = self.pseudonym_key()?;
+        let mut linked = std::collections::HashSet::new();
+        let mut frames: Vec<(frame::Header, Vec<u8>)> = Vec::new();
+        let make = |kind: Kind, seq: u64, hash: [u8; 32], bytes: Vec<u8>| {
+            let d: StoredDecision = from_json(&bytes)?;
+            let id = ulid::Ulid::from_string(&d.decision.decision_id)
+                .map_err(|e| StoreError::Corrupt(format!("decision id: {e}")))?;
+            Ok::<_, StoreError>((
+                frame::Header {
+                    kind,
+                    erased: d.erased,
+                    lz4: false,
+                    body_len: 0,
+                    body_crc: 0,
+                    seq,
+                    id: id.0,
+                    hash,
+                    customer: audit::customer_key(&key, &d),
+                    ticket: d.decision.ticket_id.clone(),
+                },
+                bytes,
+            ))
+        };
+        for item in links.iter() {
+            let (_, v) = item?;
+            let e: AuditEntry = from_json(&v)?;
+            let Ok(id) = ulid::Ulid::from_string(&e.decision_id) else {
+                continue;
+            };
+            let Some(bytes) = decisions.get(id.to_bytes())? else {
+                // A link whose record is gone: `audit verify` reports the break it leaves.
+                continue;
+            };
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&e.hash, &mut hash)
+                .map_err(|err| StoreError::Corrupt(format!("audit entry {}: {err}", e.seq)))?;
+            let kind = Kind::from_label(&e.kind).unwrap_or(Kind::Decision);
+            frames.push(make(kind, e.seq, hash, bytes.to_vec())?);
+            linked.insert(id.0);
+            if frames.len() >= RESTORE_BATCH {
+                self.log.append_frames(&frames)?;
+                frames.clear();
+            }
+        }
+        // Records no link covers (none should exist) are kept, as rewrites.
+        for item in decisions.iter() {
+            let (k, v) = item?;
+            let id = <[u8; 16]>::try_from(k.as_ref())
+                .map(u128::from_be_bytes)
+                .ok();
+            if id.is_some_and(|id| !linked.contains(&id)) {
+                frames.push(make(Kind::Rewrite, 0, [0; 32], v.to_vec())?);
+            }
+        }
+        self.log.append_frames(&frames)?;
+        self.log.sync()
     }
 }

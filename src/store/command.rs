@@ -95,13 +95,23 @@ pub enum Command {
         delivery: super::webhooks::Delivery,
         now: i64,
     },
-    /// Orders from one request or import batch; ids already stored are skipped.
+    /// New orders from one request or import batch, with each of their customers'
+    /// summary and prediction as the service computed them (store/orders.rs).
     PutOrders {
         orders: Vec<super::orders::StoredOrder>,
+        summaries: Vec<super::orders::SummaryChange>,
+        /// The active value model the predictions were made with.
+        model_version: Option<u64>,
     },
-    /// A newly fitted value model: stored, activated, every prediction refreshed.
+    /// A newly fitted value model's document: stored and activated. Its predictions
+    /// follow in `PutPredictions`.
     PutValueModel {
-        model: Box<crate::value::ValueModel>,
+        model: Box<serde_json::Value>,
+    },
+    /// Predictions of value model `model_version` for stored summaries.
+    PutPredictions {
+        model_version: u64,
+        predictions: Vec<super::orders::PredictionChange>,
     },
     /// Erase a customer's orders and order summary.
     EraseOrders {
@@ -174,8 +184,16 @@ impl Store {
             Command::RecordDelivery { key, delivery, now } => {
                 self.apply_record_delivery(&key, &delivery, now)
             }
-            Command::PutOrders { orders } => self.apply_put_orders(&orders),
+            Command::PutOrders {
+                orders,
+                summaries,
+                model_version,
+            } => self.apply_put_orders(&orders, &summaries, model_version),
             Command::PutValueModel { model } => self.apply_put_value_model(&model),
+            Command::PutPredictions {
+                model_version,
+                predictions,
+            } => self.apply_put_predictions(model_version, &predictions),
             Command::EraseOrders { customer_id } => self.apply_erase_orders(&customer_id),
             Command::RecordNps { answers } => self.apply_record_nps(&answers),
             Command::RecordAtRiskPush { customer_id, push } => {

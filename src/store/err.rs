@@ -29,6 +29,10 @@ pub enum StoreError {
     /// Cluster mode: one record is larger than a log entry may be.
     #[error("{0}")]
     TooLarge(String),
+    /// A command was computed from state that changed before it applied (orders and
+    /// their summaries, store/orders.rs); nothing was written: compute it again.
+    #[error("computed from an older state: {0}")]
+    Stale(String),
     /// A background writer (the import's) could not start or stopped unexpectedly.
     #[error("background writer failed: {0}")]
     Worker(String),

@@ -59,8 +59,6 @@ pub struct Trees {
     customers: sled::Tree,
     /// Every decision and its audit links (store/decision_log).
     log: Arc<decision_log::DecisionLog>,
-    /// Where decisions were kept before the log; emptied when moved (store/log_open.rs).
-    decisions: sled::Tree,
     keys: sled::Tree,
     /// `keys` in memory, for the lookup every request makes (store/keys.rs).
     key_cache: keys::KeyCache,
@@ -68,10 +66,6 @@ pub struct Trees {
     meta: sled::Tree,
     shadows: sled::Tree,
     idempotency: sled::Tree,
-    /// Before the log: the audit chain. Emptied when moved.
-    audit: sled::Tree,
-    /// Before the log: customer id, NUL, decision ULID → (). Emptied when moved.
-    by_customer: sled::Tree,
     /// Shared by every clone: one flusher per open store.
     group: Arc<GroupCommit>,
     /// Shared by every clone: one decision batcher per open store.
@@ -79,8 +73,6 @@ pub struct Trees {
     /// Shared by every command while it applies, taken exclusively by a backup so the
     /// snapshot never holds half a command. Held for microseconds, never across `.await`.
     gate: Arc<std::sync::RwLock<()>>,
-    /// Before the log: ticket id -> latest decision id. Emptied when moved.
-    tickets: sled::Tree,
     /// Handled webhook deliveries, for deduplicating retries.
     webhooks: sled::Tree,
     orders: sled::Tree,
@@ -160,19 +152,15 @@ impl Store {
         let trees = Trees {
             customers: db.open_tree("customers")?,
             log: Arc::new(decision_log::DecisionLog::open(dir)?),
-            decisions: db.open_tree("decisions")?,
             key_cache: keys::KeyCache::load(&db.open_tree("keys")?)?,
             keys: db.open_tree("keys")?,
             policies: db.open_tree("policies")?,
             meta: db.open_tree("meta")?,
             shadows: db.open_tree("shadows")?,
             idempotency: db.open_tree("idempotency")?,
-            audit: db.open_tree("audit")?,
-            by_customer: db.open_tree("by_customer")?,
             group: Arc::new(GroupCommit::default()),
             batch: Arc::new(decision_batch::DecisionBatch::default()),
             gate: Arc::new(std::sync::RwLock::new(())),
-            tickets: db.open_tree("tickets")?,
             webhooks: db.open_tree("webhook_deliveries")?,
             orders: db.open_tree("orders")?,
             order_days: db.open_tree("order_days")?,
@@ -191,7 +179,7 @@ impl Store {
             replicator: None,
         };
         let s = &store;
-        let trees = [&s.customers, &s.decisions, &s.keys, &s.policies, &s.shadows];
+        let trees = [&s.customers, &s.keys, &s.policies, &s.shadows];
         // The decision log does not count: sled losing its records is damage whatever the
         // log holds.
         integrity::check(dir, had_log, &s.db, &s.meta, &trees)?;

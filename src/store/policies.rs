@@ -4,12 +4,11 @@ use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
 use crate::error_code::Code;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 const ACTIVE: &[u8] = b"active_policy";
 
 /// A stored policy version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredPolicy {
     pub id: String,
     pub version: String,
@@ -22,13 +21,21 @@ pub struct StoredPolicy {
     pub status: PolicyStatus,
     /// A draft's problems, each with its JSON path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<crate::policy::Problem>,
-    #[schema(value_type = Object)]
+    pub problems: Vec<StoredProblem>,
     pub document: serde_json::Value,
 }
 
+/// One problem of a draft, as stored: the policy engine's `Problem` in the store's own
+/// terms (service/policy_versions.rs converts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredProblem {
+    /// JSON path into the document, e.g. `$.rules[3].when.category[0]`.
+    pub path: String,
+    pub message: String,
+}
+
 /// Whether a stored version passed every check.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyStatus {
     #[default]

@@ -170,7 +170,7 @@ impl Store {
 
 /// A fingerprint of what a replica holds, to check that replicas converged: equal on two
 /// replicas that applied the same log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StateDigest {
     /// SHA-256 over every customer record.
     pub customers: String,

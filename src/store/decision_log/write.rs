@@ -337,7 +337,8 @@ impl DecisionLog {
         Ok(())
     }
 
-    /// Empty the log (only ever before it has served: a move from sled cut short).
+    /// Empty the log: a cluster replica about to restore a snapshot over a store the
+    /// cluster's log has left behind (store/replica.rs `wipe_replica`).
     pub fn reset(&self) -> Result<(), StoreError> {
         let mut w = self.lock_writer();
         self.file.set_len(0).map_err(|e| io("empty", e))?;
