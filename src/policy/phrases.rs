@@ -31,12 +31,11 @@ fn push_u64(out: &mut String, n: u64) {
             break;
         }
     }
-    // ASCII digits: the UTF-8 check of a few bytes is cheaper than pushing chars.
-    out.push_str(
-        buf.get(i..)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or(""),
-    );
+    let digits = buf.get(i..).unwrap_or_default();
+    out.reserve(digits.len());
+    for &b in digits {
+        out.push(char::from(b));
+    }
 }
 
 /// Tenure in years to one decimal, as `{years}` shows it (`7.7`, `12`; `7,7` in
