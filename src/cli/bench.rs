@@ -45,6 +45,10 @@ pub enum BenchCommand {
         /// under `valgrind --tool=callgrind` give instructions per decision.
         #[arg(long, conflicts_with = "seconds")]
         decisions: Option<u64>,
+        /// Also write each scenario's answer, as one JSON line, to this file (before the
+        /// measurement): two builds given the same scenarios must write the same bytes.
+        #[arg(long)]
+        answers: Option<PathBuf>,
     },
 }
 
@@ -111,6 +115,28 @@ pub fn run_once(policy: &CompiledPolicy, scenarios: &[Scenario], now: DateTime<U
         ));
     }
     scenarios.len()
+}
+
+/// Each scenario's answer as one JSON line, in scenario order.
+fn write_answers(
+    path: &std::path::Path,
+    policy: &CompiledPolicy,
+    scenarios: &[Scenario],
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let now = bench_now(policy);
+    let file = std::fs::File::create(path)
+        .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for s in scenarios {
+        serde_json::to_writer(
+            &mut out,
+            &evaluate(policy, &s.input, s.customer.as_ref(), now),
+        )?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Nanoseconds the calling thread has spent on a CPU (Linux only).
@@ -205,6 +231,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             policy,
             seconds,
             decisions,
+            answers,
         } => {
             let policy = match policy {
                 // `compile_value`: schema, semantic checks and compilation; a generated
@@ -218,6 +245,9 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             let text = std::fs::read_to_string(&scenarios)
                 .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", scenarios.display()))?;
             let list = parse_scenarios(&text, &policy)?;
+            if let Some(path) = answers {
+                write_answers(&path, &policy, &list)?;
+            }
             let budget = match decisions {
                 Some(n) => Budget::Decisions(n.max(1)),
                 None => Budget::Seconds(seconds.max(0.1)),

@@ -70,6 +70,9 @@ pub enum GuardAction {
 #[derive(Debug, Clone)]
 pub struct Guards {
     pub goodwill_share: Option<(Decimal, GuardAction)>,
+    /// The goodwill share in percent as the guard's text writes it (`5`, `2.5`), rendered
+    /// once here rather than on every hit.
+    pub goodwill_share_percent: String,
     /// Budget every customer has, whatever their revenue (so a newcomer's first gesture fits).
     pub goodwill_allowance: Decimal,
     pub claim_frequency: Option<(u32, GuardAction, Decimal)>,

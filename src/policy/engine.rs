@@ -5,8 +5,8 @@
 use super::compiled::Then;
 use super::compiled::{CompiledPolicy, GestureRef, Rule};
 use super::counterfactual::Choice;
-use super::facts::{derive, tenure_years, Facts};
-use super::phrases::Words;
+use super::facts::{derive, Facts};
+use super::phrases::{push_number, push_years, Words};
 use super::ranking::{self, Candidate};
 use super::retention::{Evidence, NO_EVIDENCE};
 use super::template::{Template, Var};
@@ -19,7 +19,6 @@ use crate::money::{round_cents, Money};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::cell::Cell;
-use std::fmt::Write as _;
 
 mod answer;
 mod guards;
@@ -116,7 +115,8 @@ impl<'a> Builder<'a> {
             f,
             evidence,
             today,
-            reasons: Vec::new(),
+            // Most answers give three to six reasons: one allocation, no regrowth.
+            reasons: Vec::with_capacity(8),
             guards: Vec::new(),
             limits: Default::default(),
             budget: Cell::new(None),
@@ -140,7 +140,6 @@ impl<'a> Builder<'a> {
     fn write_var(&self, v: Var, amount: Decimal, out: &mut String) {
         let (p, f) = (self.p, self.f);
         let name = |list: &'a [String], i: usize| list.get(i).map(String::as_str).unwrap_or("");
-        // `write!` into a `String` cannot fail.
         match v {
             Var::ValueAtRisk => self.push_show(out, f.value_at_risk),
             Var::LifetimeRevenue => self.push_show(out, f.lifetime),
@@ -150,36 +149,18 @@ impl<'a> Builder<'a> {
             Var::Tier => out.push_str(name(&p.tiers, f.current_tier)),
             Var::PeakTier => out.push_str(name(&p.tiers, f.peak_tier)),
             Var::Orders => match f.orders {
-                Some(o) => {
-                    let _ = write!(out, "{o}");
-                }
+                Some(o) => push_number(out, o),
                 None => out.push_str(match self.t.lang {
                     Lang::En => "unknown",
                     Lang::De => "unbekannt",
                 }),
             },
-            Var::Referrals => {
-                let _ = write!(out, "{}", f.referrals);
-            }
-            Var::Years => {
-                let start = out.len();
-                let _ = write!(
-                    out,
-                    "{}",
-                    tenure_years(f.tenure_days).round_dp(1).normalize()
-                );
-                // A decimal comma in German (`7,7 Jahre`).
-                if self.t.lang == Lang::De {
-                    if let Some(dot) = out.get(start..).and_then(|s| s.find('.')) {
-                        out.replace_range(start + dot..start + dot + 1, ",");
-                    }
-                }
-            }
+            Var::Referrals => push_number(out, f.referrals),
+            // A decimal comma in German (`7,7 Jahre`).
+            Var::Years => push_years(out, f.tenure_days, self.t.lang),
             Var::Category => out.push_str(name(&p.categories, self.input.category)),
             Var::GoodwillGiven => self.push_show(out, f.goodwill_12m),
-            Var::Claims90d => {
-                let _ = write!(out, "{}", f.claims_90d);
-            }
+            Var::Claims90d => push_number(out, f.claims_90d),
         }
     }
 

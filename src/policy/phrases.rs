@@ -11,9 +11,14 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
 
+/// `n` in decimal digits (no grouping), without the `fmt` machinery.
+pub fn push_number(out: &mut String, n: u32) {
+    push_u64(out, u64::from(n));
+}
+
 /// `n` in decimal digits (no grouping).
-fn push_number(out: &mut String, n: u32) {
-    let mut buf = [0u8; 10];
+fn push_u64(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = n;
     loop {
@@ -26,7 +31,44 @@ fn push_number(out: &mut String, n: u32) {
             break;
         }
     }
-    out.extend(buf.iter().skip(i).map(|&b| char::from(b)));
+    let digits = buf.get(i..).unwrap_or_default();
+    out.reserve(digits.len());
+    for &b in digits {
+        out.push(char::from(b));
+    }
+}
+
+/// Tenure in years to one decimal, as `{years}` shows it (`7.7`, `12`; `7,7` in
+/// German): `(days ÷ 365.25).round_dp(1).normalize()`, from integers. Rounding is half
+/// to even, as `round_dp`'s; `tests` compares both over every day of 150 years.
+pub fn push_years(out: &mut String, days: i64, lang: Lang) {
+    // Tenths of a year: days × 1000 ÷ 36525, rounded half to even.
+    let Some(scaled) = u64::try_from(days.max(0))
+        .ok()
+        .and_then(|d| d.checked_mul(1000))
+    else {
+        let years = crate::policy::facts::tenure_years(days)
+            .round_dp(1)
+            .normalize();
+        let text = years.to_string();
+        out.push_str(&match lang {
+            Lang::En => text,
+            Lang::De => text.replace('.', ","),
+        });
+        return;
+    };
+    let (mut tenths, rest) = (scaled / 36525, scaled % 36525);
+    if rest * 2 > 36525 || (rest * 2 == 36525 && tenths % 2 == 1) {
+        tenths += 1;
+    }
+    push_u64(out, tenths / 10);
+    if tenths % 10 != 0 {
+        out.push(match lang {
+            Lang::En => '.',
+            Lang::De => ',',
+        });
+        push_u64(out, tenths % 10);
+    }
 }
 
 /// `YYYY-MM-DD`, for the answer's `passes_by`.
@@ -188,41 +230,61 @@ impl Words {
     }
 
     pub fn escalation(&self, role: &str) -> String {
-        match self.lang {
-            Lang::En => format!("if the customer disagrees, a {role} can review the case"),
-            Lang::De => {
-                format!("ist der Kunde nicht einverstanden, den Fall zur Prüfung weitergeben an: {role}")
-            }
-        }
+        let parts = match self.lang {
+            Lang::En => [
+                "if the customer disagrees, a ",
+                role,
+                " can review the case",
+            ],
+            Lang::De => [
+                "ist der Kunde nicht einverstanden, den Fall zur Prüfung weitergeben an: ",
+                role,
+                "",
+            ],
+        };
+        let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| out.push_str(p));
+        out
     }
 
     pub fn claim_frequency(&self, this_claim: u32, max: u32) -> String {
+        let mut out = String::with_capacity(120);
         match self.lang {
-            Lang::En => format!(
-                "this is claim {this_claim} in 90 days; the policy allows {max} before goodwill is limited"
-            ),
-            Lang::De => format!(
-                "das ist die {this_claim}. Reklamation in 90 Tagen; die Richtlinie erlaubt {max}, danach wird Kulanz begrenzt"
-            ),
+            Lang::En => {
+                out.push_str("this is claim ");
+                push_number(&mut out, this_claim);
+                out.push_str(" in 90 days; the policy allows ");
+                push_number(&mut out, max);
+                out.push_str(" before goodwill is limited");
+            }
+            Lang::De => {
+                out.push_str("das ist die ");
+                push_number(&mut out, this_claim);
+                out.push_str(". Reklamation in 90 Tagen; die Richtlinie erlaubt ");
+                push_number(&mut out, max);
+                out.push_str(", danach wird Kulanz begrenzt");
+            }
         }
+        out
     }
 
     pub fn goodwill_share(
         &self,
         given: Decimal,
         budget: Decimal,
-        share: Decimal,
+        percent: &str,
         revenue: Decimal,
     ) -> String {
-        let mut text = String::with_capacity(128);
-        let pct = (share * Decimal::ONE_HUNDRED).normalize();
+        let mut text = String::with_capacity(160);
         match self.lang {
             Lang::En => {
                 text.push_str("goodwill of ");
                 self.money(&mut text, given);
                 text.push_str(" in the last 12 months against a budget of ");
                 self.money(&mut text, budget);
-                let _ = write!(text, " ({pct}% of ");
+                text.push_str(" (");
+                text.push_str(percent);
+                text.push_str("% of ");
                 self.money(&mut text, revenue);
                 text.push_str(" yearly revenue)");
             }
@@ -231,7 +293,9 @@ impl Words {
                 self.money(&mut text, given);
                 text.push_str(" in den letzten 12 Monaten bei einem Budget von ");
                 self.money(&mut text, budget);
-                let _ = write!(text, " ({pct} % von ");
+                text.push_str(" (");
+                text.push_str(percent);
+                text.push_str(" % von ");
                 self.money(&mut text, revenue);
                 text.push_str(" Jahresumsatz)");
             }
@@ -266,22 +330,36 @@ impl Words {
 
     /// When a declined claim-frequency guard would pass.
     pub fn claims_pass(&self, over: u32, max: u32, by: NaiveDate) -> String {
-        let mut out = String::with_capacity(120);
-        let _ = match self.lang {
-            Lang::En => write!(
-                out,
-                "{over} claim{} over the limit of {max} in 90 days; goodwill is allowed again once {over} ha{} aged out, by ",
-                if over == 1 { "" } else { "s" },
-                if over == 1 { "s" } else { "ve" },
-            ),
-            Lang::De => write!(
-                out,
-                "{over} Reklamation{} über der Grenze von {max} in 90 Tagen; Kulanz ist wieder möglich, sobald {} älter als 90 Tage {}, spätestens am ",
-                if over == 1 { "" } else { "en" },
-                if over == 1 { "sie" } else { "diese" },
-                if over == 1 { "ist" } else { "sind" },
-            ),
-        };
+        let mut out = String::with_capacity(160);
+        let one = over == 1;
+        push_number(&mut out, over);
+        match self.lang {
+            Lang::En => {
+                out.push_str(if one { " claim" } else { " claims" });
+                out.push_str(" over the limit of ");
+                push_number(&mut out, max);
+                out.push_str(" in 90 days; goodwill is allowed again once ");
+                push_number(&mut out, over);
+                out.push_str(if one { " has" } else { " have" });
+                out.push_str(" aged out, by ");
+            }
+            Lang::De => {
+                out.push_str(if one {
+                    " Reklamation"
+                } else {
+                    " Reklamationen"
+                });
+                out.push_str(" über der Grenze von ");
+                push_number(&mut out, max);
+                out.push_str(" in 90 Tagen; Kulanz ist wieder möglich, sobald ");
+                out.push_str(if one {
+                    "sie älter als 90 Tage ist"
+                } else {
+                    "diese älter als 90 Tage sind"
+                });
+                out.push_str(", spätestens am ");
+            }
+        }
         self.date(&mut out, by);
         out
     }
@@ -431,6 +509,20 @@ impl Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn years_are_written_from_integers_as_the_decimal_path_would() {
+        use crate::policy::facts::tenure_years;
+        for days in (0..55_000).chain([-3, 36525 * 7 / 20, 1_000_000_000]) {
+            let want = tenure_years(days).round_dp(1).normalize().to_string();
+            let mut en = String::new();
+            push_years(&mut en, days, Lang::En);
+            assert_eq!(en, want, "{days} days");
+            let mut de = String::new();
+            push_years(&mut de, days, Lang::De);
+            assert_eq!(de, want.replace('.', ","), "{days} days");
+        }
+    }
 
     #[test]
     fn dates_are_written_without_chrono_formatting_as_chrono_would() {

@@ -8,7 +8,7 @@
 //! among what the rule and the guards already allow.
 
 use super::compiled::CompiledPolicy;
-use super::phrases::Words;
+use super::phrases::{push_number, Words};
 use super::retention::{posterior_mean_4dp, Evidence, Retention};
 use super::texts::LocaleTexts;
 use crate::domain::decision::{RankedGesture, Ranking, RetentionEvidence};
@@ -104,7 +104,6 @@ pub(super) fn reason(
     segment: usize,
     ranked: &[Ranked],
 ) -> (String, String) {
-    use std::fmt::Write as _;
     let de = w.lang == Lang::De;
     let label = |r: &Ranked| t.gesture_lower(r.candidate.gesture);
     let mut text = String::with_capacity(120);
@@ -133,25 +132,39 @@ pub(super) fn reason(
             text.push_str(if de { " %" } else { "%" });
         }
     }
-    // One buffer for the whole paragraph, money written straight into it (`write!` into
-    // a `String` cannot fail).
+    // One buffer for the whole paragraph, money and counts written straight into it
+    // (no `fmt` machinery: this runs on every ranked decision).
     let mut var = String::with_capacity(24);
     w.money(&mut var, round_cents(value_at_risk));
     let segment = t.segments.get(segment).map(String::as_str).unwrap_or("");
     let mut detail = String::with_capacity(200 + 160 * ranked.len());
-    let _ = if de {
-        write!(
-            detail,
-            "nach erwartetem Wert für einen Kunden der Stufe {segment} mit {var} gefährdetem Wert (gefährdeter Wert × Chance auf eine weitere Bestellung in {} Tagen − Kosten): ",
-            ret.window_days
-        )
+    let head: [&str; 7] = if de {
+        [
+            "nach erwartetem Wert für einen Kunden der Stufe ",
+            segment,
+            " mit ",
+            &var,
+            " gefährdetem Wert (gefährdeter Wert × Chance auf eine weitere Bestellung in ",
+            "",
+            " Tagen − Kosten): ",
+        ]
     } else {
-        write!(
-            detail,
-            "ranked by expected value for a {segment} customer with {var} at risk (value at risk × chance of ordering again within {} days − cost): ",
-            ret.window_days
-        )
+        [
+            "ranked by expected value for a ",
+            segment,
+            " customer with ",
+            &var,
+            " at risk (value at risk × chance of ordering again within ",
+            "",
+            " days − cost): ",
+        ]
     };
+    for (i, part) in head.iter().enumerate() {
+        if i == 5 {
+            push_number(&mut detail, ret.window_days);
+        }
+        detail.push_str(part);
+    }
     for (i, r) in ranked.iter().enumerate() {
         if i > 0 {
             detail.push_str("; ");
@@ -170,21 +183,47 @@ pub(super) fn reason(
         detail.push_str(" = ");
         w.money(&mut detail, r.expected_value);
         let e = &r.evidence;
-        let _ = if de {
-            write!(
-                detail,
-                " (Annahme {} geblieben / {} gegangen, erfasst {} geblieben / {} gegangen)",
-                e.prior_retained, e.prior_lost, e.retained, e.lost,
-            )
+        let words: [&str; 5] = if de {
+            [
+                " (Annahme ",
+                " geblieben / ",
+                " gegangen, erfasst ",
+                " geblieben / ",
+                " gegangen)",
+            ]
         } else {
-            write!(
-                detail,
-                " (prior {} stayed / {} left, recorded {} stayed / {} left)",
-                e.prior_retained, e.prior_lost, e.retained, e.lost,
-            )
+            [
+                " (prior ",
+                " stayed / ",
+                " left, recorded ",
+                " stayed / ",
+                " left)",
+            ]
         };
+        let counts = [e.prior_retained, e.prior_lost];
+        for (w, n) in words.iter().zip(counts) {
+            detail.push_str(w);
+            push_pseudo_count(&mut detail, n);
+        }
+        for (w, n) in words.iter().skip(2).zip([e.retained, e.lost]) {
+            detail.push_str(w);
+            push_number(&mut detail, n);
+        }
+        detail.push_str(words.last().copied().unwrap_or_default());
     }
     (text, detail)
+}
+
+/// A prior's pseudo-count as `f64`'s `Display` writes it (`7`, `2.5`); whole counts, the
+/// usual ones, without the float formatter.
+fn push_pseudo_count(out: &mut String, n: f64) {
+    use std::fmt::Write as _;
+    if n.fract() == 0.0 && n.is_sign_positive() && n <= f64::from(u32::MAX) {
+        // INVARIANT: whole and within u32's range, so the cast is exact.
+        push_number(out, n as u32);
+    } else {
+        let _ = write!(out, "{n}");
+    }
 }
 
 /// `(retention × 100).round_dp(1).normalize()` written to `out` (e.g. `45`, `12.2`) from the
@@ -206,15 +245,38 @@ fn push_percent(out: &mut String, retention: Decimal) {
     if rest > 5 || (rest == 5 && tenths % 2 == 1) {
         tenths += 1;
     }
-    let _ = write!(out, "{}", tenths / 10);
+    // 0..=1000 after the range check above.
+    let tenths = u32::try_from(tenths).unwrap_or(0);
+    push_number(out, tenths / 10);
     if tenths % 10 != 0 {
-        let _ = write!(out, ".{}", tenths % 10);
+        out.push('.');
+        push_number(out, tenths % 10);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pseudo_counts_are_written_as_display_writes_them() {
+        for n in [
+            0.0,
+            -0.0,
+            1.0,
+            7.0,
+            2.5,
+            0.1,
+            1e9,
+            4_294_967_295.0,
+            5e12,
+            -3.0,
+        ] {
+            let mut out = String::new();
+            push_pseudo_count(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
 
     #[test]
     fn integer_percent_matches_the_decimal_form() {

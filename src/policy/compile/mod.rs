@@ -299,17 +299,21 @@ pub fn compile(
             GuardAction::Decline
         }
     };
+    let goodwill_share = g.goodwill_share.as_ref().map(|gs| {
+        let share = c.decimal("$.guards.goodwill_share.max_share", &gs.max_share);
+        if share > Decimal::ONE {
+            c.fail(
+                "$.guards.goodwill_share.max_share",
+                "must be at most 1 (100% of revenue)",
+            );
+        }
+        (share, action(&gs.action))
+    });
     let guards = Guards {
-        goodwill_share: g.goodwill_share.as_ref().map(|gs| {
-            let share = c.decimal("$.guards.goodwill_share.max_share", &gs.max_share);
-            if share > Decimal::ONE {
-                c.fail(
-                    "$.guards.goodwill_share.max_share",
-                    "must be at most 1 (100% of revenue)",
-                );
-            }
-            (share, action(&gs.action))
-        }),
+        goodwill_share,
+        goodwill_share_percent: goodwill_share
+            .map(|(share, _)| (share * Decimal::ONE_HUNDRED).normalize().to_string())
+            .unwrap_or_default(),
         goodwill_allowance: g
             .goodwill_share
             .as_ref()

@@ -30,6 +30,18 @@ impl Passes {
     }
 }
 
+/// `round_cents(given / share)`: the yearly revenue whose `share` is `given`. One exact
+/// integer division (given × 10^scale ÷ the share's mantissa) instead of a 28-digit
+/// decimal one; the decimal path when the numbers do not fit.
+fn revenue_covering(given: Decimal, share: Decimal) -> Decimal {
+    10i128
+        .checked_pow(share.scale())
+        .and_then(|p| given.mantissa().checked_mul(p))
+        .and_then(|m| Decimal::try_from_i128_with_scale(m, given.scale()).ok())
+        .and_then(|n| crate::money::ratio_cents(n, share.mantissa()))
+        .unwrap_or_else(|| round_cents(given / share))
+}
+
 impl Builder<'_> {
     /// The goodwill budget for this customer, `share` of their yearly revenue but at least
     /// the allowance, and what is left of it after the last 12 months' goodwill.
@@ -102,9 +114,12 @@ impl Builder<'_> {
                     allowed = round_cents(left / cost_factor);
                 }
                 if record {
-                    let text = self
-                        .w
-                        .goodwill_share(f.goodwill_12m, budget, share, f.revenue_12m);
+                    let text = self.w.goodwill_share(
+                        f.goodwill_12m,
+                        budget,
+                        &g.goodwill_share_percent,
+                        f.revenue_12m,
+                    );
                     let act = if exhausted {
                         GuardAction::Decline
                     } else {
@@ -119,7 +134,7 @@ impl Builder<'_> {
                             .unwrap_or(self.today);
                         // The yearly revenue whose share would cover what was given, plus a cent.
                         let revenue_needed = (share > Decimal::ZERO)
-                            .then(|| round_cents(f.goodwill_12m / share) + Decimal::new(1, 2));
+                            .then(|| revenue_covering(f.goodwill_12m, share) + Decimal::new(1, 2));
                         Passes {
                             claims_over: None,
                             money_over: Some(over),
@@ -167,5 +182,25 @@ impl Builder<'_> {
             passes_by: declined.then(|| iso_date(passes.by)),
             passes_when: declined.then_some(passes.text),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_revenue_covering_a_share_is_the_decimal_quotient_rounded() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        for share in ["0.05", "0.1", "0.025", "0.3", "1", "0.07", "0.333"] {
+            for given in ["0", "0.01", "35.00", "120.5", "999999.99", "12345678.91"] {
+                let (g, s) = (d(given), d(share));
+                assert_eq!(
+                    revenue_covering(g, s),
+                    round_cents(g / s),
+                    "{given} / {share}"
+                );
+            }
+        }
     }
 }
