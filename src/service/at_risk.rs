@@ -261,7 +261,7 @@ fn assess(
             last_decision_at: last_at.map(|t| t.to_rfc3339()),
             suggested: Suggestion {
                 gesture: rec.gesture,
-                amount: rec.amount,
+                amount: rec.amount.into(),
                 agent_script: rec.agent_script,
             },
             pushed_at: store.at_risk_push(id)?.map(|p| p.pushed_at),

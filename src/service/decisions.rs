@@ -166,7 +166,7 @@ pub async fn record_outcome(
         )
         .into());
     }
-    let limit = parse_money_field("authority.limit", &eval.authority.limit)?;
+    let limit = eval.authority.limit;
     let amount = match &dto.granted.amount {
         None => None,
         Some(m) => {
