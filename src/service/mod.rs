@@ -8,6 +8,7 @@ pub mod backtest;
 pub mod cluster_follow;
 pub mod customers;
 pub mod decisions;
+pub mod effective_customer;
 pub mod import;
 pub mod keys;
 pub mod ledger;
