@@ -312,6 +312,41 @@ pub struct MoneyDto {
     pub currency: String,
 }
 
+/// The one JSON form of money, the same as [`MoneyDto`]'s: `{"amount": "100.00",
+/// "currency": "EUR"}`, the amount rounded to cents. Typed answers (the engine's
+/// `Evaluation`) are written in it, to the wire and to stored records alike, without a
+/// `MoneyDto` (two strings) per amount in between.
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Money", 2)?;
+        s.serialize_field("amount", &cents_string(self.amount))?;
+        s.serialize_field("currency", self.currency.as_str())?;
+        s.end()
+    }
+}
+
+/// Reads what [`Money`]'s `Serialize` writes (stored answers). Lenient where `MoneyDto`
+/// is strict: a stored amount is any decimal string, since the engine wrote it; input
+/// from callers goes through `MoneyDto::parse` instead.
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            #[serde(borrow)]
+            amount: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            currency: std::borrow::Cow<'a, str>,
+        }
+        let w = Wire::deserialize(deserializer)?;
+        let amount = Decimal::from_str(w.amount.trim()).map_err(|e| {
+            serde::de::Error::custom(format!("amount `{}`: {e}", truncate(&w.amount)))
+        })?;
+        let currency = w.currency.parse().map_err(serde::de::Error::custom)?;
+        Ok(Money::new(amount, currency))
+    }
+}
+
 impl From<Money> for MoneyDto {
     fn from(m: Money) -> Self {
         MoneyDto {

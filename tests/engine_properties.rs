@@ -23,8 +23,8 @@ fn money(cents: u64) -> Decimal {
     Decimal::new(cents as i64, 2)
 }
 
-fn amount(m: &kulanz::money::MoneyDto) -> Decimal {
-    m.amount.parse().unwrap()
+fn amount(m: &kulanz::money::Money) -> Decimal {
+    m.amount
 }
 
 prop_compose! {
@@ -92,7 +92,7 @@ fn no_less(a: &Evaluation, b: &Evaluation) -> bool {
     )
 }
 
-fn all_money(e: &Evaluation) -> Vec<&kulanz::money::MoneyDto> {
+fn all_money(e: &Evaluation) -> Vec<&kulanz::money::Money> {
     let mut v = vec![
         &e.recommendation.amount,
         &e.authority.limit,
@@ -240,7 +240,9 @@ proptest! {
         let e = decide(&input, c.as_ref());
         for m in all_money(&e) {
             prop_assert!(amount(m) >= Decimal::ZERO, "{m:?}");
-            prop_assert_eq!(&m.currency, "EUR");
+            // In cents: the typed amount is the one the wire shows.
+            prop_assert_eq!(amount(m), kulanz::money::round_cents(amount(m)));
+            prop_assert_eq!(m.currency.as_str(), "EUR");
         }
         prop_assert!(e.recommendation.respond_within_hours > 0);
         prop_assert!(!e.reasons.is_empty(), "every answer says why");
@@ -271,8 +273,8 @@ proptest! {
         prop_assert_eq!(rec.floor_applied, plain.recommendation.floor_applied);
         prop_assert_eq!(rec.escalation.is_some(), plain.recommendation.escalation.is_some());
         let options = |r: &kulanz::domain::decision::Recommendation| {
-            let mut v: Vec<(String, String)> = std::iter::once((r.gesture.clone(), r.amount.amount.clone()))
-                .chain(r.alternatives.iter().map(|a| (a.gesture.clone(), a.amount.amount.clone())))
+            let mut v: Vec<(String, Decimal)> = std::iter::once((r.gesture.clone(), r.amount.amount))
+                .chain(r.alternatives.iter().map(|a| (a.gesture.clone(), a.amount.amount)))
                 .collect();
             v.sort();
             v

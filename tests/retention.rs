@@ -159,7 +159,7 @@ async fn the_ranking_changes_after_enough_customers_leave_after_one_gesture() {
     let after = late_delivery(&s, "c-target", now).await;
     let rec = &after.evaluation.recommendation;
     assert_eq!(rec.gesture, "voucher");
-    assert_eq!(rec.amount.amount, "240.00");
+    assert_eq!(rec.amount.amount, rust_decimal::Decimal::new(24000, 2));
     assert_eq!(ranked(&after), ["voucher", "refund"]);
     assert_eq!(rec.alternatives[0].gesture, "refund");
     let text = ranking_reason(&after);

@@ -2,8 +2,10 @@
 //!
 //! These types are the `POST /v1/decisions` response; the engine fills everything but
 //! the envelope (`decision_id`, `created_at`, `ticket_id`), which the service adds.
+//! Amounts are typed `Money`; they take the wire form (`MoneyDto`'s JSON) only when
+//! serialised, so nothing reads an amount back from a string.
 
-use crate::money::MoneyDto;
+use crate::money::{Money, MoneyDto};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +23,8 @@ pub struct PolicyRef {
 pub struct CustomerView {
     pub known: bool,
     pub segment: String,
-    pub value_at_risk: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub value_at_risk: Money,
     /// Tier the customer is recognised at: the higher of current and peak tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recognized_tier: Option<String>,
@@ -31,7 +34,8 @@ pub struct CustomerView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Alternative {
     pub gesture: String,
-    pub amount: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub amount: Money,
 }
 
 /// How a policy with retention priors ranked the gestures a rule allows, best first:
@@ -48,15 +52,18 @@ pub struct Ranking {
 pub struct RankedGesture {
     pub gesture: String,
     /// The amount after the guards (what would be offered).
-    pub amount: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub amount: Money,
     /// What it costs the company: amount × the gesture's cost factor.
-    pub cost: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub cost: Money,
     /// Probability the customer orders again within the window after this gesture: the
     /// posterior mean of the Beta prior updated with recorded outcomes (4 decimals).
     pub retention: f64,
     pub evidence: RetentionEvidence,
     /// value at risk × retention − cost.
-    pub expected_value: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub expected_value: Money,
 }
 
 /// The numbers behind a retention estimate.
@@ -89,7 +96,8 @@ pub struct Escalation {
 pub struct Recommendation {
     /// A gesture of the policy's catalogue, or `none` only where the policy says so.
     pub gesture: String,
-    pub amount: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub amount: Money,
     pub respond_within_hours: u32,
     pub agent_script: String,
     pub alternatives: Vec<Alternative>,
@@ -113,7 +121,8 @@ pub struct Recommendation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WithinAuthorityOption {
     pub gesture: String,
-    pub amount: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub amount: Money,
     /// One line, e.g. "within your limit now: voucher of €130, or ask a lead for the €450 refund".
     pub text: String,
 }
@@ -122,7 +131,8 @@ pub struct WithinAuthorityOption {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Authority {
     pub role: String,
-    pub limit: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub limit: Money,
     pub within_authority: bool,
     /// The lowest role that may approve the amount when it is above `limit`.
     pub approver_role: Option<String>,
@@ -136,7 +146,8 @@ pub struct Authority {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RoleLimit {
     pub role: String,
-    pub limit: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub limit: Money,
 }
 
 /// One reason, in words an agent can read, with the rule that gave it.
@@ -191,7 +202,8 @@ pub struct GuardHit {
     pub exceeded_by_claims: Option<u32>,
     /// Goodwill given beyond the budget (`goodwill_share`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exceeded_by: Option<MoneyDto>,
+    #[schema(value_type = Option<MoneyDto>)]
+    pub exceeded_by: Option<Money>,
     /// The date (`YYYY-MM-DD`) by which the guard passes on time alone, at the latest:
     /// 90 days (claims) or 12 months (goodwill) from the decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]

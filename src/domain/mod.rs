@@ -6,8 +6,10 @@ pub mod customer;
 pub mod decision;
 pub mod integer;
 pub mod locale;
+pub mod outcome;
 pub mod request;
 pub mod schema;
+pub mod shadow;
 
 use std::fmt;
 

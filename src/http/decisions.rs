@@ -3,18 +3,20 @@
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, Caller};
 use crate::domain::decision::Decision;
+use crate::domain::outcome::{ApprovalRecord, OutcomeRecord};
 use crate::domain::request::DecisionRequestDto;
+use crate::domain::shadow::ShadowResult;
 use crate::service::approvals::{self, ApprovalDto};
 use crate::service::decisions::{self, OutcomeDto};
 use crate::service::stored;
 use crate::service::AppState;
-use crate::store::decisions::ApprovalRecord;
-use crate::store::decisions::{OutcomeRecord, StoredDecision};
-use crate::store::shadows::ShadowResult;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use body::DecisionBody;
+
+pub mod body;
 
 /// Recommend a gesture for a complaint.
 #[utoipa::path(post, path = "/v1/decisions", tag = "decisions",
@@ -48,7 +50,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions",
     params(("decision_id" = String, Path, description = "The decision's ULID")),
     responses(
-        (status = 200, body = StoredDecision),
+        (status = 200, body = DecisionBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "No such decision", body = ErrorBody),
     ),
@@ -57,9 +59,9 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<StoredDecision>, ApiError> {
+) -> Result<Json<DecisionBody>, ApiError> {
     let d = stored::get(&state, &id).await?;
-    Ok(Json(stored::view_for(d, &caller.key.scopes)))
+    Ok(Json(stored::view_for(d, &caller.key.scopes).into()))
 }
 
 /// Record what was actually granted.

@@ -123,8 +123,9 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An amount of the answer, in cents: the typed value is the one the wire shows.
     fn money(&self, amount: Decimal) -> Money {
-        Money::new(amount, self.p.currency)
+        Money::new(round_cents(amount), self.p.currency)
     }
 
     fn push_show(&self, out: &mut String, amount: Decimal) {
@@ -298,7 +299,7 @@ impl<'a> Builder<'a> {
             for c in &others {
                 alternatives.push(Alternative {
                     gesture: p.gesture_id(Some(c.gesture)).to_string(),
-                    amount: self.money(c.amount).into(),
+                    amount: self.money(c.amount),
                 });
             }
             floor_applied = gesture.is_some() && p.is_monetary(gesture) && amount.is_zero();
@@ -352,12 +353,12 @@ impl<'a> Builder<'a> {
             customer: CustomerView {
                 known: f.known,
                 segment: self.segment_id().to_string(),
-                value_at_risk: self.money(f.value_at_risk).into(),
+                value_at_risk: self.money(f.value_at_risk),
                 recognized_tier: f.known.then(|| p.tiers.get(f.tier).cloned()).flatten(),
             },
             recommendation: Recommendation {
                 gesture: p.gesture_id(gesture).to_string(),
-                amount: self.money(amount).into(),
+                amount: self.money(amount),
                 respond_within_hours: hours,
                 agent_script,
                 alternatives,

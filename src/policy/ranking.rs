@@ -76,7 +76,7 @@ pub(super) fn rank(
 
 /// The ranking as it appears in the answer.
 pub(super) fn output(p: &CompiledPolicy, ret: &Retention, ranked: &[Ranked]) -> Ranking {
-    let money = |a: Decimal| Money::new(a, p.currency).into();
+    let money = |a: Decimal| Money::new(round_cents(a), p.currency);
     Ranking {
         window_days: ret.window_days,
         gestures: ranked

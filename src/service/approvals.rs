@@ -68,10 +68,7 @@ pub async fn approve(
         )
     })?;
     super::keys::check_role(&roles, index, key.max_role.as_deref())?;
-    let recommended = parse_money_field(
-        "recommendation.amount",
-        &decision.decision.evaluation.recommendation.amount,
-    )?;
+    let recommended = decision.decision.evaluation.recommendation.amount;
     let amount = match &dto.amount {
         Some(m) => parse_money_field("amount", m)?,
         None => recommended,
@@ -101,7 +98,7 @@ pub async fn approve(
         let covering = auth
             .role_limits
             .iter()
-            .filter_map(|r| Some((r.role.as_str(), r.limit.parse().ok()?)))
+            .map(|r| (r.role.as_str(), r.limit))
             .find(|(_, l): &(&str, Money)| l.amount >= amount.amount)
             .map(|(r, _)| format!("; a {r} can approve it"))
             .unwrap_or_else(|| "; no role can approve it".into());
@@ -133,15 +130,13 @@ pub async fn approve(
 }
 
 fn role_limit(d: &StoredDecision, index: usize) -> Result<Money, AppError> {
-    let limit = d
-        .decision
+    Ok(d.decision
         .evaluation
         .authority
         .role_limits
         .get(index)
-        .map(|r| &r.limit)
-        .ok_or_else(|| FieldError::new("approver.role", "not a role of this decision"))?;
-    Ok(parse_money_field("authority.role_limits", limit)?)
+        .map(|r| r.limit)
+        .ok_or_else(|| FieldError::new("approver.role", "not a role of this decision"))?)
 }
 
 /// Whether `granted` may be recorded for `d`: within the deciding role's `limit`, or

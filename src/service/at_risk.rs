@@ -185,13 +185,12 @@ fn assess(
     if last_at.is_some_and(|t| t > now - quiet) {
         return Ok(None);
     }
-    let Some(stored) = super::value::effective_customer(store, policy, id, now)? else {
-        return Ok(None);
-    };
     // A record that no longer validates is left out rather than failing the whole list.
-    let Ok(record) = stored.record.validate() else {
+    let Some(Ok(customer)) = super::effective_customer::effective_customer(store, policy, id, now)?
+    else {
         return Ok(None);
     };
+    let record = customer.record;
     let input = synthetic(policy, id)?;
     let f = facts::derive(policy, &input, Some(&record), now.date_naive());
     let mut signals = Vec::new();
@@ -261,7 +260,7 @@ fn assess(
             last_decision_at: last_at.map(|t| t.to_rfc3339()),
             suggested: Suggestion {
                 gesture: rec.gesture,
-                amount: rec.amount,
+                amount: rec.amount.into(),
                 agent_script: rec.agent_script,
             },
             pushed_at: store.at_risk_push(id)?.map(|p| p.pushed_at),

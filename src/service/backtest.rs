@@ -21,7 +21,8 @@ pub const LARGEST: usize = 20;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Answer {
     pub gesture: String,
-    pub amount: MoneyDto,
+    #[schema(value_type = MoneyDto)]
+    pub amount: Money,
     pub within_authority: bool,
     /// The rule that decided, or `floor`.
     pub rule: String,
@@ -112,14 +113,10 @@ impl Ord for Ranked {
     }
 }
 
-fn amount(m: &MoneyDto) -> Decimal {
-    m.amount.parse().unwrap_or_default()
-}
-
 fn answer(e: &Evaluation) -> Answer {
     Answer {
         gesture: e.recommendation.gesture.clone(),
-        amount: e.recommendation.amount.clone(),
+        amount: e.recommendation.amount,
         within_authority: e.authority.within_authority,
         rule: e
             .matched_rules
@@ -186,7 +183,7 @@ pub fn run(
         let d = item?;
         decisions += 1;
         let old = &d.decision.evaluation;
-        if old.recommendation.amount.currency != cur.as_str() {
+        if old.recommendation.amount.currency != cur {
             continue;
         }
         let Some(new) = replay(candidate, &d, evidence) else {
@@ -194,7 +191,7 @@ pub fn run(
         };
         evaluated += 1;
         let (before, after) = (answer(old), answer(&new));
-        let (b, a) = (amount(&before.amount), amount(&after.amount));
+        let (b, a) = (before.amount.amount, after.amount.amount);
         total.before += b;
         total.after += a;
         cost.before += b * factor(&before.gesture);

@@ -46,15 +46,22 @@ pub async fn decide_answer(
     };
     let input = dto.validate(&vocab)?;
     super::keys::check_role(&policy.roles, input.role, max_role)?;
-    // The pushed record, completed from order history (service/value.rs).
-    let stored = super::value::effective_customer(&state.store, &policy, &input.customer_id, now)?;
-    let customer = match &stored {
-        None => None,
-        Some(s) => Some(s.record.validate().map_err(|e| {
-            AppError::Store(crate::store::StoreError::Corrupt(format!(
-                "stored customer record no longer validates: {e}"
-            )))
-        })?),
+    // The pushed record, completed from order history, NPS and the ledger, typed.
+    let effective = super::effective_customer::effective_customer(
+        &state.store,
+        &policy,
+        &input.customer_id,
+        now,
+    )?
+    .transpose()
+    .map_err(|e| {
+        AppError::Store(crate::store::StoreError::Corrupt(format!(
+            "stored customer record no longer validates: {e}"
+        )))
+    })?;
+    let (customer, snapshot) = match effective {
+        Some(c) => (Some(c.record), Some(c.snapshot)),
+        None => (None, None),
     };
     let evidence = state.retention.evidence.load();
     let evaluation = evaluate_with(&policy, &input, customer.as_ref(), now, &evidence);
@@ -67,7 +74,7 @@ pub async fn decide_answer(
     let record = Box::new(StoredDecision {
         decision,
         request: dto,
-        customer_snapshot: stored.map(|s| s.record),
+        customer_snapshot: snapshot,
         approval: None,
         outcome: None,
         erased: false,
@@ -166,7 +173,7 @@ pub async fn record_outcome(
         )
         .into());
     }
-    let limit = parse_money_field("authority.limit", &eval.authority.limit)?;
+    let limit = eval.authority.limit;
     let amount = match &dto.granted.amount {
         None => None,
         Some(m) => {

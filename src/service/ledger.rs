@@ -11,9 +11,7 @@
 //! Counting only entries after the push keeps a desk that already counts our grants in
 //! its own figures from having them counted twice.
 
-use crate::money::{Currency, Money, MoneyDto};
 use crate::policy::compiled::CompiledPolicy;
-use crate::store::customers::StoredCustomer;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -53,39 +51,4 @@ pub fn totals(
         }
     }
     Ok(t)
-}
-
-/// Add the ledger to the record the engine will see.
-pub fn merge(
-    store: &Store,
-    policy: &CompiledPolicy,
-    customer_id: &str,
-    customer: &mut StoredCustomer,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let since = DateTime::parse_from_rfc3339(&customer.updated_at)
-        .ok()
-        .map(|t| t.with_timezone(&Utc));
-    let record = &mut customer.record;
-    let t = totals(store, policy, customer_id, &record.currency, since, now)?;
-    if t.granted_12m > Decimal::ZERO {
-        let Ok(currency) = record.currency.parse::<Currency>() else {
-            return Ok(());
-        };
-        let pushed = record
-            .goodwill_12m
-            .as_ref()
-            .and_then(|m| m.parse().ok())
-            .map(|m| m.amount)
-            .unwrap_or(Decimal::ZERO);
-        record.goodwill_12m = Some(MoneyDto::from(Money::new(
-            crate::money::saturate((pushed + t.granted_12m).round_dp(2)),
-            currency,
-        )));
-    }
-    if t.claims_90d > 0 {
-        let pushed = record.claims_90d.unwrap_or(0);
-        record.claims_90d = Some(pushed.saturating_add(i64::from(t.claims_90d)));
-    }
-    Ok(())
 }

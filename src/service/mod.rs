@@ -8,6 +8,7 @@ pub mod backtest;
 pub mod cluster_follow;
 pub mod customers;
 pub mod decisions;
+pub mod effective_customer;
 pub mod idempotency;
 pub mod import;
 pub mod integrity;

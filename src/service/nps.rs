@@ -8,10 +8,9 @@
 
 use super::ndjson_lines::LineError;
 use super::AppState;
-use crate::domain::customer::{check_customer_id, NpsDto};
+use crate::domain::customer::check_customer_id;
 use crate::domain::{check_id, FieldError};
 use crate::error::AppError;
-use crate::store::customers::StoredCustomer;
 use crate::store::nps::{NpsAnswer, NpsHistory};
 use crate::store::{Command, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -199,29 +198,10 @@ pub async fn record_batch(
     Ok(report)
 }
 
-/// Put the latest answer into the record when it is at least as recent as the pushed one.
-pub fn merge(
-    store: &Store,
-    customer_id: &str,
-    customer: &mut StoredCustomer,
-) -> Result<(), StoreError> {
-    let Some(history) = store.nps_history(customer_id)? else {
-        return Ok(());
-    };
-    let Some(last) = history.latest() else {
-        return Ok(());
-    };
-    let day = last.at.date_naive();
-    let pushed = customer
-        .record
-        .nps
-        .as_ref()
-        .and_then(|n| NaiveDate::parse_from_str(&n.at, "%Y-%m-%d").ok());
-    if pushed.is_none_or(|p| day >= p) {
-        customer.record.nps = Some(NpsDto {
-            score: i64::from(last.score),
-            at: day.to_string(),
-        });
-    }
-    Ok(())
+/// The customer's latest NPS answer: its score and day (service/effective_customer.rs
+/// puts it into the record when it is at least as recent as the pushed one).
+pub fn latest(store: &Store, customer_id: &str) -> Result<Option<(u8, NaiveDate)>, StoreError> {
+    Ok(store
+        .nps_history(customer_id)?
+        .and_then(|h| h.latest().map(|last| (last.score, last.at.date_naive()))))
 }

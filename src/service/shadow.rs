@@ -172,9 +172,9 @@ pub fn summary(store: &crate::store::Store, policy: &str) -> Result<ShadowSummar
                     ticket_id: live.decision.ticket_id,
                     segment: e.customer.segment,
                     live_gesture: e.recommendation.gesture,
-                    live_amount: e.recommendation.amount,
+                    live_amount: e.recommendation.amount.into(),
                     shadow_gesture: shadow.as_ref().map(|s| s.gesture.clone()),
-                    shadow_amount: shadow.map(|s| s.amount),
+                    shadow_amount: shadow.map(|s| s.amount.into()),
                 });
             }
         }

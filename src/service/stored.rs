@@ -4,26 +4,59 @@
 
 use super::AppState;
 use crate::domain::check_id;
+use crate::domain::customer::CustomerRecordDto;
+use crate::domain::decision::Decision;
+use crate::domain::outcome::{ApprovalRecord, OutcomeRecord};
+use crate::domain::request::DecisionRequestDto;
 use crate::error::AppError;
 use crate::error_code::Code;
 use crate::store::decisions::StoredDecision;
 use crate::store::keys::Scope;
 
+/// A stored decision as far as one caller may read it: the stored record's parts, out of
+/// the store's type, for the HTTP layer to answer (http/decision_body.rs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionView {
+    pub decision: Decision,
+    pub request: DecisionRequestDto,
+    /// Left out for a caller without `ingest` or `admin`.
+    pub customer_snapshot: Option<CustomerRecordDto>,
+    pub approval: Option<ApprovalRecord>,
+    /// Without its `note` for a caller without `ingest` or `admin`.
+    pub outcome: Option<OutcomeRecord>,
+    pub erased: bool,
+}
+
 /// What a caller may read of a stored decision. A `decide` key is held by a desk
 /// integration that any agent drives, and tickets ids are guessable, so without `ingest`
 /// or `admin` the customer's record (`customer_snapshot`) and the outcome's free-text
 /// note are left out: the answer, its request and the outcome are what the sidebar shows.
-pub fn view_for(mut d: StoredDecision, scopes: &[Scope]) -> StoredDecision {
+pub fn view_for(d: StoredDecision, scopes: &[Scope]) -> DecisionView {
+    let StoredDecision {
+        decision,
+        request,
+        mut customer_snapshot,
+        approval,
+        mut outcome,
+        erased,
+    } = d;
     if !scopes
         .iter()
         .any(|s| matches!(s, Scope::Ingest | Scope::Admin))
     {
-        d.customer_snapshot = None;
-        if let Some(o) = d.outcome.as_mut() {
+        customer_snapshot = None;
+        if let Some(o) = outcome.as_mut() {
             o.note = None;
         }
     }
-    d
+    DecisionView {
+        decision,
+        request,
+        customer_snapshot,
+        approval,
+        outcome,
+        erased,
+    }
 }
 
 /// The decision `id`. In cluster mode an id this replica has not applied yet may have

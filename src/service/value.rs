@@ -1,17 +1,12 @@
-//! Customer value from orders: fitting a model version over the stored summaries, and the
-//! customer record the engine sees once order history is known.
-//!
-//! The engine reads one rule (docs/value.md): a pushed `predicted_value` wins; without
-//! one, the cached model prediction is used as the record's `predicted_value`; a customer
-//! with orders but no pushed record gets a record derived from their orders. Predictions
-//! are read from the cache, never computed per request.
+//! Customer value from orders: fitting a model version over the stored summaries, a
+//! customer's order history as the API shows it, and the record derived from orders for
+//! a customer the desk never pushed (what the engine then sees: service/effective_customer.rs).
 
 use super::order_history::{self, OrderHistory};
 use crate::domain::customer::CustomerRecordDto;
 use crate::error::AppError;
 use crate::error_code::Code;
 use crate::money::{Currency, Money, MoneyDto};
-use crate::store::customers::StoredCustomer;
 use crate::store::{Command, Store, StoreError};
 use crate::value::bgnbd::Rfm;
 use crate::value::fit::{fit_bgnbd, fit_gamma_gamma};
@@ -296,38 +291,4 @@ pub fn derived_record(s: &OrderHistory) -> CustomerRecordDto {
         goodwill_12m: None,
         claims_90d: None,
     }
-}
-
-/// The customer as the engine sees them at `now`: the pushed record (or one derived from
-/// orders), with the cached model prediction as `predicted_value` when none was pushed,
-/// the latest NPS answer (service/nps.rs) and the goodwill ledger (service/ledger.rs).
-pub fn effective_customer(
-    store: &Store,
-    policy: &crate::policy::compiled::CompiledPolicy,
-    id: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<StoredCustomer>, StoreError> {
-    let pushed = store.get_customer(id)?;
-    let summary = order_history::get(store, id)?;
-    let mut customer = match (pushed, &summary) {
-        (None, None) => return Ok(None),
-        (Some(c), _) => c,
-        (None, Some(s)) => StoredCustomer {
-            record: derived_record(s),
-            updated_at: String::new(),
-        },
-    };
-    if let Some(summary) = &summary {
-        if customer.record.predicted_value.is_none()
-            && customer.record.currency == summary.summary.currency
-        {
-            customer.record.predicted_value = summary
-                .prediction
-                .as_ref()
-                .map(|p| money(p.predicted_value, &summary.summary.currency));
-        }
-    }
-    super::nps::merge(store, id, &mut customer)?;
-    super::ledger::merge(store, policy, id, &mut customer, now)?;
-    Ok(Some(customer))
 }

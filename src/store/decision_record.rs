@@ -1,57 +1,18 @@
 //! A decision as stored, with what is recorded against it later: the approval of a grant
-//! above authority and the outcome. The record types alone, so the decision log (which
-//! stores them) and the write functions (which make them) both read them from here.
+//! above authority and the outcome (domain/outcome.rs). The record type alone, so the
+//! decision log (which stores it) and the write functions (which make it) both read it
+//! from here.
 
 use crate::domain::customer::CustomerRecordDto;
 use crate::domain::decision::Decision;
 use crate::domain::request::DecisionRequestDto;
-use crate::money::MoneyDto;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-/// What was actually granted for a decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct OutcomeRecord {
-    pub granted: GrantedDto,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approved_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_accepted: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Who recorded it: the agent id given, or the API key's name.
-    pub recorded_by: String,
-    /// How the agent closed the recommendation, when they said (the widget always does).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OutcomeStatus>,
-    /// RFC 3339.
-    pub recorded_at: String,
-}
+pub use crate::domain::outcome::{ApprovalRecord, GrantedDto, OutcomeRecord, OutcomeStatus};
 
-/// How an outcome relates to the recommendation. `escalated` and `declined` grant
-/// nothing (`granted.gesture` is `none`); the note says why or to whom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    GrantedAsRecommended,
-    GrantedOther,
-    Escalated,
-    Declined,
-}
-
-/// The gesture granted and its amount.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantedDto {
-    pub gesture: String,
-    /// In the decision's currency, not negative.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::domain::schema::NonNegativeMoney>)]
-    pub amount: Option<MoneyDto>,
-}
-
-/// A decision as stored, and as `GET /v1/decisions/{id}` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// A decision as stored. `GET /v1/decisions/{id}` answers the same JSON
+/// (http/decision_body.rs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredDecision {
     #[serde(flatten)]
     pub decision: Decision,
@@ -69,21 +30,4 @@ pub struct StoredDecision {
     /// The customer asked for erasure: `request.customer_id` holds a pseudonym.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub erased: bool,
-}
-
-/// Who approved how much for a decision, and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ApprovalRecord {
-    /// The approver's id in the desk, e.g. `l-3`; an outcome names it in `approved_by`.
-    pub approver_id: String,
-    /// The approver's role, bound by the key that recorded the approval.
-    pub approver_role: String,
-    /// The most the approval covers.
-    pub amount: MoneyDto,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// The name of the API key the approval was recorded with.
-    pub recorded_with: String,
-    /// RFC 3339.
-    pub approved_at: String,
 }

@@ -245,7 +245,7 @@ fn ledger_entry(
         }
         None => (
             rust_decimal::Decimal::ZERO,
-            d.decision.evaluation.authority.limit.currency.clone(),
+            d.decision.evaluation.authority.limit.currency.to_string(),
         ),
     };
     Ok(super::ledger::LedgerEntry {

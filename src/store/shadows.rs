@@ -2,26 +2,9 @@
 
 use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
-use crate::domain::decision::Evaluation;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use crate::domain::shadow::ShadowResult;
 
 const SHADOW: &[u8] = b"shadow_policy";
-
-/// The shadow version's answer for one live decision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ShadowResult {
-    /// `id version` of the shadow policy.
-    pub policy: String,
-    /// Gesture, amount or authority verdict differ from the live answer.
-    pub differs: bool,
-    /// What the shadow version would have answered; absent when it could not evaluate
-    /// the request (e.g. a category it does not know).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evaluation: Option<Evaluation>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_evaluable: Option<String>,
-}
 
 impl Store {
     pub fn shadow_version(&self) -> Result<Option<String>, StoreError> {

@@ -6,6 +6,7 @@
 use crate::domain::complaint::{Channel, Fault, Severity};
 use crate::domain::customer::CustomerRecord;
 use crate::domain::request::{AttrValue, DecisionInput};
+use crate::money::cents_string;
 use crate::policy::compiled::CompiledPolicy;
 use crate::policy::engine::evaluate;
 use crate::policy::err::Problem;
@@ -109,10 +110,6 @@ fn richer(c: &CustomerRecord, rng: &mut StdRng) -> CustomerRecord {
     r
 }
 
-fn amount(m: &crate::money::MoneyDto) -> Decimal {
-    m.amount.parse().unwrap_or_default()
-}
-
 /// The first sampled case where more value gets less, described for a policy author.
 pub fn counterexample(policy: &CompiledPolicy) -> Option<Problem> {
     let mut rng = StdRng::seed_from_u64(0x6b75_6c61_6e7a);
@@ -130,10 +127,10 @@ pub fn counterexample(policy: &CompiledPolicy) -> Option<Problem> {
         );
         let (ra, rb) = (&a.recommendation, &b.recommendation);
         let lower_gesture = policy.gives_less(
-            (&ra.gesture, amount(&ra.amount)),
-            (&rb.gesture, amount(&rb.amount)),
+            (&ra.gesture, ra.amount.amount),
+            (&rb.gesture, rb.amount.amount),
         );
-        let lower_limit = amount(&b.authority.limit) < amount(&a.authority.limit);
+        let lower_limit = b.authority.limit.amount < a.authority.limit.amount;
         if !(lower_gesture || lower_limit) {
             continue;
         }
@@ -141,16 +138,17 @@ pub fn counterexample(policy: &CompiledPolicy) -> Option<Problem> {
             format!(
                 "the gesture falls from {} {} (rule {}) to {} {} (rule {})",
                 ra.gesture,
-                ra.amount.amount,
+                cents_string(ra.amount.amount),
                 a.matched_rules.first().map_or("floor", String::as_str),
                 rb.gesture,
-                rb.amount.amount,
+                cents_string(rb.amount.amount),
                 b.matched_rules.first().map_or("floor", String::as_str),
             )
         } else {
             format!(
                 "the authority limit falls from {} to {}",
-                a.authority.limit.amount, b.authority.limit.amount
+                cents_string(a.authority.limit.amount),
+                cents_string(b.authority.limit.amount)
             )
         };
         return Some(Problem::new(

@@ -4,7 +4,6 @@
 
 use super::Builder;
 use crate::domain::decision::{Authority, RoleLimit, WithinAuthorityOption};
-use crate::money::MoneyDto;
 use crate::policy::compiled::{GestureRef, SegmentBasis, Then};
 use crate::policy::counterfactual::{near_band, within_authority, Choice};
 use crate::policy::ranking::{self, Candidate, Ranked};
@@ -147,13 +146,13 @@ impl Builder<'_> {
             .filter_map(|r| {
                 Some(RoleLimit {
                     role: p.roles.get(r)?.clone(),
-                    limit: MoneyDto::from(self.money(self.limit_of(r))),
+                    limit: self.money(self.limit_of(r)),
                 })
             })
             .collect();
         Authority {
             role: p.roles.get(role).cloned().unwrap_or_default(),
-            limit: MoneyDto::from(self.money(limit)),
+            limit: self.money(limit),
             within_authority: within,
             approver_role: approver.and_then(|a| p.roles.get(a).cloned()),
             role_limits,
@@ -185,7 +184,7 @@ impl Builder<'_> {
         self.reason("within-authority", text.clone());
         Some(WithinAuthorityOption {
             gesture: p.gesture_id(Some(pick.gesture)).to_string(),
-            amount: self.money(pick.amount).into(),
+            amount: self.money(pick.amount),
             text,
         })
     }

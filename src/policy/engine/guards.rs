@@ -178,7 +178,7 @@ impl Builder<'_> {
             exceeded_by: passes
                 .money_over
                 .filter(|_| declined)
-                .map(|m| self.money(m).into()),
+                .map(|m| self.money(m)),
             passes_by: declined.then(|| iso_date(passes.by)),
             passes_when: declined.then_some(passes.text),
         });
