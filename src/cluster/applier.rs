@@ -186,6 +186,11 @@ async fn run(cluster: &Cluster, store: &Store) -> Result<(), Halt> {
             if cluster.snapshots.is_claim(msg.subject.as_str()) {
                 cluster.snapshots.claimed(store, seq, &msg.payload);
             }
+            // A meta entry may be the log's last: the lag must say so (0), not keep the
+            // count the entry before it was delivered with.
+            if let Ok(mut l) = cluster.progress.lag.lock() {
+                *l = (pending, published);
+            }
             cluster.progress.done(seq, None, Ok(Applied::Unchanged));
             continue;
         }

@@ -203,6 +203,7 @@ impl Snapshots {
         let this = self.clone();
         tokio::spawn(async move {
             let Ok(payload) = serde_json::to_vec(&claim) else {
+                this.pending.store(false, Ordering::Release);
                 return;
             };
             let publish = Publish::build()
