@@ -78,6 +78,17 @@ impl PushConfig {
 }
 
 impl PushConfig {
+    /// The longest a pass can take: every push timing out, plus the time to record each
+    /// (a log write waits at most a few seconds) and to read the list. In cluster mode a
+    /// replica holding the turn longer is taken to have died (cluster/turns.rs).
+    pub fn longest_pass(&self) -> std::time::Duration {
+        let per_push = PUSH_TIMEOUT + std::time::Duration::from_secs(10);
+        let pushes = u32::try_from(self.max_per_pass).unwrap_or(u32::MAX);
+        per_push
+            .saturating_mul(pushes)
+            .saturating_add(std::time::Duration::from_secs(60))
+    }
+
     /// At least one per pass.
     pub fn with_max_per_pass(mut self, n: usize) -> Self {
         self.max_per_pass = n.max(1);
@@ -304,14 +315,25 @@ pub fn spawn(state: AppState, cfg: PushConfig) -> tokio::task::JoinHandle<()> {
         loop {
             // In cluster mode one replica pushes per interval (cluster/turns.rs): every
             // replica given the webhook would otherwise reach the same customers.
-            if let Some(cluster) = &state.cluster {
-                if !cluster.take_turn("at_risk_push", cfg.interval).await {
-                    tracing::info!("at-risk push pass left to another replica");
-                    tokio::time::sleep(cfg.interval).await;
-                    continue;
-                }
+            let turn = match &state.cluster {
+                Some(cluster) => match cluster
+                    .take_turn("at_risk_push", cfg.interval, cfg.longest_pass())
+                    .await
+                {
+                    Some(turn) => Some((cluster, turn)),
+                    None => {
+                        tracing::info!("at-risk push pass left to another replica");
+                        tokio::time::sleep(cfg.interval).await;
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let pass = push_once(&state, &cfg, &client, Utc::now()).await;
+            if let Some((cluster, turn)) = turn {
+                cluster.end_turn(turn).await;
             }
-            match push_once(&state, &cfg, &client, Utc::now()).await {
+            match pass {
                 Ok(s) => tracing::info!(
                     listed = s.listed,
                     pushed = s.pushed,
