@@ -76,6 +76,9 @@ codes! {
     IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
     /// Granted above the role's authority without `approved_by`.
     ApprovalRequired = (CONFLICT, "approval_required"),
+    /// Outcomes recorded for the customer since the decision leave the ledger guards
+    /// refusing a grant they allowed when it was made.
+    LedgerChanged = (CONFLICT, "ledger_changed"),
     /// This policy version is stored with different content.
     PolicyVersionConflict = (CONFLICT, "policy_version_conflict"),
     /// A restore into a data directory that already holds data (`kulanz restore` only).

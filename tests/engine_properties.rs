@@ -7,6 +7,7 @@ use kulanz::domain::complaint::{Channel, Fault, Severity};
 use kulanz::domain::customer::CustomerRecord;
 use kulanz::domain::decision::Evaluation;
 use kulanz::domain::request::{AttrValue, DecisionInput};
+use kulanz::policy::engine::guard_verdict;
 use kulanz::policy::retention::Evidence;
 use kulanz::policy::{evaluate, evaluate_with, load, CompiledPolicy};
 use proptest::prelude::*;
@@ -301,5 +302,44 @@ proptest! {
             }
             prop_assert!(ranked.reasons.iter().any(|x| x.rule == "ranking"));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// What the engine recommends passes the guards as the outcome check applies them
+    /// (`guard_verdict`, service/ledger_guard.rs): the two read the same arithmetic, so
+    /// an outcome granted as recommended on an unchanged ledger is never refused.
+    #[test]
+    fn the_recommended_grant_passes_the_guards_the_outcome_check_applies(
+        input in input(), c in customer(),
+    ) {
+        let e = decide(&input, Some(&c));
+        let rec = &e.recommendation;
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        if rec.gesture != "none" && rec.amount.amount > Decimal::ZERO {
+            let v = guard_verdict(policy(), Some(&c), &rec.gesture, rec.amount.amount, today);
+            prop_assert!(v.passes(rec.amount.amount), "{v:?} for {rec:?}");
+        }
+    }
+
+    /// More on the ledger never makes the guards more generous: a grant they refuse for a
+    /// customer stays refused with one more claim or more goodwill given.
+    #[test]
+    fn the_guards_never_loosen_as_the_ledger_grows(
+        c in customer(), gesture in 0usize..4, cents in 1u64..200_000,
+        more_claims in 0u32..3, more_goodwill in 0u64..50_000,
+    ) {
+        let gestures = ["refund", "voucher", "upgrade", "apology"];
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let amount = money(cents);
+        let before = guard_verdict(policy(), Some(&c), gestures[gesture], amount, today);
+        let mut grown = c.clone();
+        grown.claims_90d += more_claims;
+        grown.goodwill_12m += money(more_goodwill);
+        let after = guard_verdict(policy(), Some(&grown), gestures[gesture], amount, today);
+        prop_assert!(after.allowed <= before.allowed, "{before:?} then {after:?}");
+        prop_assert!(before.passes(amount) || !after.passes(amount));
     }
 }

@@ -24,6 +24,8 @@ mod answer;
 mod guards;
 mod matching;
 
+pub use guards::{guard_verdict, Verdict};
+
 pub use matching::first_match;
 use matching::first_match_at;
 

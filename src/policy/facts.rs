@@ -105,6 +105,18 @@ pub fn derive(
     customer: Option<&CustomerRecord>,
     today: NaiveDate,
 ) -> Facts {
+    let mut f = derive_customer(policy, customer, today);
+    f.churn = churn_risk(&f, input);
+    f
+}
+
+/// The facts about the customer alone (churn risk, which also reads the complaint, left
+/// low): what the guards read when an outcome is checked against the ledger again.
+pub fn derive_customer(
+    policy: &CompiledPolicy,
+    customer: Option<&CustomerRecord>,
+    today: NaiveDate,
+) -> Facts {
     let zero = Decimal::ZERO;
     let mut f = Facts {
         known: customer.is_some(),
@@ -185,7 +197,6 @@ pub fn derive(
             .position(|s| basis >= s.min)
             .unwrap_or(f.segment);
     }
-    f.churn = churn_risk(&f, input);
     f
 }
 

@@ -139,6 +139,18 @@ fn role_limit(d: &StoredDecision, index: usize) -> Result<Money, AppError> {
         .ok_or_else(|| FieldError::new("approver.role", "not a role of this decision"))?)
 }
 
+/// Whether a lead approved `granted` for `d`: an approval on record, by the approver the
+/// outcome names, covering the amount.
+pub fn approved(d: &StoredDecision, granted: &Money, approved_by: Option<&str>) -> bool {
+    match (&d.approval, approved_by) {
+        (Some(a), Some(by)) if a.approver_id == by => a
+            .amount
+            .parse()
+            .is_ok_and(|covered: Money| granted.amount <= covered.amount),
+        _ => false,
+    }
+}
+
 /// Whether `granted` may be recorded for `d`: within the deciding role's `limit`, or
 /// covered by the decision's approval and its approver named in `approved_by`.
 pub fn check_grant(

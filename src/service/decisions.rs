@@ -1,6 +1,7 @@
 //! Decisions: evaluate a complaint under the active policy, store it durably, answer.
 //! Outcomes: record what was actually granted.
 
+use super::ledger_guard::LedgerCheck;
 use super::AppState;
 use crate::domain::check_id;
 use crate::domain::customer::parse_money_field;
@@ -11,7 +12,7 @@ use crate::error::AppError;
 use crate::policy::evaluate_with;
 use crate::store::decisions::OutcomeStatus;
 use crate::store::decisions::{GrantedDto, OutcomeRecord, StoredDecision};
-use crate::store::Command;
+use crate::store::{Command, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -109,6 +110,10 @@ pub async fn decide_answer(
     }
     Ok((decision, answer))
 }
+
+/// How often an outcome is checked against the ledger again when other outcomes for the
+/// same customer keep landing between the check and the write.
+const LEDGER_ATTEMPTS: u32 = 5;
 
 /// Body of `POST /v1/decisions/{id}/outcome`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -226,13 +231,41 @@ pub async fn record_outcome(
         status: dto.status,
         recorded_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
     };
-    state
-        .store
-        .apply_durable(Command::RecordOutcome {
+    // The guards again, on the ledger as it is now (service/ledger_guard.rs); again on a
+    // ledger that changed between the check and the write.
+    let mut attempt = 1;
+    loop {
+        let seen = match (&amount, state.active_policy()) {
+            (Some(m), Ok(policy)) => {
+                let approved =
+                    super::approvals::approved(&decision, m, outcome.approved_by.as_deref());
+                super::ledger_guard::check(state, &policy, &decision, gesture, m, approved, now)?
+            }
+            _ => LedgerCheck::None,
+        };
+        let ledger_seen = match seen {
+            LedgerCheck::None => None,
+            LedgerCheck::Unchanged(n) => Some(n),
+        };
+        let cmd = Command::RecordOutcome {
             decision_id: decision.decision.decision_id.clone(),
             outcome: outcome.clone(),
-        })
-        .await?;
+            ledger_seen,
+        };
+        match state.store.apply_durable(cmd).await {
+            Ok(_) => break,
+            Err(StoreError::Stale(why)) if attempt < LEDGER_ATTEMPTS => {
+                tracing::debug!(%why, attempt, "the ledger changed while the outcome was checked; again");
+                attempt += 1;
+            }
+            Err(StoreError::Stale(why)) => {
+                return Err(AppError::Unavailable(format!(
+                    "the customer's goodwill ledger kept changing ({why}); try again"
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     // The ranking learns from outcomes: judge this one in the next retention pass.
     state.retention.mark_dirty();
     Ok(outcome)

@@ -14,6 +14,7 @@ pub mod import;
 pub mod integrity;
 pub mod keys;
 pub mod ledger;
+pub mod ledger_guard;
 pub mod ndjson_lines;
 pub mod nps;
 pub mod order_history;

@@ -43,6 +43,13 @@ pub enum Command {
     RecordOutcome {
         decision_id: String,
         outcome: OutcomeRecord,
+        /// The length of the customer's goodwill ledger the service checked the guards
+        /// against (service/ledger_guard.rs): if another outcome for the customer was
+        /// recorded since, this one is `Stale` and the service checks again. `None`: no
+        /// check (nothing granted). In the log in cluster mode, so every replica refuses
+        /// the same loser of a race.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ledger_seen: Option<u64>,
     },
     /// A grant above the deciding role's authority, approved (once per decision).
     RecordApproval {
@@ -155,7 +162,8 @@ impl Store {
             Command::RecordOutcome {
                 decision_id,
                 outcome,
-            } => self.apply_record_outcome(&decision_id, &outcome),
+                ledger_seen,
+            } => self.apply_record_outcome(&decision_id, &outcome, ledger_seen),
             Command::RecordApproval {
                 decision_id,
                 approval,

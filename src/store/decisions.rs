@@ -140,11 +140,15 @@ impl Store {
         Ok(Applied::Created)
     }
 
-    /// Record the outcome once, with its audit link; a second outcome is a conflict.
+    /// Record the outcome once, with its audit link; a second outcome is a conflict. With
+    /// `ledger_seen`, `Stale` unless the customer's ledger still has that many entries:
+    /// checked under the log's writer lock, which the ledger entry is written under too,
+    /// so two outcomes cannot both pass a check made before either was written.
     pub(super) fn apply_record_outcome(
         &self,
         id: &str,
         outcome: &OutcomeRecord,
+        ledger_seen: Option<u64>,
     ) -> Result<Applied, StoreError> {
         let form = audit::canonical(&audit::outcome_form(id, outcome));
         self.append_linked(
@@ -152,6 +156,14 @@ impl Store {
             Kind::Outcome,
             form,
             |d| {
+                if let Some(seen) = ledger_seen {
+                    let now = self.ledger_len(&d.request.customer_id)?;
+                    if now != seen {
+                        return Err(StoreError::Stale(format!(
+                            "the customer's goodwill ledger has {now} entries, not {seen}"
+                        )));
+                    }
+                }
                 d.outcome = Some(outcome.clone());
                 Ok(())
             },

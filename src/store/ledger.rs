@@ -46,6 +46,18 @@ impl Store {
             .collect()
     }
 
+    /// How many entries a customer's ledger holds: its version for an outcome recorded
+    /// "only if the ledger is still as I checked it" (`Command::RecordOutcome`). Entries
+    /// are only ever added (one per outcome) or erased with the customer.
+    pub fn ledger_len(&self, customer_id: &str) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        for item in self.ledger.scan_prefix(prefix(customer_id)).keys() {
+            item?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Every ledger entry with its customer id, grouped by customer (key order).
     pub fn all_ledger_entries(
         &self,

@@ -88,6 +88,105 @@ async fn the_ledger_blocks_a_double_claim_across_two_agents() {
     );
 }
 
+/// The outcome of `d` as granted as recommended, with `extra` fields.
+fn granted_as_recommended(d: &Value, extra: Value) -> (String, Value) {
+    let rec = &d["recommendation"];
+    let path = format!(
+        "/v1/decisions/{}/outcome",
+        d["decision_id"].as_str().unwrap()
+    );
+    let mut body = json!({"granted": {"gesture": rec["gesture"], "amount": rec["amount"]},
+        "status": "granted_as_recommended"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    (path, body)
+}
+
+#[tokio::test]
+async fn two_tickets_decided_at_once_cannot_both_beat_the_claims_guard() {
+    let app = spawn_app().await;
+    serial_customer(&app, "c-twice").await;
+    // Two agents decide at the same time: each sees three claims, each may grant.
+    let first = app.decide_ok(&by_agent("c-twice", "a-1")).await;
+    let second = app.decide_ok(&by_agent("c-twice", "b-2")).await;
+    for d in [&first, &second] {
+        assert_eq!(d["guards"], json!([]), "{d:#}");
+        assert_ne!(d["recommendation"]["amount"]["amount"], "0.00");
+    }
+    record_granted(&app, &first).await;
+
+    // The second grant would be a fifth claim in 90 days, which the guard refuses now.
+    let (path, body) = granted_as_recommended(&second, json!({}));
+    let r = app.post_json(&path, &app.decide_key, &body).await;
+    let msg = expect_error(r, 409, "ledger_changed").await;
+    assert!(
+        msg.contains("claim 5 in 90 days, the policy allows 4"),
+        "{msg}"
+    );
+    assert!(msg.contains("/approval"), "{msg}");
+    let stored = app
+        .get_json(&path.replace("/outcome", ""), &app.admin_key)
+        .await;
+    assert!(
+        stored.get("outcome").is_none(),
+        "nothing written: {stored:#}"
+    );
+
+    // Recording that nothing was granted is always possible.
+    let none = json!({"granted": {"gesture": "none"}, "status": "declined"});
+    let third = app.decide_ok(&by_agent("c-twice", "c-3")).await;
+    let third_path = format!(
+        "/v1/decisions/{}/outcome",
+        third["decision_id"].as_str().unwrap()
+    );
+    assert_eq!(
+        app.post_json(&third_path, &app.decide_key, &none)
+            .await
+            .status(),
+        201
+    );
+
+    // A lead approves the second grant: it is recorded, with their name.
+    let approval = path.replace("/outcome", "/approval");
+    let by_lead = json!({"approver": {"id": "lead-3", "role": "lead"}, "note": "goodwill"});
+    assert_eq!(
+        app.post_json(&approval, &app.decide_key, &by_lead)
+            .await
+            .status(),
+        201
+    );
+    let (_, approved) = granted_as_recommended(&second, json!({"approved_by": "lead-3"}));
+    let r = app.post_json(&path, &app.decide_key, &approved).await;
+    assert_eq!(r.status(), 201);
+}
+
+/// Outcomes of two decisions sent at the same moment: the ledger check and the write are
+/// one step, so exactly one grant is recorded and the other is refused, however they race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_outcomes_for_one_customer_record_one_grant() {
+    let app = spawn_app().await;
+    for round in 0..20 {
+        let id = format!("c-race-{round}");
+        serial_customer(&app, &id).await;
+        let a = app.decide_ok(&by_agent(&id, "a-1")).await;
+        let b = app.decide_ok(&by_agent(&id, "b-2")).await;
+        let (pa, ba) = granted_as_recommended(&a, json!({}));
+        let (pb, bb) = granted_as_recommended(&b, json!({}));
+        let (ra, rb) = tokio::join!(
+            app.post_json(&pa, &app.decide_key, &ba),
+            app.post_json(&pb, &app.decide_key, &bb)
+        );
+        let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "round {round}");
+        // One grant on the ledger: the next decision is the fifth claim, and declined.
+        let next = app.decide_ok(&by_agent(&id, "c-3")).await;
+        let text = next["guards"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains("claim 5"), "round {round}: {next:#}");
+    }
+}
+
 #[tokio::test]
 async fn a_later_push_supersedes_the_ledger_and_erasure_clears_it() {
     let app = spawn_app().await;

@@ -3,9 +3,11 @@
 //! exceeded and the date by which it passes on time alone.
 
 use super::Builder;
+use crate::domain::customer::CustomerRecord;
 use crate::domain::decision::{GuardHit, Reason};
 use crate::money::round_cents;
-use crate::policy::compiled::GuardAction;
+use crate::policy::compiled::{CompiledPolicy, GuardAction, Guards};
+use crate::policy::facts::derive_customer;
 use crate::policy::phrases::iso_date;
 use chrono::Days;
 use rust_decimal::Decimal;
@@ -42,6 +44,98 @@ fn revenue_covering(given: Decimal, share: Decimal) -> Decimal {
         .unwrap_or_else(|| round_cents(given / share))
 }
 
+/// What the guards make of a proposed amount: what they allow (zero when declined),
+/// whether they decline it, and how each guard acted (`None`: it let the amount pass).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub allowed: Decimal,
+    pub declined: bool,
+    pub claims: Option<GuardAction>,
+    pub share: Option<GuardAction>,
+}
+
+impl Verdict {
+    /// Whether the guards let all of the amount through.
+    pub fn passes(&self, amount: Decimal) -> bool {
+        !self.declined && self.allowed >= amount
+    }
+}
+
+/// The guards' arithmetic, alone: `amount` of a gesture costing `cost_factor` per unit,
+/// for a customer with `claims_90d` claims and `left` of the goodwill budget (`None`
+/// without the share guard). The engine adds the words (`Builder::guard`); an outcome
+/// checked against a changed ledger needs only the numbers (`guard_verdict`).
+fn verdict(
+    g: &Guards,
+    claims_90d: u32,
+    left: Option<Decimal>,
+    cost_factor: Decimal,
+    amount: Decimal,
+) -> Verdict {
+    let mut v = Verdict {
+        allowed: amount,
+        declined: false,
+        claims: None,
+        share: None,
+    };
+    if let Some((max_claims, action, cap)) = g.claim_frequency {
+        if claims_90d.saturating_add(1) > max_claims && amount > Decimal::ZERO {
+            match action {
+                GuardAction::Decline => v.declined = true,
+                GuardAction::Cap => v.allowed = v.allowed.min(cap),
+            }
+            v.claims = Some(action);
+        }
+    }
+    if let (Some((_, action)), Some(left)) = (g.goodwill_share, left) {
+        // `decline` refuses only once the budget is used up (the gesture that crosses it
+        // is still granted); `cap` also trims a gesture to what is left.
+        let exhausted = left.is_zero();
+        let trims = action == GuardAction::Cap && v.allowed * cost_factor > left;
+        if exhausted {
+            v.declined = true;
+            v.share = Some(GuardAction::Decline);
+        } else if trims {
+            if cost_factor == Decimal::ONE {
+                // Most gestures cost what they grant: no decimal division.
+                v.allowed = round_cents(left);
+            } else if cost_factor > Decimal::ZERO {
+                v.allowed = round_cents(left / cost_factor);
+            }
+            v.share = Some(GuardAction::Cap);
+        }
+    }
+    if v.declined {
+        v.allowed = Decimal::ZERO;
+    }
+    v
+}
+
+/// The guards' verdict on granting `amount` of gesture `gesture` (an id; one the policy
+/// no longer has costs its face value) to `customer` on `today`, under `policy`. Pure,
+/// like the engine: the service uses it to check an outcome again when the customer's
+/// goodwill ledger changed after the decision (service/ledger_guard.rs).
+pub fn guard_verdict(
+    policy: &CompiledPolicy,
+    customer: Option<&CustomerRecord>,
+    gesture: &str,
+    amount: Decimal,
+    today: chrono::NaiveDate,
+) -> Verdict {
+    let f = derive_customer(policy, customer, today);
+    let g = &policy.guards;
+    let left = g.goodwill_share.map(|(share, _)| {
+        let budget = (share * f.revenue_12m).max(g.goodwill_allowance);
+        (budget - f.goodwill_12m).max(Decimal::ZERO)
+    });
+    let cost_factor = policy
+        .gestures
+        .iter()
+        .position(|x| x.id == gesture)
+        .map_or(Decimal::ONE, |i| policy.cost_factor(i));
+    verdict(g, f.claims_90d, left, cost_factor, amount)
+}
+
 impl Builder<'_> {
     /// The goodwill budget for this customer, `share` of their yearly revenue but at least
     /// the allowance, and what is left of it after the last 12 months' goodwill.
@@ -65,94 +159,74 @@ impl Builder<'_> {
         record: bool,
     ) -> (Decimal, bool) {
         let (f, g) = (self.f, &self.p.guards);
-        let mut allowed = amount;
-        let mut declined = false;
-        if let Some((max_claims, action, cap)) = g.claim_frequency {
+        let budget = g.goodwill_share.map(|(share, _)| self.budget(share));
+        let cost_factor = match budget {
+            Some(_) => self.p.cost_factor(gesture),
+            None => Decimal::ONE,
+        };
+        let v = verdict(
+            g,
+            f.claims_90d,
+            budget.map(|(_, left)| left),
+            cost_factor,
+            amount,
+        );
+        // The words only when they are kept: candidates are guarded silently.
+        if !record {
+            return (v.allowed, v.declined);
+        }
+        if let (Some(action), Some((max_claims, _, _))) = (v.claims, g.claim_frequency) {
             let this_claim = f.claims_90d.saturating_add(1);
-            if this_claim > max_claims && amount > Decimal::ZERO {
-                match action {
-                    GuardAction::Decline => declined = true,
-                    GuardAction::Cap => allowed = allowed.min(cap),
+            let text = self.w.claim_frequency(this_claim, max_claims);
+            let passes = if action == GuardAction::Decline {
+                let over = this_claim - max_claims;
+                // Every claim counted now is at most 90 days old: by then all have aged out.
+                let by = self
+                    .today
+                    .checked_add_days(Days::new(90))
+                    .unwrap_or(self.today);
+                Passes {
+                    claims_over: Some(over),
+                    money_over: None,
+                    by,
+                    text: self.w.claims_pass(over, max_claims, by),
                 }
-                // The words only when they are kept: candidates are guarded silently.
-                if record {
-                    let text = self.w.claim_frequency(this_claim, max_claims);
-                    let passes = if action == GuardAction::Decline {
-                        let over = this_claim - max_claims;
-                        // Every claim counted now is at most 90 days old: by then all have aged out.
-                        let by = self
-                            .today
-                            .checked_add_days(Days::new(90))
-                            .unwrap_or(self.today);
-                        Passes {
-                            claims_over: Some(over),
-                            money_over: None,
-                            by,
-                            text: self.w.claims_pass(over, max_claims, by),
-                        }
-                    } else {
-                        Passes::none(self.today)
-                    };
-                    self.hit("claim_frequency", action, text, passes);
-                }
-            }
+            } else {
+                Passes::none(self.today)
+            };
+            self.hit("claim_frequency", action, text, passes);
         }
-        if let Some((share, action)) = g.goodwill_share {
-            let (budget, left) = self.budget(share);
-            let cost_factor = self.p.cost_factor(gesture);
-            // `decline` refuses only once the budget is used up (the gesture that crosses it
-            // is still granted); `cap` also trims a gesture to what is left.
-            let exhausted = left.is_zero();
-            let trims = action == GuardAction::Cap && allowed * cost_factor > left;
-            if exhausted || trims {
-                if exhausted {
-                    declined = true;
-                } else if cost_factor == Decimal::ONE {
-                    // Most gestures cost what they grant: no decimal division.
-                    allowed = round_cents(left);
-                } else if cost_factor > Decimal::ZERO {
-                    allowed = round_cents(left / cost_factor);
+        if let (Some(act), Some((share, _)), Some((budget, _))) =
+            (v.share, g.goodwill_share, budget)
+        {
+            let text = self.w.goodwill_share(
+                f.goodwill_12m,
+                budget,
+                &g.goodwill_share_percent,
+                f.revenue_12m,
+            );
+            let passes = if act == GuardAction::Decline {
+                let over = round_cents((f.goodwill_12m - budget).max(Decimal::ZERO));
+                // Goodwill counted now was given within 12 months: by then it has aged out.
+                let by = self
+                    .today
+                    .checked_add_days(Days::new(365))
+                    .unwrap_or(self.today);
+                // The yearly revenue whose share would cover what was given, plus a cent.
+                let revenue_needed = (share > Decimal::ZERO)
+                    .then(|| revenue_covering(f.goodwill_12m, share) + Decimal::new(1, 2));
+                Passes {
+                    claims_over: None,
+                    money_over: Some(over),
+                    by,
+                    text: self.w.budget_pass(over, by, revenue_needed),
                 }
-                if record {
-                    let text = self.w.goodwill_share(
-                        f.goodwill_12m,
-                        budget,
-                        &g.goodwill_share_percent,
-                        f.revenue_12m,
-                    );
-                    let act = if exhausted {
-                        GuardAction::Decline
-                    } else {
-                        GuardAction::Cap
-                    };
-                    let passes = if exhausted {
-                        let over = round_cents((f.goodwill_12m - budget).max(Decimal::ZERO));
-                        // Goodwill counted now was given within 12 months: by then it has aged out.
-                        let by = self
-                            .today
-                            .checked_add_days(Days::new(365))
-                            .unwrap_or(self.today);
-                        // The yearly revenue whose share would cover what was given, plus a cent.
-                        let revenue_needed = (share > Decimal::ZERO)
-                            .then(|| revenue_covering(f.goodwill_12m, share) + Decimal::new(1, 2));
-                        Passes {
-                            claims_over: None,
-                            money_over: Some(over),
-                            by,
-                            text: self.w.budget_pass(over, by, revenue_needed),
-                        }
-                    } else {
-                        Passes::none(self.today)
-                    };
-                    self.hit("goodwill_share", act, text, passes);
-                }
-            }
+            } else {
+                Passes::none(self.today)
+            };
+            self.hit("goodwill_share", act, text, passes);
         }
-        if declined {
-            (Decimal::ZERO, true)
-        } else {
-            (allowed, false)
-        }
+        (v.allowed, v.declined)
     }
 
     fn hit(&mut self, guard: &str, action: GuardAction, text: String, passes: Passes) {
