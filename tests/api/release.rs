@@ -332,7 +332,9 @@ async fn a_shadow_version_sees_every_live_decision_but_never_changes_the_answer(
             "100.00",
         ))
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // No wait before looking: whether a decision is shadowed is read from the state
+    // before it is answered (service/shadow.rs `spawn`), so with the shadow cleared no
+    // shadow run exists to finish later. A pause here could only hide a slow one.
     let r = app
         .get(
             &format!(
