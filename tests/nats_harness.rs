@@ -144,3 +144,59 @@ fn a_one_node_nats_starts_from_the_same_template_without_a_cluster_block() {
     one.stop(0);
     assert!(!one.is_running(0));
 }
+
+/// What kulanz's "once per subject" writes (an outcome, an approval) rely on when a
+/// publish is retried because its acknowledgement was lost: the retry carries the same
+/// message id and the same expected last subject sequence. The server answers it as a
+/// duplicate of the stored entry, not as a conflict with it, so the retry is not told
+/// `409 outcome_exists` about its own outcome. A different message id is the conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_conditional_publish_is_a_duplicate_not_a_conflict() {
+    let cluster = NatsCluster::start(3);
+    let client = async_nats::ConnectOptions::new()
+        .connect(cluster.client_urls())
+        .await
+        .unwrap();
+    let js = jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(5))
+        .build(client);
+    js.create_stream(stream::Config {
+        name: "ONCE".to_string(),
+        subjects: vec!["once.>".to_string()],
+        num_replicas: 3,
+        storage: stream::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let publish = |id: &str| {
+        PublishMessage::build()
+            .message_id(id)
+            .expected_last_subject_sequence(0)
+            .payload("outcome".into())
+    };
+    let first = js
+        .send_publish("once.d1", publish("w-1"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    let retry = js
+        .send_publish("once.d1", publish("w-1"))
+        .await
+        .unwrap()
+        .await;
+    println!("retry of the same write: {retry:?}");
+    let retry = retry.expect("the retry is acknowledged");
+    assert!(retry.duplicate, "{retry:?}");
+    assert_eq!(retry.sequence, first.sequence);
+    let other = js
+        .send_publish("once.d1", publish("w-2"))
+        .await
+        .unwrap()
+        .await;
+    println!("another write: {other:?}");
+    assert!(other.is_err(), "a second outcome is refused");
+}
