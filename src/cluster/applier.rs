@@ -14,6 +14,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
+/// Entries behind the log's end from which a replica counts as catching up rather than
+/// live (`Cluster::is_ready` uses the same bound).
+pub(super) const CATCHING_UP: u64 = 1_000;
+
 /// What a writer waits for: the result of applying its entry here.
 pub type Reply = oneshot::Sender<Result<Applied, StoreError>>;
 
@@ -203,6 +207,8 @@ async fn run(cluster: &Cluster, store: &Store) -> Result<(), Halt> {
             .map(|v| v.as_str().to_string());
         tracing::trace!(seq, pending, subject = %msg.subject, "applying log entry");
         let changed = changed(&cmd);
+        // service/customers.rs::erase ends with the order history.
+        let erasure = matches!(cmd, Command::EraseOrders { .. });
         let result = if entry::is_bulk(&cmd) {
             tokio::task::block_in_place(|| store.apply_local(cmd))
         } else {
@@ -218,7 +224,15 @@ async fn run(cluster: &Cluster, store: &Store) -> Result<(), Halt> {
         if let (true, Some(c), Some(hook)) = (ok, changed, cluster.progress.hook.get()) {
             hook(c);
         }
-        cluster.snapshots.maybe_claim(seq);
+        if erasure && ok && pending < CATCHING_UP {
+            // Every replica that applies an erasure live asks for the snapshot that purges
+            // it from the log; one claim wins. Not only the replica that took the DELETE,
+            // which may die before its claim reaches the log. A replica catching up on old
+            // entries leaves it: the replicas that were live then asked already.
+            cluster.snapshots.erasure_applied(seq);
+        } else {
+            cluster.snapshots.maybe_claim(seq);
+        }
     }
     Ok(())
 }

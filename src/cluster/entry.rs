@@ -25,9 +25,6 @@ pub struct Route {
     pub first_only: Option<StoreError>,
     /// A subject to purge from the log once the command is applied (an erasure).
     pub purge: Option<String>,
-    /// The last command of an erasure: once applied, a snapshot purges the log below it
-    /// (cluster/snapshot.rs), taking the customer's rows in batch entries with it.
-    pub erasure_done: bool,
 }
 
 /// The subject of `cmd` in the log with prefix `prefix`.
@@ -36,7 +33,6 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
         subject: format!("{prefix}.w.{kind}"),
         first_only: None,
         purge: None,
-        erasure_done: false,
     };
     match cmd {
         Command::RecordOutcome { decision_id, .. } => Route {
@@ -46,7 +42,6 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
                 message: format!("decision `{decision_id}` already has an outcome"),
             }),
             purge: None,
-            erasure_done: false,
         },
         Command::RecordApproval { decision_id, .. } => Route {
             subject: format!("{prefix}.approval.{}", token(decision_id)),
@@ -55,21 +50,14 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
                 message: format!("decision `{decision_id}` already has an approval"),
             }),
             purge: None,
-            erasure_done: false,
         },
         Command::PutCustomer { customer_id, .. } => Route {
             subject: customer_subject(prefix, customer_id),
             first_only: None,
             purge: None,
-            erasure_done: false,
         },
         Command::DeleteCustomer { customer_id } => Route {
             purge: Some(customer_subject(prefix, customer_id)),
-            ..plain(kind(cmd))
-        },
-        // service/customers.rs::erase: the record first, then the order history.
-        Command::EraseOrders { .. } => Route {
-            erasure_done: true,
             ..plain(kind(cmd))
         },
         other => plain(kind(other)),

@@ -131,7 +131,7 @@ impl Cluster {
     /// Whether the replica is connected to NATS and caught up enough to answer.
     pub fn is_ready(&self) -> bool {
         let connected = self.client.connection_state() == async_nats::connection::State::Connected;
-        connected && self.progress.lag().0 < 1_000
+        connected && self.progress.lag().0 < applier::CATCHING_UP
     }
 
     /// This replica's id and the cluster's name, for `/readyz`.

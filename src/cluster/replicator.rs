@@ -160,10 +160,6 @@ impl Cluster {
                 if let Some(subject) = route.purge {
                     self.purge(subject).await?;
                 }
-                if route.erasure_done {
-                    // The customer's rows in batch entries leave the log with a snapshot.
-                    self.snapshots.erasure_applied(ack.sequence);
-                }
                 Ok(done)
             }
             Ok(Ok(result)) => result,

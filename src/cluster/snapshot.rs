@@ -12,9 +12,11 @@
 //! interval behind still catches up from the log alone. A replica further behind (or new,
 //! or wiped) restores the latest snapshot at start and applies the log after it.
 //!
-//! An erasure asks for a snapshot at once; that snapshot purges the log below its own
-//! position, so the erased customer's rows in batch entries (imports, orders, NPS,
-//! decisions) leave the log and the old snapshot as soon as it is stored.
+//! An erasure asks for a snapshot at once: every replica that applies it live asks, and
+//! one claim wins, so it does not depend on the replica that took the DELETE staying up.
+//! That snapshot purges the log below its own position, so the erased customer's rows in
+//! batch entries (imports, orders, NPS, decisions) leave the log and the old snapshot as
+//! soon as it is stored.
 
 use super::ClusterConfig;
 use crate::store::Store;
