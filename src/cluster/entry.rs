@@ -1,11 +1,12 @@
 //! One entry of the log: a `store::Command` as JSON, on a subject that says what it is.
 //!
-//! Most commands go to `<name>.w.<kind>`. Two go to a subject of their own, so that the log
-//! itself settles races between replicas: an outcome (or an approval) of a decision is
-//! published with "expect no earlier entry on this subject", so whichever replica's entry
-//! reaches the log second is refused by JetStream, not by a local check. A single
-//! customer's record goes to a subject named by a hash of its id, so an erasure can purge
-//! it from the log.
+//! Most commands go to `<name>.w.<kind>`. An approval of a decision goes to a subject of
+//! its own, published with "expect no earlier entry on this subject", so whichever
+//! replica's entry reaches the log second is refused by JetStream, not by a local check.
+//! An outcome has its own subject too, but the applier settles its race (in log order, on
+//! every replica alike), because an outcome refused for a changed ledger is retried. A
+//! single customer's record goes to a subject named by a hash of its id, so an erasure can
+//! purge it from the log.
 
 use crate::error_code::Code;
 use crate::store::{Command, StoreError};
@@ -35,12 +36,13 @@ pub fn route(prefix: &str, cmd: &Command) -> Route {
         purge: None,
     };
     match cmd {
+        // Not first-only: an outcome the applier refused as `Stale` (its ledger check was
+        // overtaken, service/ledger_guard.rs) stays in the log, and the service's retry
+        // must reach the log after it. Recording once is the applier's to settle: it
+        // refuses a second outcome (`409 outcome_exists`) on every replica alike.
         Command::RecordOutcome { decision_id, .. } => Route {
             subject: format!("{prefix}.outcome.{}", token(decision_id)),
-            first_only: Some(StoreError::Conflict {
-                code: Code::OutcomeExists,
-                message: format!("decision `{decision_id}` already has an outcome"),
-            }),
+            first_only: None,
             purge: None,
         },
         Command::RecordApproval { decision_id, .. } => Route {

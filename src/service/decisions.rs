@@ -255,7 +255,7 @@ pub async fn record_outcome(
         match state.store.apply_durable(cmd).await {
             Ok(_) => break,
             Err(StoreError::Stale(why)) if attempt < LEDGER_ATTEMPTS => {
-                tracing::debug!(%why, attempt, "the ledger changed while the outcome was checked; again");
+                tracing::info!(%why, attempt, "the ledger changed while the outcome was checked; again");
                 attempt += 1;
             }
             Err(StoreError::Stale(why)) => {
