@@ -105,6 +105,7 @@ impl ZendeskPayload {
             },
             attributes: None,
             locale: None,
+            market: None,
         }
     }
 }

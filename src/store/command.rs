@@ -60,12 +60,18 @@ pub enum Command {
     RevokeKeys {
         name: String,
     },
+    /// Make a stored version its market's active version (the market is the stored
+    /// document's, so the command is the same as before markets existed).
     ActivatePolicy {
         version: String,
     },
-    /// Set (or with `None` clear) the version every live decision is also evaluated under.
+    /// Set (or with `None` clear) the version every live decision of its market is also
+    /// evaluated under. Setting: the market is the stored version's. Clearing: `market`
+    /// names it (`None`: the market `default`, as every command logged before markets).
     SetShadow {
         version: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        market: Option<String>,
     },
     /// The answer to replay for an idempotency key.
     IdempotencyDone {
@@ -176,7 +182,9 @@ impl Store {
                 .idempotency_claim_local(&key, &fingerprint, now_ms, window_ms)
                 .map(Applied::Claim),
             Command::IdempotencyRelease { key } => self.apply_idempotency_release(&key),
-            Command::SetShadow { version } => self.apply_set_shadow(version.as_deref()),
+            Command::SetShadow { version, market } => {
+                self.apply_set_shadow(version.as_deref(), market.as_deref())
+            }
             Command::PutShadowResult {
                 decision_id,
                 result,
