@@ -110,3 +110,38 @@ pub fn report_market(
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::market::Market;
+
+    fn policy(market: &str, version: &str) -> Arc<CompiledPolicy> {
+        let mut p = crate::policy::load::from_slice(crate::policy::load::DEFAULT_POLICY.as_bytes())
+            .unwrap();
+        p.market = Market::parse("market", market).unwrap();
+        p.version = version.to_string();
+        Arc::new(p)
+    }
+
+    #[test]
+    fn activating_in_one_market_leaves_the_others_and_the_default_answers_without_a_market() {
+        let m = MarketPolicies::new([policy("default", "1.0")]);
+        m.activate(policy("ch", "1.0-ch"));
+        m.activate(policy("ch", "2.0-ch"));
+        assert_eq!(m.markets(), ["ch", "default"]);
+        assert_eq!(m.choose(None).unwrap().version, "1.0");
+        assert_eq!(m.choose(Some("ch")).unwrap().version, "2.0-ch");
+        assert!(matches!(m.choose(Some("at")), Err(AppError::Invalid(e)) if e.field == "market"));
+        m.set_shadow("ch", Some(policy("ch", "3.0-ch")));
+        assert!(m.shadow("default").is_none());
+        m.set_shadow("ch", None);
+        assert!(m.all_shadows().is_empty());
+    }
+
+    #[test]
+    fn without_any_active_policy_the_answer_is_no_active_policy() {
+        let m = MarketPolicies::default();
+        assert!(matches!(m.choose(None), Err(AppError::NoActivePolicy)));
+    }
+}

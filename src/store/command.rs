@@ -224,3 +224,35 @@ impl Store {
         Ok(applied)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replicated log and its snapshots hold commands written before markets: they
+    /// must read the same, and a `default` market's clear must be written as before.
+    #[test]
+    fn policy_commands_logged_before_markets_read_and_write_as_before() {
+        let old = r#"{"command":"set_shadow","version":null}"#;
+        let cmd: Command = serde_json::from_str(old).unwrap();
+        assert!(matches!(
+            cmd,
+            Command::SetShadow {
+                version: None,
+                market: None
+            }
+        ));
+        assert_eq!(serde_json::to_string(&cmd).unwrap(), old);
+        let activate = r#"{"command":"activate_policy","version":"2026.11.0"}"#;
+        let cmd: Command = serde_json::from_str(activate).unwrap();
+        assert_eq!(serde_json::to_string(&cmd).unwrap(), activate);
+        let clear_ch = Command::SetShadow {
+            version: None,
+            market: Some("ch".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&clear_ch).unwrap(),
+            r#"{"command":"set_shadow","version":null,"market":"ch"}"#
+        );
+    }
+}

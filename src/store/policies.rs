@@ -158,3 +158,61 @@ impl Store {
         Ok(Applied::Done)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Command;
+
+    fn version(v: &str, market: Option<&str>) -> StoredPolicy {
+        let mut document = serde_json::json!({"id": "goodwill", "version": v});
+        if let Some(m) = market {
+            document["market"] = serde_json::json!(m);
+        }
+        StoredPolicy {
+            id: "goodwill".into(),
+            version: v.into(),
+            digest: format!("sha256:{v}"),
+            author: "test".into(),
+            uploaded_at: "2026-12-07T00:00:00Z".into(),
+            status: PolicyStatus::Valid,
+            problems: Vec::new(),
+            document,
+        }
+    }
+
+    #[test]
+    fn activation_is_per_market_and_the_default_market_keeps_the_old_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (v, m) in [
+            ("1.0", None),
+            ("1.0-ch", Some("ch")),
+            ("2.0-ch", Some("ch")),
+        ] {
+            let policy = Box::new(version(v, m));
+            store.apply(Command::PutPolicy { policy }).unwrap();
+        }
+        let activate = |v: &str| {
+            store
+                .apply(Command::ActivatePolicy { version: v.into() })
+                .unwrap()
+        };
+        activate("1.0");
+        activate("1.0-ch");
+        activate("2.0-ch");
+        assert_eq!(store.active_version().unwrap().as_deref(), Some("1.0"));
+        assert_eq!(
+            store.meta.get(ACTIVE).unwrap().as_deref(),
+            Some(&b"1.0"[..])
+        );
+        let all = store.active_versions().unwrap();
+        assert_eq!(
+            all.into_iter().collect::<Vec<_>>(),
+            [
+                ("ch".to_string(), "2.0-ch".to_string()),
+                ("default".to_string(), "1.0".to_string())
+            ]
+        );
+    }
+}
