@@ -75,6 +75,16 @@ impl MarketPolicies {
         if table.is_empty() {
             return Err(AppError::NoActivePolicy);
         }
+        // The hot path: one map lookup, no allocation. A key in the table is a valid id,
+        // so a hit needs no parsing; `choose` below gives the same answer, and the error.
+        let hit = match requested {
+            Some(m) => table.get(m),
+            None if table.len() == 1 => table.values().next(),
+            None => table.get(market::DEFAULT_MARKET),
+        };
+        if let Some(p) = hit {
+            return Ok(p.clone());
+        }
         let keys: Vec<&str> = table.keys().map(String::as_str).collect();
         let chosen = market::choose(requested, &keys)?;
         table.get(chosen).cloned().ok_or(AppError::NoActivePolicy)
