@@ -57,8 +57,8 @@ impl Application {
             }
             None => None,
         };
-        let (policy, mut report) = policies::bootstrap(&store, policy_dir).map_err(describe)?;
-        let mut state = AppState::new(store, policy.map(Arc::new));
+        let (active, mut report) = policies::bootstrap(&store, policy_dir).map_err(describe)?;
+        let mut state = AppState::new(store, active.into_iter().map(Arc::new));
         if let Some(c) = cluster {
             state.configure().cluster = Some(c.clone());
             crate::service::cluster_follow::follow(&state, &c);
@@ -202,16 +202,19 @@ fn open_store(data_dir: &Path, compact: bool) -> anyhow::Result<Store> {
     Ok(Store::open(data_dir)?)
 }
 
-/// Resume shadow runs of the version recorded in the store, if it still compiles.
+/// Resume each market's shadow runs of the version recorded in the store, if it still
+/// compiles.
 fn restore_shadow(state: &AppState, report: &mut policies::Bootstrap) {
-    let Ok(Some(version)) = state.store.shadow_version() else {
+    let Ok(versions) = state.store.shadow_versions() else {
         return;
     };
-    match policies::compile_candidate(&state.store, &version) {
-        Ok(p) => state.shadow.store(Some(Arc::new(p))),
-        Err(e) => report
-            .refused
-            .push(format!("shadow version {version} no longer loads: {e}")),
+    for (market, version) in versions {
+        match policies::compile_candidate(&state.store, &version) {
+            Ok(p) => state.policies.set_shadow(&market, Some(Arc::new(p))),
+            Err(e) => report
+                .refused
+                .push(format!("shadow version {version} no longer loads: {e}")),
+        }
     }
 }
 

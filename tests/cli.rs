@@ -290,9 +290,10 @@ async fn policy_backtest_replays_the_stored_log_from_the_command_line() {
     let data = tempfile::tempdir().unwrap();
     {
         let store = kulanz::store::Store::open(data.path()).unwrap();
-        let (policy, _) =
+        let (active, _) =
             kulanz::service::policies::bootstrap(&store, std::path::Path::new(POLICIES)).unwrap();
-        let state = kulanz::service::AppState::new(store, policy.map(std::sync::Arc::new));
+        let state =
+            kulanz::service::AppState::new(store, active.into_iter().map(std::sync::Arc::new));
         let customers = kulanz::demo::scenario_customers().unwrap();
         kulanz::service::customers::put(
             &state,

@@ -55,16 +55,27 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which market's decisions were replayed; said only when it is not the market `default`,
+/// so a deployment of one market reads as before markets.
+fn market_note(market: &str) -> String {
+    if market == crate::domain::market::DEFAULT_MARKET {
+        String::new()
+    } else {
+        format!(" of market `{market}`")
+    }
+}
+
 /// The report in words, for a support-operations lead.
 pub fn render(r: &BacktestReport) -> String {
     let mut out = format!(
-        "backtest of {} over {} stored decisions ({} evaluated, {} not evaluable)\n\
+        "backtest of {} over {} stored decisions{} ({} evaluated, {} not evaluable)\n\
          changed: {} decisions\n\
          goodwill recommended: {} -> {} {} (change {})\n\
          cost to the company: {} -> {} (change {})\n\
          above the deciding role's authority: {:.1}% -> {:.1}%\n",
         r.candidate,
         r.decisions,
+        market_note(&r.market),
         r.evaluated,
         r.not_evaluable,
         r.changed,

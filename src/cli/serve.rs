@@ -217,6 +217,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let addr = app.local_addr()?;
         tracing::info!(%addr, policy = ?app.report.active, "kulanz listening");
+        for market in &app.report.markets {
+            tracing::info!(%market, "market active");
+        }
         if args.demo {
             let demo = crate::demo::seed(&app.state.store, chrono::Utc::now())?;
             println!("{}", crate::demo::banner(&addr.to_string(), &demo));

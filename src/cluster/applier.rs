@@ -26,8 +26,12 @@ pub type Reply = oneshot::Sender<Result<Applied, StoreError>>;
 pub enum Changed {
     /// This version became active.
     Policy(String),
-    /// Shadow runs now use this version (or none).
-    Shadow(Option<String>),
+    /// Shadow runs of a market now use this version (its market is the version's), or
+    /// none in this market (`None`: the market `default`).
+    Shadow {
+        version: Option<String>,
+        market: Option<String>,
+    },
     /// An outcome was recorded (the retention evidence is stale).
     Outcome,
 }
@@ -257,7 +261,10 @@ async fn behind_retention(cluster: &Cluster, applied: u64) -> Result<(), Halt> {
 fn changed(cmd: &Command) -> Option<Changed> {
     match cmd {
         Command::ActivatePolicy { version } => Some(Changed::Policy(version.clone())),
-        Command::SetShadow { version } => Some(Changed::Shadow(version.clone())),
+        Command::SetShadow { version, market } => Some(Changed::Shadow {
+            version: version.clone(),
+            market: market.clone(),
+        }),
         Command::RecordOutcome { .. } => Some(Changed::Outcome),
         _ => None,
     }

@@ -231,6 +231,10 @@ pub struct Evaluation {
     /// else the policy's default. Empty in decisions stored before locales existed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub locale: String,
+    /// The market the decision was made in (its policy's market; `default` for a policy
+    /// that names none). Empty in decisions stored before markets existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub market: String,
     pub customer: CustomerView,
     pub recommendation: Recommendation,
     pub authority: Authority,
@@ -239,6 +243,18 @@ pub struct Evaluation {
     pub signals: Signals,
     /// Ids of the rules that matched, first the one that decided.
     pub matched_rules: Vec<String>,
+}
+
+impl Evaluation {
+    /// The market decided in; `default` for a decision stored before markets existed
+    /// (there was one policy then, and it is the market `default`'s history).
+    pub fn market_id(&self) -> &str {
+        if self.market.is_empty() {
+            super::market::DEFAULT_MARKET
+        } else {
+            &self.market
+        }
+    }
 }
 
 /// The full `POST /v1/decisions` response.

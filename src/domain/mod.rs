@@ -6,6 +6,7 @@ pub mod customer;
 pub mod decision;
 pub mod integer;
 pub mod locale;
+pub mod market;
 pub mod outcome;
 pub mod request;
 pub mod schema;

@@ -66,6 +66,11 @@ pub struct DecisionRequestDto {
     // No `example`: schemathesis would send it with the rest of the body unfilled.
     #[schema(max_length = 35, pattern = "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")]
     pub locale: Option<String>,
+    /// The market to decide in (docs/policy.md, "Markets"): its active policy decides.
+    /// Absent: the market `default`, or the only market there is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32, pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
+    pub market: Option<String>,
 }
 
 /// A decision request's `attributes`: at most 64, named by 1 to 64 characters, each a

@@ -63,9 +63,7 @@ pub async fn healthz() -> impl IntoResponse {
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.is_readable();
     let policy = state
-        .policy
-        .load()
-        .as_ref()
+        .main_policy()
         .map(|p| format!("{} {}", p.id, p.version));
     let cluster = cluster_readiness(&state);
     let ready = store && policy.is_some() && cluster.as_ref().is_none_or(|c| c.ready);

@@ -24,20 +24,56 @@ pub struct PolicySummary {
     pub uploaded_at: String,
     /// `valid` or `draft`.
     pub status: PolicyStatus,
+    /// Whether it is its market's active version.
     pub active: bool,
+    /// The market it decides for (`default` when the document names none).
+    pub market: String,
 }
 
-/// Every stored version, oldest first, with which one is active.
-#[utoipa::path(get, path = "/v1/policies", tag = "policies",
-    responses((status = 200, body = Vec<PolicySummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+/// Query of the routes that answer for one market.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MarketQuery {
+    /// The market (docs/policy.md, "Markets"); absent: the market `default`, or the only
+    /// one. An unknown market is a 422 naming `market`.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
+    pub market: Option<String>,
+}
+
+/// Query of `GET /v1/policies`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this market's versions (its release history); absent: every market's.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
+    pub market: Option<String>,
+}
+
+/// Every stored version, oldest first, with which one is active in its market.
+#[utoipa::path(get, path = "/v1/policies", tag = "policies", params(ListQuery),
+    responses((status = 200, body = Vec<PolicySummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PolicySummary>>, ApiError> {
-    let active = state.policy.load().as_ref().map(|p| p.version.clone());
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<PolicySummary>>, ApiError> {
+    let only = q
+        .market
+        .as_deref()
+        .map(|m| crate::domain::market::Market::parse("market", m))
+        .transpose()
+        .map_err(AppError::from)?;
+    let active = state.store.active_versions().map_err(AppError::from)?;
     Ok(Json(
         policy_versions::list(&state)?
             .into_iter()
+            .filter(|p| only.as_ref().is_none_or(|m| m.as_str() == p.market))
             .map(|p| PolicySummary {
-                active: active.as_deref() == Some(p.version.as_str()),
+                active: active.get(&p.market) == Some(&p.version),
+                market: p.market,
                 id: p.id,
                 version: p.version,
                 digest: p.digest,
@@ -49,13 +85,16 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PolicySummar
     ))
 }
 
-/// The active version with its document.
-#[utoipa::path(get, path = "/v1/policies/active", tag = "policies",
+/// A market's active version with its document.
+#[utoipa::path(get, path = "/v1/policies/active", tag = "policies", params(MarketQuery),
     responses((status = 200, body = PolicyVersion), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 503, body = ErrorBody)),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
-pub async fn active(State(state): State<AppState>) -> Result<Json<PolicyVersion>, ApiError> {
-    Ok(Json(policy_versions::active(&state)?))
+pub async fn active(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MarketQuery>,
+) -> Result<Json<PolicyVersion>, ApiError> {
+    Ok(Json(policy_versions::active(&state, q.market.as_deref())?))
 }
 
 /// Result of validating a policy document.
@@ -249,7 +288,7 @@ pub async fn backtest(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
-    /// The stored version to compare with; default the active one.
+    /// The stored version to compare with; default the active one of this version's market.
     pub from: Option<String>,
 }
 
@@ -276,7 +315,7 @@ pub async fn diff(
 ) -> Result<Json<PolicyDiff>, ApiError> {
     let from = match q.from {
         Some(v) => v,
-        None => state.active_policy()?.version.clone(),
+        None => policy_versions::active_of_market_of(&state, &version)?,
     };
     let changes = policies::diff(&state.store, &from, &version)?;
     Ok(Json(PolicyDiff {
@@ -291,6 +330,10 @@ pub async fn diff(
 pub struct ShadowState {
     /// `id version` of the shadow policy, or null.
     pub shadow: Option<String>,
+    /// The market it shadows (each market has its own shadow); absent for the market
+    /// `default`, so a deployment of one market reads as before markets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market: Option<String>,
     /// `GET` only, while a version is in shadow: what its run has shown so far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<crate::service::shadow::ShadowSummary>,
@@ -309,19 +352,24 @@ pub async fn set_shadow(
     let p = crate::service::shadow::set(&state, &version).await?;
     Ok(Json(ShadowState {
         shadow: Some(format!("{} {}", p.id, p.version)),
+        market: named(p.market.as_str()),
         results: None,
     }))
 }
 
-/// Which version shadows the active one.
-#[utoipa::path(get, path = "/v1/policies/shadow", tag = "policies",
-    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+/// Which version shadows a market's active one.
+#[utoipa::path(get, path = "/v1/policies/shadow", tag = "policies", params(MarketQuery),
+    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
-pub async fn get_shadow(State(state): State<AppState>) -> Result<Json<ShadowState>, ApiError> {
+pub async fn get_shadow(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MarketQuery>,
+) -> Result<Json<ShadowState>, ApiError> {
+    let market = shadow_market(&state, q.market.as_deref())?;
     let shadow = state
-        .shadow
-        .load()
-        .as_ref()
+        .policies
+        .shadow(&market)
         .map(|p| format!("{} {}", p.id, p.version));
     let results = match &shadow {
         None => None,
@@ -335,17 +383,45 @@ pub async fn get_shadow(State(state): State<AppState>) -> Result<Json<ShadowStat
             )
         }
     };
-    Ok(Json(ShadowState { shadow, results }))
+    Ok(Json(ShadowState {
+        shadow,
+        market: named(&market),
+        results,
+    }))
 }
 
-/// Stop shadow runs.
-#[utoipa::path(delete, path = "/v1/policies/shadow", tag = "policies",
-    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+/// A market as a shadow answer names it: not at all when it is `default`.
+fn named(market: &str) -> Option<String> {
+    (market != crate::domain::market::DEFAULT_MARKET).then(|| market.to_string())
+}
+
+/// The market a shadow route is about: the named one, or the one a request without
+/// `market` decides in. Without any active policy, the market `default` (its shadow can
+/// still be read and cleared).
+fn shadow_market(state: &AppState, market: Option<&str>) -> Result<String, ApiError> {
+    match state.policy_for(market) {
+        Ok(p) => Ok(p.market.as_str().to_string()),
+        Err(AppError::NoActivePolicy) if market.is_none() => {
+            Ok(crate::domain::market::DEFAULT_MARKET.to_string())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stop a market's shadow runs.
+#[utoipa::path(delete, path = "/v1/policies/shadow", tag = "policies", params(MarketQuery),
+    responses((status = 200, body = ShadowState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = ["admin"])))]
-pub async fn clear_shadow(State(state): State<AppState>) -> Result<Json<ShadowState>, ApiError> {
-    crate::service::shadow::clear(&state).await?;
+pub async fn clear_shadow(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<MarketQuery>,
+) -> Result<Json<ShadowState>, ApiError> {
+    let market = shadow_market(&state, q.market.as_deref())?;
+    crate::service::shadow::clear(&state, &market).await?;
     Ok(Json(ShadowState {
         shadow: None,
+        market: named(&market),
         results: None,
     }))
 }

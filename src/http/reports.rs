@@ -28,12 +28,18 @@ pub struct ReportQuery {
     pub retention_days: Option<u32>,
     /// Only decisions made in this segment, e.g. `top`.
     pub segment: Option<String>,
+    /// The market (docs/policy.md, "Markets"); absent: the market `default`, or the only
+    /// one. An unknown market is a 422 naming `market`.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
+    pub market: Option<String>,
 }
 
 fn filter(
+    state: &AppState,
     from: &Option<String>,
     to: &Option<String>,
     segment: Option<String>,
+    market: Option<&str>,
 ) -> Result<Filter, AppError> {
     let time = |field: &str, v: &Option<String>| {
         v.as_deref()
@@ -45,6 +51,7 @@ fn filter(
         from: time("from", from)?,
         to: time("to", to)?,
         segment,
+        market: crate::service::markets::report_market(state, market)?,
     })
 }
 
@@ -58,7 +65,7 @@ pub async fn goodwill(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Json<GoodwillReport>, ApiError> {
-    let f = filter(&q.from, &q.to, q.segment)?;
+    let f = filter(&state, &q.from, &q.to, q.segment, q.market.as_deref())?;
     let days = report::check_retention_days(
         "retention_days",
         q.retention_days.unwrap_or(report::DEFAULT_RETENTION_DAYS),
@@ -86,6 +93,9 @@ pub struct DecisionsQuery {
     pub to: Option<String>,
     /// The segment the decision was made in.
     pub segment: Option<String>,
+    /// The market the decision was made in; absent: the market `default`, or the only one.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
+    pub market: Option<String>,
     /// The recommended gesture, e.g. `refund`.
     pub gesture: Option<String>,
     /// The asking role, e.g. `agent`.
@@ -120,7 +130,7 @@ pub async fn decisions(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DecisionsQuery>,
 ) -> Result<Json<DecisionList>, ApiError> {
-    let f = filter(&q.from, &q.to, q.segment)?;
+    let f = filter(&state, &q.from, &q.to, q.segment, q.market.as_deref())?;
     let limit = q.limit.unwrap_or(report_decisions::DEFAULT_LIMIT);
     if limit > report_decisions::MAX_LIMIT {
         return Err(AppError::from(crate::domain::FieldError::new(

@@ -114,8 +114,9 @@ pub async fn zendesk(
     let now = chrono::Utc::now();
     let auth = authenticate(&state, Source::Zendesk, &signed, peer, now)?;
     let payload: ZendeskPayload = parse_json(&body)?;
+    // An amount without a currency is in the currency of the market the ticket names.
     let currency = state
-        .active_policy()
+        .policy_for(payload.market().as_deref())
         .map(|p| p.currency.as_str().to_string())
         .map_err(ApiError::from)?;
     let request = payload.into_request(&currency);

@@ -4,6 +4,7 @@
 
 use super::model::PolicyDoc;
 use super::texts::LocaleTexts;
+use crate::domain::market::Market;
 use crate::domain::request::AttrValue;
 use crate::money::Currency;
 use chrono::{DateTime, Utc};
@@ -165,6 +166,8 @@ pub struct CompiledPolicy {
     /// `sha256:<hex>` of the canonical JSON document.
     pub digest: String,
     pub currency: Currency,
+    /// The market this policy decides for (`default` when the document names none).
+    pub market: Market,
     pub categories: Vec<String>,
     /// Lowest authority first.
     pub roles: Vec<String>,

@@ -352,6 +352,7 @@ impl<'a> Builder<'a> {
                 digest: p.digest.clone(),
             },
             locale: self.t.tag.clone(),
+            market: p.market.as_str().to_string(),
             customer: CustomerView {
                 known: f.known,
                 segment: self.segment_id().to_string(),

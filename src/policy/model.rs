@@ -15,6 +15,10 @@ pub struct PolicyDoc {
     pub id: String,
     pub version: String,
     pub currency: String,
+    /// The market this policy decides for (docs/policy.md, "Markets"); `default` when
+    /// absent. Each market has its own active version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

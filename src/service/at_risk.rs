@@ -55,6 +55,11 @@ pub struct AtRiskQuery {
     /// Customers with a decision in this many days are left out; 0 to 3650, default 30.
     #[param(minimum = 0, maximum = 3650)]
     pub quiet_days: Option<u32>,
+    /// The market whose policy values and suggests (docs/policy.md, "Markets"); absent:
+    /// the market `default`, or the only one. With more than one market active, only
+    /// customers kept in that market's currency are listed.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
+    pub market: Option<String>,
 }
 
 /// The gesture the active policy suggests for a proactive contact.
@@ -105,7 +110,7 @@ fn parse_cursor(c: &str) -> Result<(Decimal, String), AppError> {
 /// Ranked, filtered, paged. Reads every known customer: meant for a daily list, not for
 /// a request per ticket.
 pub fn list(state: &AppState, q: &AtRiskQuery, now: DateTime<Utc>) -> Result<AtRiskPage, AppError> {
-    let policy = state.active_policy()?;
+    let policy = state.policy_for(q.market.as_deref())?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(invalid("limit", "must be between 1 and 500"));
@@ -152,9 +157,20 @@ pub fn ranked(
     now: DateTime<Utc>,
 ) -> Result<Vec<(Decimal, AtRiskCustomer)>, AppError> {
     let model = super::order_history::active_model(&state.store)?;
+    // With several markets a customer belongs to the market of their currency (a record
+    // is kept in one currency); with one, every customer is listed, as before markets.
+    let own_currency_only = state.policies.markets().len() > 1;
     let mut all = Vec::new();
     for id in state.store.known_customer_ids()? {
-        if let Some(c) = assess(state, policy, model.as_ref(), &id, now, quiet)? {
+        if let Some(c) = assess(
+            state,
+            policy,
+            model.as_ref(),
+            &id,
+            now,
+            quiet,
+            own_currency_only,
+        )? {
             if segment.is_none_or(|s| c.1.segment == s) {
                 all.push(c);
             }
@@ -175,6 +191,7 @@ fn assess(
     id: &str,
     now: DateTime<Utc>,
     quiet: Duration,
+    own_currency_only: bool,
 ) -> Result<Option<(Decimal, AtRiskCustomer)>, AppError> {
     let store = &state.store;
     let last = match store.latest_decision_id(id)? {
@@ -191,6 +208,9 @@ fn assess(
         return Ok(None);
     };
     let record = customer.record;
+    if own_currency_only && record.currency != policy.currency {
+        return Ok(None);
+    }
     let input = synthetic(policy, id)?;
     let f = facts::derive(policy, &input, Some(&record), now.date_naive());
     let mut signals = Vec::new();
@@ -316,6 +336,7 @@ fn synthetic(
             serde_json::Value::Bool(true),
         )])),
         locale: None,
+        market: None,
     };
     let vocab = Vocab {
         categories: &policy.categories,

@@ -195,24 +195,38 @@ pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// The list as the pass sees it, and the customers pushed before (blocking store reads).
+/// A listed customer with the top segment of the market that listed them.
+type Listed = (AtRiskCustomer, String);
+
+/// The list as the pass sees it, each customer with the top segment of the market they
+/// were listed in, and the customers pushed before (blocking store reads). Every market's
+/// list, one after the other (with several markets each lists the customers kept in its
+/// currency); a customer listed by two markets of one currency is pushed once.
 fn snapshot(
     state: &AppState,
     now: DateTime<Utc>,
-) -> Result<(Vec<AtRiskCustomer>, String, HashSet<String>), AppError> {
-    let policy = state.active_policy()?;
+) -> Result<(Vec<Listed>, HashSet<String>), AppError> {
+    let markets = state.policies.all_active();
+    if markets.is_empty() {
+        return Err(AppError::NoActivePolicy);
+    }
     let quiet = Duration::days(i64::from(DEFAULT_QUIET_DAYS));
-    let listed = ranked(state, &policy, None, quiet, now)?
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect();
-    let top = policy
-        .segments
-        .first()
-        .map(|s| s.id.clone())
-        .unwrap_or_default();
+    let mut listed: Vec<Listed> = Vec::new();
+    let mut seen = HashSet::new();
+    for policy in markets {
+        let top = policy
+            .segments
+            .first()
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        for (_, c) in ranked(state, &policy, None, quiet, now)? {
+            if seen.insert(c.customer_id.clone()) {
+                listed.push((c, top.clone()));
+            }
+        }
+    }
     let pushed = state.store.at_risk_pushed_ids()?.into_iter().collect();
-    Ok((listed, top, pushed))
+    Ok((listed, pushed))
 }
 
 /// One pass: forget who left the list, push who is new on it.
@@ -223,14 +237,14 @@ pub async fn push_once(
     now: DateTime<Utc>,
 ) -> Result<PassSummary, PassError> {
     let s = state.clone();
-    let (listed, top, pushed) = tokio::task::spawn_blocking(move || snapshot(&s, now))
+    let (listed, pushed) = tokio::task::spawn_blocking(move || snapshot(&s, now))
         .await
         .map_err(|e| PassError::Worker(e.to_string()))??;
     let mut summary = PassSummary {
         listed: listed.len(),
         ..PassSummary::default()
     };
-    let on_list: HashSet<&str> = listed.iter().map(|c| c.customer_id.as_str()).collect();
+    let on_list: HashSet<&str> = listed.iter().map(|(c, _)| c.customer_id.as_str()).collect();
     let gone: Vec<String> = pushed
         .iter()
         .filter(|id| !on_list.contains(id.as_str()))
@@ -243,10 +257,12 @@ pub async fn push_once(
             .apply_durable(Command::ForgetAtRiskPushes { customer_ids: gone })
             .await?;
     }
-    let new = listed.iter().filter(|c| !pushed.contains(&c.customer_id));
-    for c in new.take(cfg.max_per_pass) {
+    let new = listed
+        .iter()
+        .filter(|(c, _)| !pushed.contains(&c.customer_id));
+    for (c, top) in new.take(cfg.max_per_pass) {
         let delivery_id = ulid::Ulid::new().to_string();
-        match deliver(cfg, client, c, &top, &delivery_id, now).await {
+        match deliver(cfg, client, c, top, &delivery_id, now).await {
             Ok(()) => {
                 crate::metrics::record_at_risk_push(true);
                 summary.pushed += 1;

@@ -63,7 +63,9 @@ pub struct Shares {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BacktestReport {
     pub candidate: String,
-    /// Stored decisions in the period.
+    /// The candidate's market: only decisions made in it are replayed.
+    pub market: String,
+    /// Stored decisions of the market in the period.
     pub decisions: u64,
     /// Decisions the candidate could evaluate (the rest use vocabulary or a currency it lacks).
     pub evaluated: u64,
@@ -181,8 +183,13 @@ pub fn run(
     let mut largest: BinaryHeap<Ranked> = BinaryHeap::with_capacity(LARGEST + 1);
     for item in store.decisions_between(since, until) {
         let d = item?;
-        decisions += 1;
         let old = &d.decision.evaluation;
+        // Another market's decisions were made under another policy line (and often in
+        // another currency): not this candidate's history.
+        if old.market_id() != candidate.market.as_str() {
+            continue;
+        }
+        decisions += 1;
         if old.recommendation.amount.currency != cur {
             continue;
         }
@@ -243,6 +250,7 @@ pub fn run(
     };
     Ok(BacktestReport {
         candidate: format!("{} {}", candidate.id, candidate.version),
+        market: candidate.market.as_str().to_string(),
         decisions,
         evaluated,
         not_evaluable: decisions - evaluated,

@@ -15,21 +15,26 @@ pub fn follow(state: &AppState, cluster: &Cluster) {
         Changed::Policy(version) => match policies::verified(&state, &version) {
             Ok(p) => {
                 let same = state
-                    .policy
-                    .load()
-                    .as_ref()
+                    .policies
+                    .active(p.market.as_str())
                     .is_some_and(|a| a.version == p.version);
                 if !same {
-                    tracing::info!(policy = %p.id, version = %p.version, "policy activated (from the log)");
-                    state.policy.store(Some(p));
+                    tracing::info!(policy = %p.id, version = %p.version, market = %p.market, "policy activated (from the log)");
+                    state.policies.activate(p);
                     state.retention.mark_dirty();
                 }
             }
             Err(e) => tracing::error!(%version, error = %e, "an activated version does not load on this replica"),
         },
-        Changed::Shadow(None) => state.shadow.store(None),
-        Changed::Shadow(Some(version)) => match policies::compile_candidate(&state.store, &version) {
-            Ok(p) => state.shadow.store(Some(Arc::new(p))),
+        Changed::Shadow { version: None, market } => state.policies.set_shadow(
+            market.as_deref().unwrap_or(crate::domain::market::DEFAULT_MARKET),
+            None,
+        ),
+        Changed::Shadow { version: Some(version), .. } => match policies::compile_candidate(&state.store, &version) {
+            Ok(p) => {
+                let market = p.market.as_str().to_string();
+                state.policies.set_shadow(&market, Some(Arc::new(p)));
+            }
             Err(e) => tracing::error!(%version, error = %e, "the shadow version does not load on this replica"),
         },
         Changed::Outcome => state.retention.mark_dirty(),

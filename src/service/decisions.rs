@@ -39,7 +39,8 @@ pub async fn decide_answer(
     max_role: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(Decision, Vec<u8>), AppError> {
-    let policy = state.active_policy()?;
+    // The market's active policy decides (an unknown market is a 422 naming `market`).
+    let policy = state.policy_for(dto.market.as_deref())?;
     let vocab = Vocab {
         categories: &policy.categories,
         roles: &policy.roles,
@@ -64,6 +65,9 @@ pub async fn decide_answer(
         Some(c) => (Some(c.record), Some(c.snapshot)),
         None => (None, None),
     };
+    if let Some(c) = &customer {
+        check_market_currency(state, &policy, &input.customer_id, c, dto.market.is_some())?;
+    }
     let evidence = state.retention.evidence.load();
     let evaluation = evaluate_with(&policy, &input, customer.as_ref(), now, &evidence);
     let decision = Decision {
@@ -98,9 +102,10 @@ pub async fn decide_answer(
         &decision.evaluation.recommendation.gesture,
         decision.evaluation.authority.within_authority,
     );
-    if state.shadow.load().is_some() {
+    if let Some(shadow) = state.policies.shadow(policy.market.as_str()) {
         super::shadow::spawn(
             state,
+            shadow,
             decision.decision_id.clone(),
             request,
             customer,
@@ -114,6 +119,34 @@ pub async fn decide_answer(
 /// How often an outcome is checked against the ledger again when other outcomes for the
 /// same customer keep landing between the check and the write.
 const LEDGER_ATTEMPTS: u32 = 5;
+
+/// Refuse a known customer whose record is in another currency than the market's, once
+/// markets are in play (`domain::market::check_currency` says why and when).
+fn check_market_currency(
+    state: &AppState,
+    policy: &crate::policy::CompiledPolicy,
+    customer_id: &str,
+    customer: &crate::domain::customer::CustomerRecord,
+    market_named: bool,
+) -> Result<(), AppError> {
+    if customer.currency == policy.currency {
+        return Ok(());
+    }
+    let active = state.policies.all_active();
+    let markets: Vec<(&str, &str)> = active
+        .iter()
+        .map(|p| (p.market.as_str(), p.currency.as_str()))
+        .collect();
+    crate::domain::market::check_currency(
+        customer_id,
+        customer.currency.as_str(),
+        policy.market.as_str(),
+        policy.currency.as_str(),
+        &markets,
+        market_named || markets.len() > 1,
+    )?;
+    Ok(())
+}
 
 /// Body of `POST /v1/decisions/{id}/outcome`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -153,7 +186,13 @@ pub async fn record_outcome(
     let eval = &decision.decision.evaluation;
     let gesture = &dto.granted.gesture;
     check_id("granted.gesture", gesture)?;
-    if let Ok(policy) = state.active_policy() {
+    // The gestures of the decision's own market (decisions from before markets: the
+    // default one's).
+    let policy = match eval.market.as_str() {
+        "" => state.active_policy(),
+        m => state.policy_for(Some(m)),
+    };
+    if let Ok(policy) = &policy {
         if gesture != "none" && !policy.gestures.iter().any(|g| &g.id == gesture) {
             let known: Vec<&str> = policy.gestures.iter().map(|g| g.id.as_str()).collect();
             return Err(FieldError::new(
@@ -235,11 +274,12 @@ pub async fn record_outcome(
     // ledger that changed between the check and the write.
     let mut attempt = 1;
     loop {
-        let seen = match (&amount, state.active_policy()) {
+        // The guards of the decision's own market.
+        let seen = match (&amount, &policy) {
             (Some(m), Ok(policy)) => {
                 let approved =
                     super::approvals::approved(&decision, m, outcome.approved_by.as_deref());
-                super::ledger_guard::check(state, &policy, &decision, gesture, m, approved, now)?
+                super::ledger_guard::check(state, policy, &decision, gesture, m, approved, now)?
             }
             _ => LedgerCheck::None,
         };

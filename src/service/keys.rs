@@ -100,7 +100,7 @@ pub fn new_key(
     })
 }
 
-/// Create a key over HTTP: a `max_role` must be a role of the active policy (the CLI,
+/// Create a key over HTTP: a `max_role` must be a role of an active policy (the CLI,
 /// which may run before any policy is stored, checks only its form).
 pub async fn create(
     state: &AppState,
@@ -110,13 +110,23 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<NewKey, AppError> {
     if let Some(role) = &max_role {
-        let policy = state.active_policy()?;
-        if !policy.roles.iter().any(|r| r == role) {
+        // A key serves every market: its role must be one of some market's policy.
+        let active = state.policies.all_active();
+        if active.is_empty() {
+            return Err(AppError::NoActivePolicy);
+        }
+        if !active.iter().any(|p| p.roles.iter().any(|r| r == role)) {
+            let mut known: Vec<&str> = Vec::new();
+            for r in active.iter().flat_map(|p| p.roles.iter()) {
+                if !known.contains(&r.as_str()) {
+                    known.push(r);
+                }
+            }
             return Err(FieldError::new(
                 "max_role",
                 format!(
                     "expected one of {}, got `{}`",
-                    policy.roles.join(", "),
+                    known.join(", "),
                     crate::money::truncate(role)
                 ),
             )

@@ -15,6 +15,7 @@ pub mod integrity;
 pub mod keys;
 pub mod ledger;
 pub mod ledger_guard;
+pub mod markets;
 pub mod ndjson_lines;
 pub mod nps;
 pub mod order_history;
@@ -43,7 +44,6 @@ pub mod zendesk_app;
 use crate::error::AppError;
 use crate::policy::CompiledPolicy;
 use crate::store::Store;
-use arc_swap::ArcSwapOption;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -64,15 +64,14 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     /// sled handles are internally reference-counted and thread-safe; no lock needed.
     pub store: Store,
-    /// The active policy. Swapped atomically on activation; each request loads one `Arc`
-    /// and keeps that version for its whole evaluation, so no request sees a half-loaded
-    /// policy and the hot path takes no lock.
-    pub policy: Arc<ArcSwapOption<CompiledPolicy>>,
+    /// The active policy of each market, and each market's shadow candidate (one that
+    /// evaluates every live decision of its market beside the active one, never
+    /// answering). Swapped atomically on activation (service/markets.rs says how); each
+    /// request keeps the version it loaded for its whole evaluation.
+    pub policies: Arc<markets::MarketPolicies>,
     /// Versions that passed every check in this process, by version, so activating one
     /// is a pointer swap. A std mutex: held only for a map lookup, never across `.await`.
     pub verified: Arc<Mutex<HashMap<String, Arc<CompiledPolicy>>>>,
-    /// A candidate evaluated beside the active policy on every decision; never answers.
-    pub shadow: Arc<ArcSwapOption<CompiledPolicy>>,
     /// How long an `Idempotency-Key` is remembered, in milliseconds.
     pub idempotency_window_ms: i64,
     /// Requests per second per API key (`None`: unlimited). The limiter's state is a
@@ -95,16 +94,18 @@ pub struct Shared {
 }
 
 impl AppState {
-    pub fn new(store: Store, policy: Option<Arc<CompiledPolicy>>) -> Self {
-        let verified = policy
+    /// A state with these active policies, at most one per market (`Some(policy)` for a
+    /// deployment of one market).
+    pub fn new(store: Store, policies: impl IntoIterator<Item = Arc<CompiledPolicy>>) -> Self {
+        let policies: Vec<Arc<CompiledPolicy>> = policies.into_iter().collect();
+        let verified = policies
             .iter()
             .map(|p| (p.version.clone(), p.clone()))
             .collect();
         AppState(Arc::new(Shared {
             store,
-            policy: Arc::new(ArcSwapOption::new(policy)),
+            policies: Arc::new(markets::MarketPolicies::new(policies)),
             verified: Arc::new(Mutex::new(verified)),
-            shadow: Arc::new(ArcSwapOption::empty()),
             idempotency_window_ms: 24 * 3600 * 1000,
             rate_limit: None,
             request_timeout: std::time::Duration::from_secs(30),
@@ -126,8 +127,24 @@ impl AppState {
         Arc::make_mut(&mut self.0)
     }
 
-    /// The active policy, or `no_active_policy`.
+    /// The active policy of the market a request without `market` is decided in (the
+    /// market `default`, else the only market), or `no_active_policy`.
     pub fn active_policy(&self) -> Result<Arc<CompiledPolicy>, AppError> {
-        self.policy.load_full().ok_or(AppError::NoActivePolicy)
+        self.policies.choose(None)
+    }
+
+    /// The policy of the market a request without `market` decides in, else (several
+    /// markets, none `default`) the first market's; `None` when no policy is active.
+    /// For what needs one policy whatever the market: readiness, the retention window.
+    pub fn main_policy(&self) -> Option<Arc<CompiledPolicy>> {
+        self.active_policy()
+            .ok()
+            .or_else(|| self.policies.all_active().into_iter().next())
+    }
+
+    /// The active policy of `market` (`None`: as [`AppState::active_policy`]); an unknown
+    /// market is a 422 naming `market` and the known ones.
+    pub fn policy_for(&self, market: Option<&str>) -> Result<Arc<CompiledPolicy>, AppError> {
+        self.policies.choose(market)
     }
 }

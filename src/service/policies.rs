@@ -11,6 +11,7 @@ use crate::store::command::Applied;
 use crate::store::policies::{PolicyStatus, StoredPolicy};
 use crate::store::{Command, Store};
 use chrono::{SecondsFormat, Utc};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -66,21 +67,31 @@ pub struct Bootstrap {
     pub loaded: Vec<String>,
     /// File and problem, one per line.
     pub refused: Vec<String>,
+    /// `id version` of the active policy of the market a request without `market` goes
+    /// to (the market `default`, else the only one, else the first).
     pub active: Option<String>,
+    /// Every market's active policy, `market: id version`, when there is more than one.
+    pub markets: Vec<String>,
 }
 
-/// Store every valid policy of `dir`, then pick the active version: the newest version
-/// that appeared in the folder for the first time, if it is newer than the version the
-/// store records as active (a deployment); else the recorded one if it still loads; else
-/// the newest valid version found; else the embedded default. A bad file is refused and
-/// logged; it never stops the service.
-pub fn bootstrap(
-    store: &Store,
-    dir: &Path,
-) -> Result<(Option<CompiledPolicy>, Bootstrap), AppError> {
+/// One market's candidates while the folder is read.
+#[derive(Default)]
+struct Found {
+    /// The newest version of the market in the folder.
+    newest: Option<CompiledPolicy>,
+    /// The newest version that appeared in the folder for the first time.
+    newest_new: Option<CompiledPolicy>,
+}
+
+/// Store every valid policy of `dir`, then pick each market's active version: the
+/// newest version that appeared in the folder for the first time, if it is newer than
+/// the version the store records as that market's active one (a deployment); else the
+/// recorded one if it still loads; else the newest valid version found. When no market
+/// has one, the embedded default. A bad file is refused and logged; it never stops the
+/// service. The policies come back one per market, sorted by market.
+pub fn bootstrap(store: &Store, dir: &Path) -> Result<(Vec<CompiledPolicy>, Bootstrap), AppError> {
     let mut report = Bootstrap::default();
-    let mut newest: Option<CompiledPolicy> = None;
-    let mut newest_new: Option<CompiledPolicy> = None;
+    let mut found: BTreeMap<String, Found> = BTreeMap::new();
     let files = match load::policy_files(dir) {
         Ok(files) => files,
         Err(e) => {
@@ -119,40 +130,60 @@ pub fn bootstrap(
             }
         };
         report.loaded.push(format!("{} {}", p.id, p.version));
-        if created && newer(&p, &newest_new) {
-            newest_new = Some(p.clone());
+        let f = found.entry(p.market.as_str().to_string()).or_default();
+        if created && newer(&p, &f.newest_new) {
+            f.newest_new = Some(p.clone());
         }
-        if newer(&p, &newest) {
-            newest = Some(p);
+        if newer(&p, &f.newest) {
+            f.newest = Some(p);
         }
     }
-    let recorded = match store.active_version()? {
-        Some(v) => match compile_stored(store, &v) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                report
-                    .refused
-                    .push(format!("active version {v} no longer loads: {e}"));
-                None
-            }
-        },
-        None => None,
-    };
-    let active = match (newest_new, recorded) {
-        (Some(n), Some(r)) if newer(&n, &Some(r.clone())) => n,
-        (_, Some(r)) => r,
-        (Some(n), None) => n,
-        (None, None) => match newest {
-            Some(p) => p,
-            None => embedded(store)?,
-        },
-    };
-    store.apply(Command::ActivatePolicy {
-        version: active.version.clone(),
-    })?;
-    report.active = Some(format!("{} {}", active.id, active.version));
+    for market in store.active_versions()?.into_keys() {
+        found.entry(market).or_default();
+    }
+    let mut active = Vec::new();
+    for (market, f) in found {
+        let recorded = match store.active_version_of(&market)? {
+            Some(v) => match compile_stored(store, &v) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    report
+                        .refused
+                        .push(format!("active version {v} no longer loads: {e}"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let chosen = match (f.newest_new, recorded) {
+            (Some(n), Some(r)) if newer(&n, &Some(r.clone())) => Some(n),
+            (_, Some(r)) => Some(r),
+            (Some(n), None) => Some(n),
+            (None, None) => f.newest,
+        };
+        active.extend(chosen);
+    }
+    if active.is_empty() {
+        active.push(embedded(store)?);
+    }
+    for p in &active {
+        store.apply(Command::ActivatePolicy {
+            version: p.version.clone(),
+        })?;
+    }
+    let first = active
+        .iter()
+        .find(|p| p.market.is_default())
+        .or_else(|| active.first());
+    report.active = first.map(|p| format!("{} {}", p.id, p.version));
+    if active.len() > 1 {
+        report.markets = active
+            .iter()
+            .map(|p| format!("{}: {} {}", p.market, p.id, p.version))
+            .collect();
+    }
     store.flush_blocking()?;
-    Ok((Some(active), report))
+    Ok((active, report))
 }
 
 /// The embedded default policy, stored under its version (or the stored copy of that
@@ -301,7 +332,8 @@ pub(crate) fn verified(state: &AppState, version: &str) -> Result<Arc<CompiledPo
     Ok(p)
 }
 
-/// Activate a stored version: checks (once per process), persist, then one atomic swap.
+/// Activate a stored version in its market: checks (once per process), persist, then
+/// one atomic swap of that market's entry; other markets keep their active version.
 pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
     let p = verified(state, version)?;
     state
@@ -310,29 +342,32 @@ pub async fn activate(state: &AppState, version: &str) -> Result<Arc<CompiledPol
             version: version.to_string(),
         })
         .await?;
-    state.policy.store(Some(p.clone()));
+    state.policies.activate(p.clone());
     // Another version may judge retention over another window.
     state.retention.mark_dirty();
     // A shadow of the version now active would only compare it with itself.
+    let market = p.market.as_str();
     if state
-        .shadow
-        .load()
-        .as_ref()
+        .policies
+        .shadow(market)
         .is_some_and(|s| s.version == p.version)
     {
-        clear_shadow(state).await?;
+        clear_shadow(state, market).await?;
     }
-    tracing::info!(policy = %p.id, version = %p.version, "policy activated");
+    tracing::info!(policy = %p.id, version = %p.version, market = %p.market, "policy activated");
     Ok(p)
 }
 
-/// Stop shadow runs, now and after a restart; stored shadow results are kept.
-pub async fn clear_shadow(state: &AppState) -> Result<(), AppError> {
+/// Stop `market`'s shadow runs, now and after a restart; stored shadow results are kept.
+pub async fn clear_shadow(state: &AppState, market: &str) -> Result<(), AppError> {
     state
         .store
-        .apply_durable(Command::SetShadow { version: None })
+        .apply_durable(Command::SetShadow {
+            version: None,
+            market: (!market.eq(crate::domain::market::DEFAULT_MARKET)).then(|| market.to_string()),
+        })
         .await?;
-    state.shadow.store(None);
+    state.policies.set_shadow(market, None);
     Ok(())
 }
 

@@ -18,6 +18,8 @@ pub struct PolicyVersion {
     pub id: String,
     pub version: String,
     pub digest: String,
+    /// The market it decides for (`default` when the document names none).
+    pub market: String,
     /// Name of the API key that uploaded it, or `policy-dir` / `embedded`.
     pub author: String,
     pub uploaded_at: String,
@@ -33,6 +35,7 @@ pub struct PolicyVersion {
 impl From<StoredPolicy> for PolicyVersion {
     fn from(p: StoredPolicy) -> Self {
         PolicyVersion {
+            market: p.market().to_string(),
             id: p.id,
             version: p.version,
             digest: p.digest,
@@ -67,12 +70,26 @@ pub fn list(state: &AppState) -> Result<Vec<PolicyVersion>, AppError> {
     Ok(all.into_iter().map(PolicyVersion::from).collect())
 }
 
-/// The active version as stored.
-pub fn active(state: &AppState) -> Result<PolicyVersion, AppError> {
-    let p = state.active_policy()?;
+/// A market's active version as stored (`None`: the market a request without `market`
+/// decides in).
+pub fn active(state: &AppState, market: Option<&str>) -> Result<PolicyVersion, AppError> {
+    let p = state.policy_for(market)?;
     let stored = state
         .store
         .get_policy(&p.version)?
         .ok_or(AppError::NoActivePolicy)?;
     Ok(stored.into())
+}
+
+/// The active version of the market stored version `version` belongs to.
+pub fn active_of_market_of(state: &AppState, version: &str) -> Result<String, AppError> {
+    let market = match state.store.get_policy(version)? {
+        Some(p) => p.market().to_string(),
+        None => return Ok(state.active_policy()?.version.clone()),
+    };
+    state
+        .policies
+        .active(&market)
+        .map(|p| p.version.clone())
+        .ok_or(AppError::NoActivePolicy)
 }

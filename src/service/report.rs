@@ -56,6 +56,9 @@ pub struct Filter {
     pub to: Option<DateTime<Utc>>,
     /// The segment the decision was made in, e.g. `top`.
     pub segment: Option<String>,
+    /// The market the decision was made in, and its currency (sums are in it); `None`:
+    /// every decision, summed in the first one's currency.
+    pub market: Option<(String, Currency)>,
 }
 
 /// NPS of the customers decided in the window, by their segment at decision time.
@@ -89,6 +92,9 @@ pub struct GoodwillReport {
     /// The segment filter, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segment: Option<String>,
+    /// The market reported on (absent when no policy is active: every decision).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market: Option<String>,
     pub currency: String,
     pub decisions: u64,
     pub outcomes: u64,
@@ -191,6 +197,7 @@ pub fn build(
         from,
         to,
         segment: None,
+        market: None,
     };
     build_filtered(store, &filter, retention_days, now)
 }
@@ -203,7 +210,7 @@ pub fn build_filtered(
     now: DateTime<Utc>,
 ) -> Result<GoodwillReport, StoreError> {
     let (from, to) = (filter.from, filter.to);
-    let mut currency: Option<Currency> = None;
+    let mut currency: Option<Currency> = filter.market.as_ref().map(|(_, c)| *c);
     let mut total = Sums::default();
     let mut groups: [BTreeMap<String, Sums>; 4] = Default::default();
     let mut days: BTreeMap<String, Sums> = BTreeMap::new();
@@ -218,6 +225,10 @@ pub fn build_filtered(
             .segment
             .as_ref()
             .is_some_and(|s| *s != d.customer.segment)
+            || filter
+                .market
+                .as_ref()
+                .is_some_and(|(m, _)| m != d.market_id())
         {
             continue;
         }
@@ -325,6 +336,7 @@ pub fn build_filtered(
         from: from.map(|t| t.to_rfc3339()),
         to: to.map(|t| t.to_rfc3339()),
         segment: filter.segment.clone(),
+        market: filter.market.as_ref().map(|(m, _)| m.clone()),
         by_day,
         currency: c.to_string(),
         decisions: total.decisions,

@@ -149,6 +149,10 @@ pub fn list(
         let e = &d;
         let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         let keep = eq(&filter.segment, &e.customer.segment)
+            && filter
+                .market
+                .as_ref()
+                .is_none_or(|(m, _)| m == d.market_id())
             && eq(&narrow.gesture, &e.recommendation.gesture)
             && eq(&narrow.role, &e.authority.role)
             && eq(&narrow.agent, &d.request.agent.id)

@@ -15,6 +15,9 @@ pub struct ReportRow {
     pub ticket_id: String,
     /// RFC 3339.
     pub created_at: String,
+    /// Empty in decisions stored before markets existed (`market_id` reads it).
+    #[serde(default)]
+    pub market: String,
     pub customer: CustomerPart,
     pub recommendation: RecommendationPart,
     pub authority: AuthorityPart,
@@ -23,6 +26,17 @@ pub struct ReportRow {
     pub customer_snapshot: Option<SnapshotPart>,
     #[serde(default)]
     pub outcome: Option<OutcomePart>,
+}
+
+impl ReportRow {
+    /// The market decided in; `default` for decisions from before markets.
+    pub fn market_id(&self) -> &str {
+        if self.market.is_empty() {
+            crate::domain::market::DEFAULT_MARKET
+        } else {
+            &self.market
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -197,10 +197,10 @@ pub fn evidence_for(
 
 /// Redo the pass for the active policy's window now (blocking: call off the runtime).
 pub fn refresh(state: &AppState, now: DateTime<Utc>) -> Result<(), StoreError> {
+    // One evidence cache for every market (outcomes are judged the same way in each):
+    // over the window of the main market's policy.
     let Some(window) = state
-        .policy
-        .load()
-        .as_ref()
+        .main_policy()
         .and_then(|p| p.retention.as_ref().map(|r| r.window_days))
     else {
         return Ok(());

@@ -1,6 +1,6 @@
-//! Shadow runs: a candidate version evaluates every live decision beside the active one.
-//! The comparison runs in a task spawned after the live decision is stored, so the
-//! response neither waits for it nor can be changed by it.
+//! Shadow runs: a candidate version evaluates every live decision of its market beside
+//! that market's active version. The comparison runs in a task spawned after the live
+//! decision is stored, so the response neither waits for it nor can be changed by it.
 
 use super::AppState;
 use crate::domain::customer::CustomerRecord;
@@ -53,18 +53,16 @@ pub fn compare(
     }
 }
 
-/// Run the shadow comparison for a stored live decision, in the background.
+/// Run `shadow`'s comparison for a stored live decision of its market, in the background.
 pub fn spawn(
     state: &AppState,
+    shadow: Arc<CompiledPolicy>,
     decision_id: String,
     request: DecisionRequestDto,
     customer: Option<CustomerRecord>,
     now: DateTime<Utc>,
     live: Evaluation,
 ) {
-    let Some(shadow) = state.shadow.load_full() else {
-        return;
-    };
     let store = state.store.clone();
     // The retention evidence the live answer ranked with (unused if the windows differ).
     let evidence = state.retention.evidence.load_full();
@@ -82,16 +80,20 @@ pub fn spawn(
     });
 }
 
-/// Set the shadow version (a stored version that compiles; its example cases need not pass).
+/// Set the shadow version of the version's market (a stored version that compiles; its
+/// example cases need not pass). Another market's shadow, if any, keeps running.
 pub async fn set(state: &AppState, version: &str) -> Result<Arc<CompiledPolicy>, AppError> {
     let p = Arc::new(super::policies::compile_candidate(&state.store, version)?);
     state
         .store
         .apply_durable(Command::SetShadow {
             version: Some(version.to_string()),
+            market: None,
         })
         .await?;
-    state.shadow.store(Some(p.clone()));
+    state
+        .policies
+        .set_shadow(p.market.as_str(), Some(p.clone()));
     Ok(p)
 }
 

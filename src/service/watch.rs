@@ -94,7 +94,8 @@ pub async fn reload(state: &AppState, dir: &Path) -> Reload {
         refused: checked.refused,
         activated: None,
     };
-    let mut newest: Option<CompiledPolicy> = None;
+    // Per market: a new `ch` version never replaces `de`'s active one.
+    let mut newest: std::collections::BTreeMap<String, CompiledPolicy> = Default::default();
     for (file, p) in checked.new_versions {
         let cmd = Command::PutPolicy {
             policy: Box::new(super::policies::stored(&p, "policy-dir")),
@@ -107,24 +108,29 @@ pub async fn reload(state: &AppState, dir: &Path) -> Reload {
                 continue;
             }
         }
+        let market = p.market.as_str().to_string();
         if newest
-            .as_ref()
+            .get(&market)
             .is_none_or(|n| load::compare_versions(&p.version, &n.version).is_gt())
         {
-            newest = Some(p);
+            newest.insert(market, p);
         }
     }
-    let active = state.policy.load_full();
-    if let Some(p) = newest {
-        let newer = active
-            .as_ref()
+    let mut activated = Vec::new();
+    for (market, p) in newest {
+        let newer = state
+            .policies
+            .active(&market)
             .is_none_or(|a| load::compare_versions(&p.version, &a.version).is_gt());
         if newer {
             match super::policies::activate(state, &p.version).await {
-                Ok(p) => out.activated = Some(format!("{} {}", p.id, p.version)),
+                Ok(p) => activated.push(format!("{} {}", p.id, p.version)),
                 Err(e) => out.refused.push(format!("activating {}: {e}", p.version)),
             }
         }
+    }
+    if !activated.is_empty() {
+        out.activated = Some(activated.join(", "));
     }
     out
 }

@@ -39,6 +39,10 @@ pub struct ZendeskPayload {
     pub amount: String,
     #[serde(default)]
     pub currency: String,
+    /// The market to decide in (a dropdown tag, optionally prefixed `market_`); empty:
+    /// the market a request without `market` goes to.
+    #[serde(default)]
+    pub market: String,
 }
 
 /// Map Zendesk's `via` wording onto the contract's channels.
@@ -72,6 +76,14 @@ fn tag(value: &str, prefix: &str, default: &str) -> String {
 }
 
 impl ZendeskPayload {
+    /// The market the ticket names, lower-cased without its `market_` prefix; `None`
+    /// when empty. Checked like any request's `market` in `decide`.
+    pub fn market(&self) -> Option<String> {
+        let m = self.market.trim().to_ascii_lowercase();
+        let m = m.strip_prefix("market_").unwrap_or(&m);
+        (!m.is_empty()).then(|| m.to_string())
+    }
+
     /// The decision request this ticket asks for. Validation against the policy happens
     /// in `decide`, like for any other request.
     pub fn into_request(self, default_currency: &str) -> DecisionRequestDto {
@@ -88,6 +100,7 @@ impl ZendeskPayload {
             "" => "unassigned".to_string(),
             a => format!("zendesk-{a}"),
         };
+        let market = self.market();
         DecisionRequestDto {
             ticket_id: self.ticket_id.trim().to_string(),
             customer_id,
@@ -105,6 +118,7 @@ impl ZendeskPayload {
             },
             attributes: None,
             locale: None,
+            market,
         }
     }
 }
@@ -129,6 +143,14 @@ mod tests {
         assert_eq!(r.complaint.fault, "unclear");
         assert_eq!(r.complaint.channel, "web");
         assert!(r.complaint.amount_at_stake.is_none());
+        assert!(r.market.is_none());
+    }
+
+    #[test]
+    fn a_market_tag_names_the_market() {
+        let p: ZendeskPayload =
+            serde_json::from_str(r#"{"ticket_id":"8","market":" Market_CH "}"#).unwrap();
+        assert_eq!(p.into_request("CHF").market.as_deref(), Some("ch"));
     }
 
     #[test]

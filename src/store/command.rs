@@ -67,12 +67,18 @@ pub enum Command {
     RevokeKeys {
         name: String,
     },
+    /// Make a stored version its market's active version (the market is the stored
+    /// document's, so the command is the same as before markets existed).
     ActivatePolicy {
         version: String,
     },
-    /// Set (or with `None` clear) the version every live decision is also evaluated under.
+    /// Set (or with `None` clear) the version every live decision of its market is also
+    /// evaluated under. Setting: the market is the stored version's. Clearing: `market`
+    /// names it (`None`: the market `default`, as every command logged before markets).
     SetShadow {
         version: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        market: Option<String>,
     },
     /// The answer to replay for an idempotency key.
     IdempotencyDone {
@@ -184,7 +190,9 @@ impl Store {
                 .idempotency_claim_local(&key, &fingerprint, now_ms, window_ms)
                 .map(Applied::Claim),
             Command::IdempotencyRelease { key } => self.apply_idempotency_release(&key),
-            Command::SetShadow { version } => self.apply_set_shadow(version.as_deref()),
+            Command::SetShadow { version, market } => {
+                self.apply_set_shadow(version.as_deref(), market.as_deref())
+            }
             Command::PutShadowResult {
                 decision_id,
                 result,
@@ -222,5 +230,37 @@ impl Store {
         let applied = self.apply(cmd)?;
         self.flush().await?;
         Ok(applied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replicated log and its snapshots hold commands written before markets: they
+    /// must read the same, and a `default` market's clear must be written as before.
+    #[test]
+    fn policy_commands_logged_before_markets_read_and_write_as_before() {
+        let old = r#"{"command":"set_shadow","version":null}"#;
+        let cmd: Command = serde_json::from_str(old).unwrap();
+        assert!(matches!(
+            cmd,
+            Command::SetShadow {
+                version: None,
+                market: None
+            }
+        ));
+        assert_eq!(serde_json::to_string(&cmd).unwrap(), old);
+        let activate = r#"{"command":"activate_policy","version":"2026.11.0"}"#;
+        let cmd: Command = serde_json::from_str(activate).unwrap();
+        assert_eq!(serde_json::to_string(&cmd).unwrap(), activate);
+        let clear_ch = Command::SetShadow {
+            version: None,
+            market: Some("ch".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&clear_ch).unwrap(),
+            r#"{"command":"set_shadow","version":null,"market":"ch"}"#
+        );
     }
 }

@@ -2,10 +2,23 @@
 
 use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
+use crate::domain::market::DEFAULT_MARKET;
 use crate::error_code::Code;
 use serde::{Deserialize, Serialize};
 
+/// The active version of the market `default` (the key from before markets existed, so
+/// a store written then reads the same); another market's is under [`ACTIVE_OF`] + id.
 const ACTIVE: &[u8] = b"active_policy";
+const ACTIVE_OF: &[u8] = b"active_policy:";
+
+/// The `meta` key holding market `market`'s active version.
+fn active_key(market: &str) -> Vec<u8> {
+    if market == DEFAULT_MARKET {
+        ACTIVE.to_vec()
+    } else {
+        [ACTIVE_OF, market.as_bytes()].concat()
+    }
+}
 
 /// A stored policy version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +56,17 @@ pub enum PolicyStatus {
     Draft,
 }
 
+impl StoredPolicy {
+    /// The market the document declares, `default` when it names none (a draft's field
+    /// may be malformed; it can never be activated, so the text is only shown).
+    pub fn market(&self) -> &str {
+        self.document
+            .get("market")
+            .and_then(|m| m.as_str())
+            .unwrap_or(DEFAULT_MARKET)
+    }
+}
+
 impl Store {
     pub fn get_policy(&self, version: &str) -> Result<Option<StoredPolicy>, StoreError> {
         self.policies
@@ -59,11 +83,36 @@ impl Store {
             .collect()
     }
 
+    /// The active version of the market `default`.
     pub fn active_version(&self) -> Result<Option<String>, StoreError> {
+        self.active_version_of(DEFAULT_MARKET)
+    }
+
+    /// The active version of `market`.
+    pub fn active_version_of(&self, market: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .meta
-            .get(ACTIVE)?
+            .get(active_key(market))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Every market's active version, by market.
+    pub fn active_versions(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(v) = self.active_version()? {
+            out.insert(DEFAULT_MARKET.to_string(), v);
+        }
+        for kv in self.meta.scan_prefix(ACTIVE_OF) {
+            let (k, v) = kv?;
+            let market = String::from_utf8_lossy(k.get(ACTIVE_OF.len()..).unwrap_or_default());
+            out.insert(
+                market.into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            );
+        }
+        Ok(out)
     }
 
     /// Versions are immutable: the same content again is a no-op, different content a conflict.
@@ -95,13 +144,75 @@ impl Store {
         }
     }
 
+    /// Make `version` its market's active version. The market is read from the stored
+    /// document, not carried by the command: versions are immutable, so every replica
+    /// reads the same market, and commands logged before markets existed apply unchanged.
     pub(super) fn apply_activate(&self, version: &str) -> Result<Applied, StoreError> {
-        if !self.policies.contains_key(version.as_bytes())? {
+        let Some(p) = self.get_policy(version)? else {
             return Err(StoreError::NotFound(format!(
                 "no policy version `{version}`"
             )));
-        }
-        self.meta.insert(ACTIVE, version.as_bytes())?;
+        };
+        self.meta
+            .insert(active_key(p.market()), version.as_bytes())?;
         Ok(Applied::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Command;
+
+    fn version(v: &str, market: Option<&str>) -> StoredPolicy {
+        let mut document = serde_json::json!({"id": "goodwill", "version": v});
+        if let Some(m) = market {
+            document["market"] = serde_json::json!(m);
+        }
+        StoredPolicy {
+            id: "goodwill".into(),
+            version: v.into(),
+            digest: format!("sha256:{v}"),
+            author: "test".into(),
+            uploaded_at: "2026-12-07T00:00:00Z".into(),
+            status: PolicyStatus::Valid,
+            problems: Vec::new(),
+            document,
+        }
+    }
+
+    #[test]
+    fn activation_is_per_market_and_the_default_market_keeps_the_old_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (v, m) in [
+            ("1.0", None),
+            ("1.0-ch", Some("ch")),
+            ("2.0-ch", Some("ch")),
+        ] {
+            let policy = Box::new(version(v, m));
+            store.apply(Command::PutPolicy { policy }).unwrap();
+        }
+        let activate = |v: &str| {
+            store
+                .apply(Command::ActivatePolicy { version: v.into() })
+                .unwrap()
+        };
+        activate("1.0");
+        activate("1.0-ch");
+        activate("2.0-ch");
+        assert_eq!(store.active_version().unwrap().as_deref(), Some("1.0"));
+        assert_eq!(
+            store.meta.get(ACTIVE).unwrap().as_deref(),
+            Some(&b"1.0"[..])
+        );
+        let all = store.active_versions().unwrap();
+        assert_eq!(
+            all.into_iter().collect::<Vec<_>>(),
+            [
+                ("ch".to_string(), "2.0-ch".to_string()),
+                ("default".to_string(), "1.0".to_string())
+            ]
+        );
     }
 }

@@ -2,16 +2,41 @@
 
 use super::Applied;
 use super::{from_json, to_json, Store, StoreError};
+use crate::domain::market::DEFAULT_MARKET;
 pub use crate::domain::shadow::ShadowResult;
+use std::collections::BTreeMap;
 
+/// The market `default`'s shadow version (the key from before markets existed); another
+/// market's is under [`SHADOW_OF`] + id.
 const SHADOW: &[u8] = b"shadow_policy";
+const SHADOW_OF: &[u8] = b"shadow_policy:";
+
+fn shadow_key(market: &str) -> Vec<u8> {
+    if market == DEFAULT_MARKET {
+        SHADOW.to_vec()
+    } else {
+        [SHADOW_OF, market.as_bytes()].concat()
+    }
+}
 
 impl Store {
+    /// The market `default`'s shadow version.
     pub fn shadow_version(&self) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .meta
-            .get(SHADOW)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self.shadow_versions()?.remove(DEFAULT_MARKET))
+    }
+
+    /// Every market's shadow version, by market.
+    pub fn shadow_versions(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+        let mut out = BTreeMap::new();
+        if let Some(v) = self.meta.get(SHADOW)? {
+            out.insert(DEFAULT_MARKET.to_string(), text(&v));
+        }
+        for kv in self.meta.scan_prefix(SHADOW_OF) {
+            let (k, v) = kv?;
+            out.insert(text(k.get(SHADOW_OF.len()..).unwrap_or_default()), text(&v));
+        }
+        Ok(out)
     }
 
     pub fn get_shadow_result(&self, decision_id: &str) -> Result<Option<ShadowResult>, StoreError> {
@@ -32,16 +57,24 @@ impl Store {
         })
     }
 
-    pub(super) fn apply_set_shadow(&self, version: Option<&str>) -> Result<Applied, StoreError> {
+    /// Set a version as its market's shadow (the market is the stored document's), or
+    /// clear `market`'s shadow (`default` when the command names none: commands logged
+    /// before markets existed).
+    pub(super) fn apply_set_shadow(
+        &self,
+        version: Option<&str>,
+        market: Option<&str>,
+    ) -> Result<Applied, StoreError> {
         match version {
             Some(v) => {
-                if !self.policies.contains_key(v.as_bytes())? {
+                let Some(p) = self.get_policy(v)? else {
                     return Err(StoreError::NotFound(format!("no policy version `{v}`")));
-                }
-                self.meta.insert(SHADOW, v.as_bytes())?;
+                };
+                self.meta.insert(shadow_key(p.market()), v.as_bytes())?;
             }
             None => {
-                self.meta.remove(SHADOW)?;
+                self.meta
+                    .remove(shadow_key(market.unwrap_or(DEFAULT_MARKET)))?;
             }
         }
         Ok(Applied::Done)

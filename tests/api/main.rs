@@ -16,6 +16,7 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod locale;
+mod markets;
 mod ops;
 mod order_data;
 mod orders;

@@ -218,13 +218,16 @@
     }, function (e) { self.fail(e); });
   };
 
-  /** The request in the agent's locale, so reasons and script come in their language. */
+  /** The request in the agent's locale, so reasons and script come in their language,
+   *  and in the configured market (`market` in the URL or the init message), if any. */
   Widget.prototype.withLocale = function (req) {
     var tag = apiLocale(this.locale);
-    if (req.locale || !tag) return req;
+    var market = this.opts.market;
+    if ((req.locale || !tag) && (req.market || !market)) return req;
     var out = {};
     Object.keys(req).forEach(function (k) { out[k] = req[k]; });
-    out.locale = tag;
+    if (!out.locale && tag) out.locale = tag;
+    if (!out.market && market) out.market = market;
     return out;
   };
 
@@ -529,7 +532,7 @@
     var start = function (p) {
       var w = new Widget(root, {
         transport: p.key ? fetchTransport(base, p.key) : null,
-        locale: p.locale, request: p.request || requestFrom(p), decisionId: p.decision,
+        locale: p.locale, market: p.market, request: p.request || requestFrom(p), decisionId: p.decision,
         agentId: p.agent, role: p.role || (p.request && p.request.agent && p.request.agent.role),
         onState: function (s) { if (window.parent !== window) window.parent.postMessage({ type: 'kulanz:state', state: s }, '*'); }
       });
@@ -551,7 +554,7 @@
       if (ev.source !== window.parent || !ev.data || ev.data.type !== 'kulanz:init') return;
       window.removeEventListener('message', onInit);
       var d = ev.data;
-      start({ key: d.key, locale: d.locale, request: d.request, decision: d.decision_id, agent: d.agent_id });
+      start({ key: d.key, locale: d.locale, market: d.market, request: d.request, decision: d.decision_id, agent: d.agent_id });
     });
     window.parent.postMessage({ type: 'kulanz:ready' }, '*');
     return null;

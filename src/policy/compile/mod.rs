@@ -5,6 +5,7 @@ use super::compiled::*;
 use super::err::Problem;
 use super::model::*;
 use super::template::Template;
+use crate::domain::market::Market;
 use retention::{check_ranked_rules, compile_retention};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -174,6 +175,13 @@ pub fn compile(
         c.fail("$.currency", e);
         crate::money::Currency::UNKNOWN
     });
+    let market = match doc.market.as_deref() {
+        None => Market::default_market(),
+        Some(m) => Market::parse("$.market", m).unwrap_or_else(|e| {
+            c.fail("$.market", e.message);
+            Market::default_market()
+        }),
+    };
     check_unique(&mut c, "$.rules", doc.rules.iter().map(|r| r.id.as_str()));
     check_unique(
         &mut c,
@@ -375,6 +383,7 @@ pub fn compile(
         version: doc.version.clone(),
         digest,
         currency,
+        market,
         categories: doc.categories.clone(),
         roles: doc.roles.clone(),
         tiers: doc.tiers.clone(),

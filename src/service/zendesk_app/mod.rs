@@ -111,8 +111,10 @@ pub fn sign_in(
     let token = token.filter(|t| !t.is_empty()).ok_or(TokenError::Missing)?;
     let user = app.verifier.verify(token)?;
     let role = app.roles.role_for(&user.user_id);
-    let policy = state.active_policy()?;
-    if !policy.roles.iter().any(|r| r == role) {
+    // A desk session decides in any market: the role must be one of some market's.
+    let policy = state.main_policy().ok_or(AppError::NoActivePolicy)?;
+    let known = |p: &crate::policy::CompiledPolicy| p.roles.iter().any(|r| r == role);
+    if !state.policies.all_active().iter().any(|p| known(p)) {
         return Err(AppError::Forbidden {
             code: Code::RoleNotAllowed,
             message: format!(
