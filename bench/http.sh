@@ -33,8 +33,10 @@ if ! [ -x "$OHA" ]; then
   fi
 fi
 # KULANZ_BIN: measure another build (e.g. the one before an optimisation) against the echo;
-# then nothing is built if the echo exists.
+# then nothing is built if the echo exists. POLICY_DIR: the policies it serves (default this
+# checkout's policies/); an older build may not read today's policy, so give it its own.
 KULANZ=${KULANZ_BIN:-$TARGET/release/kulanz}
+POLICY_DIR=${POLICY_DIR:-$ROOT/policies}
 ECHO=$TARGET/release/examples/echo
 if [ -z "${KULANZ_BIN:-}" ] || ! [ -x "$ECHO" ]; then
   cargo build --release --bin kulanz --example echo >&2
@@ -91,7 +93,7 @@ start_echo() { "$ECHO" "127.0.0.1:$EPORT" >"$TMP/echo.log" 2>&1 & PIDS+=($!); wa
 start_kulanz() {
   local dur=$1 dir=$TMP/data-$1
   RUST_LOG=${RUST_LOG:-info} "$KULANZ" serve --demo --listen "127.0.0.1:$KPORT" --data-dir "$dir" \
-    --policy-dir "$ROOT/policies" --durability "$dur" --rate-limit-per-sec 0 --log-format json >"$TMP/kulanz-$dur.log" 2>&1 &
+    --policy-dir "$POLICY_DIR" --durability "$dur" --rate-limit-per-sec 0 --log-format json >"$TMP/kulanz-$dur.log" 2>&1 &
   KPID=$!; PIDS+=($KPID)
   wait_port "$KPORT"
   for _ in $(seq 1 50); do grep -q 'API key with every scope' "$TMP/kulanz-$dur.log" && break; sleep 0.1; done
@@ -106,6 +108,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo "# bench/http.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) checkout $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
 # The measured binary may come from another commit (KULANZ_BIN): name it by content and time.
 echo "# kulanz binary: $KULANZ (sha256 $(sha256sum "$KULANZ" | cut -c1-12), built $(date -u -r "$KULANZ" +%Y-%m-%dT%H:%M:%SZ))"
+echo "# policy dir: $POLICY_DIR; echo binary: $ECHO (sha256 $(sha256sum "$ECHO" | cut -c1-12))"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $REPS x ${SECS}s per measurement, $CONNS connections, oha $("$OHA" --version | awk '{print $2}')"
 } | tee "$OUT"
