@@ -145,7 +145,7 @@ async fn the_ranking_changes_after_enough_customers_leave_after_one_gesture() {
 
     // Nine more: (7 + 2) / (10 + 2 + 12) = 37.5%; the voucher now ranks first.
     refunds_then_silence(&s, 3, 9, now).await;
-    let gathered = gather(&s.store, 90, now).unwrap();
+    let gathered = gather(&s.store, 90, now, None).unwrap();
     assert_eq!(
         gathered.tallies["refund"]["top"],
         Tally {

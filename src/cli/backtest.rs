@@ -45,7 +45,9 @@ pub fn run(
     let (since, until) = (day(since)?, day(until)?);
     let store = Store::open(data_dir)?;
     let policy = candidate(&store, what)?;
-    let evidence = crate::service::retention::evidence_for(&policy, &store, chrono::Utc::now())?;
+    // Offline, without the server's markets: every outcome teaches the candidate.
+    let evidence =
+        crate::service::retention::evidence_for(&policy, &store, chrono::Utc::now(), None)?;
     let report = backtest::run(&store, &policy, &evidence, since, until)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -273,8 +273,12 @@ pub async fn backtest(
     let candidate = policies::compile_candidate(&state.store, &version)?;
     // A backtest reads the whole log: keep it off the async workers.
     let report = tokio::task::spawn_blocking(move || {
-        let evidence =
-            crate::service::retention::evidence_for(&candidate, &state.store, chrono::Utc::now())?;
+        let evidence = crate::service::retention::evidence_for(
+            &candidate,
+            &state.store,
+            chrono::Utc::now(),
+            crate::service::retention::scope(&state, &candidate),
+        )?;
         crate::service::backtest::run(&state.store, &candidate, &evidence, since, until)
     })
     .await

@@ -20,6 +20,9 @@ pub struct RetentionQuery {
     /// `retention.window_days`, else 90.
     #[param(minimum = 1, maximum = 3650)]
     pub window_days: Option<u32>,
+    /// The market whose policy and outcomes are reported (docs/policy.md#markets); default
+    /// as for a decision. With several markets active, only that market's outcomes count.
+    pub market: Option<String>,
 }
 
 /// Per gesture and segment: the policy's prior, outcomes judged retained, lost, pending
@@ -39,11 +42,13 @@ pub async fn report(
             AppError::from(FieldError::new("window_days", "must be between 1 and 3650")).into(),
         );
     }
-    let policy = state.active_policy()?;
+    let policy = state.policy_for(q.market.as_deref())?;
+    let market = retention::scope(&state, &policy).map(str::to_owned);
     // A pass over the ledger: off the async workers.
     let store = state.store.clone();
     let built = tokio::task::spawn_blocking(move || {
-        retention::report(&policy, &store, q.window_days, chrono::Utc::now())
+        let now = chrono::Utc::now();
+        retention::report(&policy, &store, q.window_days, now, market.as_deref())
     })
     .await
     .map_err(|_| ApiError::new(Code::Internal, "the report failed"))?;

@@ -68,7 +68,7 @@ pub async fn decide_answer(
     if let Some(c) = &customer {
         check_market_currency(state, &policy, &input.customer_id, c, dto.market.is_some())?;
     }
-    let evidence = state.retention.evidence.load();
+    let evidence = state.retention.evidence(policy.market.as_str());
     let evaluation = evaluate_with(&policy, &input, customer.as_ref(), now, &evidence);
     let decision = Decision {
         decision_id: ulid::Ulid::from_datetime(now.into()).to_string(),

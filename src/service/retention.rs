@@ -95,8 +95,14 @@ impl Buying {
     }
 }
 
-/// Judge every granted, not-declined outcome in the ledger against `window_days`.
-pub fn gather(store: &Store, window_days: u32, now: DateTime<Utc>) -> Result<Gathered, StoreError> {
+/// Judge every granted, not-declined outcome in the ledger against `window_days`; with
+/// `market`, only outcomes of decisions made in that market (see [`scope`]).
+pub fn gather(
+    store: &Store,
+    window_days: u32,
+    now: DateTime<Utc>,
+    market: Option<&str>,
+) -> Result<Gathered, StoreError> {
     let mut out = Gathered {
         evidence: Evidence {
             window_days,
@@ -114,6 +120,9 @@ pub fn gather(store: &Store, window_days: u32, now: DateTime<Utc>) -> Result<Gat
         let Some(decision) = store.get_decision(&entry.decision_id)? else {
             continue;
         };
+        if market.is_some_and(|m| decision.decision.evaluation.market_id() != m) {
+            continue;
+        }
         if decision
             .outcome
             .as_ref()
@@ -156,9 +165,17 @@ pub fn gather(store: &Store, window_days: u32, now: DateTime<Utc>) -> Result<Gat
     Ok(out)
 }
 
-/// The latest pass, shared with every decision (one atomic pointer load each).
+/// Which outcomes teach `policy`'s market: with several markets active, only its own (a
+/// voucher may keep Swiss customers and not German ones); with one, every outcome, so a
+/// deployment that names its only market still learns from decisions made before it did.
+pub fn scope<'a>(state: &AppState, policy: &'a crate::policy::CompiledPolicy) -> Option<&'a str> {
+    (state.policies.all_active().len() > 1).then_some(policy.market.as_str())
+}
+
+/// The latest pass per market, shared with every decision (one atomic pointer load and
+/// one map lookup each).
 pub struct RetentionCache {
-    pub evidence: ArcSwap<Evidence>,
+    by_market: ArcSwap<std::collections::HashMap<String, Arc<Evidence>>>,
     /// Set when an outcome is recorded or a policy activated; the refresher clears it.
     dirty: AtomicBool,
 }
@@ -166,13 +183,22 @@ pub struct RetentionCache {
 impl Default for RetentionCache {
     fn default() -> Self {
         RetentionCache {
-            evidence: ArcSwap::from_pointee(Evidence::default()),
+            by_market: ArcSwap::from_pointee(std::collections::HashMap::new()),
             dirty: AtomicBool::new(true),
         }
     }
 }
 
 impl RetentionCache {
+    /// The evidence `market`'s decisions rank with (empty before the first pass).
+    pub fn evidence(&self, market: &str) -> Arc<Evidence> {
+        self.by_market
+            .load()
+            .get(market)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn mark_dirty(&self) {
         self.dirty.store(true, Ordering::Release);
     }
@@ -182,31 +208,35 @@ impl RetentionCache {
     }
 }
 
-/// The evidence for `policy`'s window as of `now` (empty for a policy without priors): what
-/// a backtest ranks with, so a candidate is judged with what the server knows today.
+/// The evidence for `policy`'s window as of `now` (empty for a policy without priors),
+/// from the outcomes of `market` (`None`: all): what a backtest ranks with, so a candidate
+/// is judged with what the server knows today.
 pub fn evidence_for(
     policy: &crate::policy::CompiledPolicy,
     store: &Store,
     now: DateTime<Utc>,
+    market: Option<&str>,
 ) -> Result<Evidence, StoreError> {
     match &policy.retention {
-        Some(r) => Ok(gather(store, r.window_days, now)?.evidence),
+        Some(r) => Ok(gather(store, r.window_days, now, market)?.evidence),
         None => Ok(Evidence::default()),
     }
 }
 
-/// Redo the pass for the active policy's window now (blocking: call off the runtime).
+/// Redo the pass for every active market's window now (blocking: call off the runtime).
 pub fn refresh(state: &AppState, now: DateTime<Utc>) -> Result<(), StoreError> {
-    // One evidence cache for every market (outcomes are judged the same way in each):
-    // over the window of the main market's policy.
-    let Some(window) = state
-        .main_policy()
-        .and_then(|p| p.retention.as_ref().map(|r| r.window_days))
-    else {
-        return Ok(());
-    };
-    let gathered = gather(&state.store, window, now)?;
-    state.retention.evidence.store(Arc::new(gathered.evidence));
+    let mut by_market = std::collections::HashMap::new();
+    for policy in state.policies.all_active() {
+        let Some(r) = &policy.retention else {
+            continue;
+        };
+        let gathered = gather(&state.store, r.window_days, now, scope(state, &policy))?;
+        by_market.insert(
+            policy.market.as_str().to_owned(),
+            Arc::new(gathered.evidence),
+        );
+    }
+    state.retention.by_market.store(Arc::new(by_market));
     Ok(())
 }
 
@@ -264,18 +294,20 @@ pub struct RetentionReport {
     pub rows: Vec<RetentionRow>,
 }
 
-/// Judge every outcome now over the active policy's window (or `window_days`).
+/// Judge every outcome of `market` (`None`: all) now over `policy`'s window (or
+/// `window_days`).
 pub fn report(
     policy: &crate::policy::CompiledPolicy,
     store: &Store,
     window_days: Option<u32>,
     now: DateTime<Utc>,
+    market: Option<&str>,
 ) -> Result<RetentionReport, StoreError> {
     let ret = policy.retention.as_ref();
     let window = window_days
         .or(ret.map(|r| r.window_days))
         .unwrap_or(DEFAULT_WINDOW_DAYS);
-    let gathered = gather(store, window, now)?;
+    let gathered = gather(store, window, now, market)?;
     let mut rows = Vec::new();
     for (g, gesture) in policy.gestures.iter().enumerate() {
         for (s, segment) in policy.segments.iter().enumerate() {

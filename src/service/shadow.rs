@@ -65,7 +65,7 @@ pub fn spawn(
 ) {
     let store = state.store.clone();
     // The retention evidence the live answer ranked with (unused if the windows differ).
-    let evidence = state.retention.evidence.load_full();
+    let evidence = state.retention.evidence(live.market_id());
     tokio::spawn(async move {
         let result = compare(&shadow, &request, customer.as_ref(), now, &live, &evidence);
         crate::metrics::record_shadow(result.differs);

@@ -357,3 +357,59 @@ async fn with_one_market_a_request_without_market_is_decided_as_before() {
     let err: Value = r.json().await.unwrap();
     assert_eq!(field(&err), "market");
 }
+
+/// What the ranking learns is learned per market: a voucher may keep Swiss customers and
+/// not German ones. The retention report (and the evidence each market ranks with) counts
+/// only its own market's outcomes.
+#[tokio::test]
+async fn the_retention_report_counts_each_markets_own_outcomes() {
+    let (app, _p) = two_markets().await;
+    let grant = |currency: &str| {
+        json!({"granted": {"gesture": "voucher", "amount": money("10.00", currency)},
+            "customer_accepted": true})
+    };
+    for (customer, market, currency) in [
+        ("c-chf", "ch", "CHF"),
+        ("c-eur", "de", "EUR"),
+        ("c-eur", "de", "EUR"),
+    ] {
+        let d = app
+            .decide_ok(&complaint(customer, Some(market), currency))
+            .await;
+        let path = format!(
+            "/v1/decisions/{}/outcome",
+            d["decision_id"].as_str().unwrap()
+        );
+        let r = app
+            .post_json(&path, &app.decide_key, &grant(currency))
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let judged = |report: &Value| -> u64 {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                ["retained", "lost", "pending", "unknown"]
+                    .iter()
+                    .map(|k| r[k].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .sum()
+    };
+    let ch = app
+        .get_json("/v1/reports/retention?market=ch", &app.admin_key)
+        .await;
+    assert_eq!(ch["policy"], "goodwill 2026.11.0-ch", "{ch:#}");
+    assert_eq!(judged(&ch), 1, "{ch:#}");
+    let de = app
+        .get_json("/v1/reports/retention?market=de", &app.admin_key)
+        .await;
+    assert_eq!(judged(&de), 2, "{de:#}");
+    let r = app
+        .get("/v1/reports/retention?market=at", &app.admin_key)
+        .await;
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(field(&err), "market");
+}
