@@ -8,8 +8,9 @@ the server to every schema-valid request without exceptions for them:
    generated to be refused:
    - the active policy's vocabulary: roles, categories, segments and gestures are the
      policy's (the contract names them so: an unknown one is a 422 naming the allowed
-     values), and amounts of a decision are in the policy currency. Read from the policy
-     the demo server runs, policies/goodwill.json;
+     values), a `market` is one that has an active policy (the same: an unknown market is
+     a 422 naming the known ones), and amounts of a decision are in the policy currency.
+     Read from the policy the demo server runs, policies/goodwill.json;
    - rules between fields: a customer record's amounts are in the record's currency and
      `last_order_at` is not before `first_order_at`; a backtest's `until` is after
      `since`; an outcome that was escalated or declined granted `none`;
@@ -44,6 +45,8 @@ CATEGORIES = _POLICY["categories"]
 SEGMENTS = [s["id"] for s in _POLICY["segments"]]
 GESTURES = list(_POLICY["gestures"])
 CURRENCY = _POLICY["currency"]
+# The demo runs one policy: its market, `default` when it names none.
+MARKETS = [_POLICY.get("market", "default")]
 
 
 def _positive(case, location):
@@ -112,6 +115,13 @@ def map_case(context, case):
         for name in keys:
             case.headers[name] = uuid.uuid4().hex
     op = (case.method.upper(), case.operation.path)
+    if (
+        _positive(case, ParameterLocation.QUERY)
+        and isinstance(case.query, dict)
+        and isinstance(case.query.get("market"), str)
+    ):
+        case.query = dict(case.query)
+        case.query["market"] = _pick(rng, case.query["market"], MARKETS)
     if _positive(case, ParameterLocation.QUERY) and isinstance(case.query, dict) and op in (
         ("GET", "/v1/customers/at-risk"),
         ("POST", "/v1/policies/{version}/backtest"),
@@ -129,6 +139,8 @@ def map_case(context, case):
         return case
     case.body = body = copy.deepcopy(case.body)
     if op in (("POST", "/v1/decisions"), ("POST", "/v1/webhooks/generic")):
+        if isinstance(body.get("market"), str):
+            body["market"] = _pick(rng, body["market"], MARKETS)
         if isinstance(body.get("agent"), dict):
             body["agent"]["role"] = _pick(rng, body["agent"].get("role"), ROLES)
         complaint = body.get("complaint")

@@ -22,6 +22,7 @@ pub struct RetentionQuery {
     pub window_days: Option<u32>,
     /// The market whose policy and outcomes are reported (docs/policy.md#markets); default
     /// as for a decision. With several markets active, only that market's outcomes count.
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub market: Option<String>,
 }
 
